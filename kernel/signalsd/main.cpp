@@ -1,1 +1,93 @@
-int main() { return 0; }
+// signalsd: the Signals daemon. Loads the plugins, validates the whole
+// configuration, creates every instance, starts transports and sources, and
+// runs until SIGTERM or SIGINT, then stops them in reverse order and exits 0.
+#include <csignal>
+#include <iostream>
+
+#include "bootstrap.hpp"
+#include "kernel.hpp"
+#include "logging.hpp"
+#include "problem.hpp"
+
+extern char** environ;
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: signalsd [--config FILE] [--data-dir DIR] [--section.key=value ...] [--check-config] [--help]
+
+Runs Signals with the given configuration (the embedded default when no --config:
+cas-fs + index-sqlite + signer-ed25519 under ./var/signals). Every option can be set in
+the file ([section] key = value), the environment (SIGNALS_<SECTION>__<KEY>) or on
+the command line (--section.key=value); command line beats environment beats file.
+
+  --check-config   validate the configuration and every plugin's options, then exit
+                   (0 valid, 2 with every problem listed)
+  --help           this text and every loaded plugin's options
+)";
+
+int Problem(const signals::Status& status) {
+  std::cerr << "signalsd: " << status.message() << "\n";
+  return signals::ExitCodeOf(status);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    auto command_line = signals::ParseCommandLine(argc, argv);
+    if (!command_line.ok()) return Problem(command_line.status());
+    bool help = false, check = false;
+    for (const auto& arg : command_line->rest) {
+      if (arg == "--help" || arg == "-h") help = true;
+      else if (arg == "--check-config") check = true;
+      else return Problem(signals::Status::Config("unknown argument '" + arg + "'\n" + kUsage));
+    }
+    auto boot = signals::LoadBootstrap(*command_line, environ);
+    if (!boot.ok()) return Problem(boot.status());
+    if (help) {
+      std::cout << kUsage << "\n" << signals::DescribeConfiguration(*boot->registry);
+      return 0;
+    }
+    auto config = signals::ResolveConfig(boot->settings, *boot->registry);
+    for (const auto& p : boot->plugin_problems) std::cerr << "signalsd: plugin not loaded: " << p << "\n";
+    if (!config.ok()) {
+      std::cerr << "signalsd: configuration " << boot->settings.file << " is invalid:\n"
+                << config.status().message() << "\n";
+      return 2;
+    }
+    if (check) {
+      if (!boot->plugin_problems.empty()) return 2;
+      std::cout << "configuration " << boot->settings.file << " is valid ("
+                << config->instances.size() << " plugin instances, data dir " << config->data_dir << ")\n";
+      return 0;
+    }
+    signals::ConfigureLogging(config->Get("kernel", "log_level"), config->Get("kernel", "log_format"));
+
+    // Block the stop signals before any thread starts, so that only sigwait
+    // below receives them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    auto kernel = signals::Kernel::Open(std::move(*config));
+    if (!kernel.ok()) return Problem(kernel.status());
+    auto signer = (*kernel)->signer();
+    if (!signer.ok()) return Problem(signer.status());
+    signals::Status started = (*kernel)->StartSources();
+    if (!started.ok()) return Problem(started);
+    spdlog::info("signalsd ready: data dir {}, signing key {} ({})", (*kernel)->config().data_dir,
+                 (*signer)->key_id(), (*signer)->algorithm());
+
+    int received = 0;
+    sigwait(&stop_signals, &received);
+    spdlog::info("signalsd stopping on signal {}", received);
+    (*kernel)->StopSources();
+    kernel->reset();
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "signalsd: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

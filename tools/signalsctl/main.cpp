@@ -1,1 +1,139 @@
-int main() { return 0; }
+// signalsctl: the local command line of Signals. It runs the same kernel and
+// plugins as signalsd, in process, against the same data directory.
+#include <iostream>
+
+#include "cli.hpp"
+#include "logging.hpp"
+#include "problem.hpp"
+
+extern char** environ;
+
+namespace signalsctl {
+namespace {
+
+constexpr const char* kUsage = R"(usage: signalsctl [--config FILE] [--data-dir DIR] [--section.key=value ...] <command>
+
+commands:
+  plugins list                          loaded plugins: name, kind, version, ABI, path
+  plugins describe <name|file.so>       a plugin's components and options
+  keygen --alg ed25519 --key-id ID      create a signing key in the key store
+  keys list                             keys in the key registry
+  keys export <keyId>                   the PEM public key of a key
+  tenant add <tenant>                   register a tenant
+  tenant list                           registered tenants
+  ingest facts <file|-> --tenant T --callgraph-id ID [--source S]
+                                        ingest runtime facts (NDJSON); prints the provenance record
+  verify batch <batchId>                re-hash, check provenance and the DSSE signature
+  verify dsse <envelope.json> --key <public.pem>
+                                        verify any DSSE envelope
+
+exit codes: 0 ok, 1 rejected or invalid, 2 usage or configuration error
+)";
+
+}  // namespace
+
+signals::Result<Args> Args::Parse(const std::vector<std::string>& tokens,
+                                  const std::vector<std::string>& flags_with_values,
+                                  const std::vector<std::string>& switches) {
+  Args out;
+  auto is = [](const std::vector<std::string>& list, const std::string& name) {
+    for (const auto& l : list) {
+      if (l == name) return true;
+    }
+    return false;
+  };
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const std::string& t = tokens[i];
+    if (t.size() > 2 && t.rfind("--", 0) == 0) {
+      std::string name = t.substr(2);
+      std::string value;
+      size_t eq = name.find('=');
+      bool inline_value = eq != std::string::npos;
+      if (inline_value) {
+        value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+      }
+      if (is(switches, name)) {
+        out.flags_.emplace(name, "true");
+      } else if (is(flags_with_values, name)) {
+        if (!inline_value) {
+          if (i + 1 >= tokens.size()) return signals::Status::Config("--" + name + " needs a value");
+          value = tokens[++i];
+        }
+        out.flags_.emplace(name, value);
+      } else {
+        return signals::Status::Config("unknown flag --" + name);
+      }
+    } else {
+      out.positional_.push_back(t);
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> Args::Flag(const std::string& name) const {
+  auto it = flags_.find(name);
+  if (it == flags_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::string> Args::FlagAll(const std::string& name) const {
+  std::vector<std::string> out;
+  auto range = flags_.equal_range(name);
+  for (auto it = range.first; it != range.second; ++it) out.push_back(it->second);
+  return out;
+}
+
+bool Args::Has(const std::string& name) const { return flags_.count(name) != 0; }
+
+signals::Result<signals::KernelConfig> Context::Config() {
+  return signals::ResolveConfig(boot.settings, *boot.registry);
+}
+
+signals::Result<std::unique_ptr<signals::Kernel>> Context::OpenKernel() {
+  auto config = Config();
+  if (!config.ok()) return config.status();
+  return signals::Kernel::Open(std::move(*config));
+}
+
+int Fail(const signals::Status& status) {
+  std::cerr << "signalsctl: " << status.ToString() << "\n";
+  return signals::ExitCodeOf(status);
+}
+
+int Usage(const std::string& message) {
+  std::cerr << "signalsctl: " << message << "\n\n" << kUsage;
+  return kExitUsage;
+}
+
+}  // namespace signalsctl
+
+int main(int argc, char** argv) {
+  using namespace signalsctl;
+  try {
+    auto command_line = signals::ParseCommandLine(argc, argv);
+    if (!command_line.ok()) return Usage(command_line.status().message());
+    const auto& rest = command_line->rest;
+    if (rest.empty() || rest[0] == "--help" || rest[0] == "-h" || rest[0] == "help") {
+      std::cout << kUsage;
+      return rest.empty() ? kExitUsage : kExitOk;
+    }
+    signals::ConfigureLogging("info", "human");
+    auto boot = signals::LoadBootstrap(*command_line, environ);
+    if (!boot.ok()) return Fail(boot.status());
+    Context ctx{std::move(*command_line), std::move(*boot), environ};
+    for (const auto& problem : ctx.boot.plugin_problems) std::cerr << "signalsctl: warning: " << problem << "\n";
+    const std::string command = ctx.command_line.rest[0];
+    std::vector<std::string> args(ctx.command_line.rest.begin() + 1, ctx.command_line.rest.end());
+    if (command == "plugins") return RunPlugins(ctx, args);
+    if (command == "keygen") return RunKeygen(ctx, args);
+    if (command == "keys") return RunKeys(ctx, args);
+    if (command == "tenant") return RunTenant(ctx, args);
+    if (command == "ingest") return RunIngest(ctx, args);
+    if (command == "verify") return RunVerify(ctx, args);
+    return Usage("unknown command '" + command + "'");
+  } catch (const std::exception& e) {
+    std::cerr << "signalsctl: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

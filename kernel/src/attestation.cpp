@@ -1,0 +1,43 @@
+#include "attestation.hpp"
+
+#include "canonical_json.hpp"
+#include "signature_verify.hpp"
+
+namespace signals {
+
+nlohmann::json MakeStatement(const std::vector<AttestationSubject>& subjects,
+                             const std::string& predicate_type, const nlohmann::json& predicate) {
+  nlohmann::json subject = nlohmann::json::array();
+  for (const auto& s : subjects) {
+    subject.push_back({{"name", s.name}, {"digest", {{"sha256", s.sha256_hex}}}});
+  }
+  return {{"_type", kStatementType},
+          {"subject", subject},
+          {"predicateType", predicate_type},
+          {"predicate", predicate}};
+}
+
+Result<DsseEnvelope> SignStatement(Signer& signer, const nlohmann::json& statement) {
+  DsseEnvelope envelope;
+  envelope.payload_type = std::string(kInTotoPayloadType);
+  envelope.payload = CanonicalJson(statement);
+  auto signature = signer.Sign(DssePae(envelope.payload_type, envelope.payload));
+  if (!signature.ok()) return signature.status();
+  envelope.signatures.push_back(DsseSignature{signer.key_id(), std::move(*signature)});
+  return envelope;
+}
+
+Status VerifyEnvelopeSignature(const DsseEnvelope& envelope, const std::string& public_key_pem,
+                               const std::string& key_id) {
+  std::string pae = DssePae(envelope.payload_type, envelope.payload);
+  Status last = Status::Invalid("dsse", "signatures", "the envelope has no signature");
+  for (const auto& sig : envelope.signatures) {
+    if (!key_id.empty() && !sig.keyid.empty() && sig.keyid != key_id) continue;
+    Status s = VerifySignature(public_key_pem, pae, sig.sig);
+    if (s.ok()) return s;
+    last = s;
+  }
+  return last;
+}
+
+}  // namespace signals

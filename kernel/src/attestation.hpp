@@ -1,0 +1,41 @@
+// Attestations: in-toto Statement v1 documents wrapped in signed DSSE
+// envelopes (DESIGN §4.5). The statement is RFC 8785 canonical JSON, so the
+// signed bytes are reproducible from the statement's content.
+// Thread-safety: functions are pure except for the Signer they call.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "dsse.hpp"
+#include "plugin_instance.hpp"
+#include "status.hpp"
+
+namespace signals {
+
+inline constexpr const char* kStatementType = "https://in-toto.io/Statement/v1";
+inline constexpr const char* kRuntimeFactsPredicate = "https://stella.ops/attestation/runtime-facts/v1";
+inline constexpr const char* kCallgraphManifestPredicate =
+    "https://stella.ops/attestation/callgraph-manifest/v1";
+
+struct AttestationSubject {
+  std::string name;
+  std::string sha256_hex;
+};
+
+// {_type, subject[{name, digest{sha256}}], predicateType, predicate}.
+nlohmann::json MakeStatement(const std::vector<AttestationSubject>& subjects,
+                             const std::string& predicate_type, const nlohmann::json& predicate);
+
+// Signs PAE(in-toto type, JCS(statement)) with `signer`; the signature's keyid
+// is the signer's key id.
+Result<DsseEnvelope> SignStatement(Signer& signer, const nlohmann::json& statement);
+
+// OK when at least one signature of `envelope` verifies with `public_key_pem`
+// (and, when `key_id` is non-empty, carries that keyid).
+Status VerifyEnvelopeSignature(const DsseEnvelope& envelope, const std::string& public_key_pem,
+                               const std::string& key_id = "");
+
+}  // namespace signals

@@ -1,0 +1,106 @@
+#include "batch_verifier.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "attestation.hpp"
+#include "digest.hpp"
+#include "dsse.hpp"
+#include "sha256.hpp"
+#include "ulid.hpp"
+#include "zstd_frame_reader.hpp"
+
+namespace signals {
+namespace {
+
+Status Corrupt(const std::string& what) { return Status::Invalid("integrity", "", what); }
+
+}  // namespace
+
+Result<BatchVerification> VerifyBatch(Kernel& kernel, const std::string& batch_id) {
+  SIGNALS_RETURN_IF_ERROR(ValidateUlid(batch_id, "batchId"));
+  auto row_text = kernel.index().Get("batches", batch_id);
+  if (!row_text.ok()) {
+    if (row_text.status().code() == Code::kNotFound) return Status::NotFound("batch " + batch_id + " not found");
+    return row_text.status();
+  }
+  auto row = nlohmann::json::parse(*row_text, nullptr, false);
+  if (!row.is_object()) return Corrupt("index row of batch " + batch_id + " is not JSON");
+  BatchVerification v;
+  v.batch_id = batch_id;
+  v.provenance_hash = row.value("provenanceHash", "");
+  const std::string blob_key = row.value("blobKey", "");
+  const std::string provenance_key = row.value("provenanceKey", "");
+  const std::string attestation_key = row.value("attestationKey", "");
+
+  // 1. The blob re-hashes to provenanceHash.
+  auto reader = kernel.cas().Open(blob_key);
+  if (!reader.ok()) return Corrupt("blob " + blob_key + " is missing: " + reader.status().message());
+  Sha256Hasher hasher;
+  uint64_t newlines = 0;
+  ZstdFrameReader zstd([&](std::string_view plain) {
+    hasher.Update(plain);
+    for (char c : plain) newlines += c == '\n';
+    return Status::Ok();
+  });
+  std::string buffer(1 << 16, '\0');
+  while (true) {
+    auto n = (*reader)->Read(reinterpret_cast<uint8_t*>(buffer.data()), buffer.size());
+    if (!n.ok()) return n.status();
+    if (*n == 0) break;
+    Status s = zstd.Write(std::string_view(buffer.data(), *n));
+    if (!s.ok()) return Corrupt("blob " + blob_key + ": " + s.message());
+  }
+  Status finished = zstd.Finish();
+  if (!finished.ok()) return Corrupt("blob " + blob_key + ": " + finished.message());
+  const std::string actual = DigestFromRaw(hasher.Finish());
+  if (actual != v.provenance_hash) {
+    return Corrupt("blob " + blob_key + " hashes to " + actual + " but provenanceHash is " + v.provenance_hash);
+  }
+
+  // 2. The provenance record agrees with the index row.
+  auto provenance_text = kernel.cas().ReadAll(provenance_key);
+  if (!provenance_text.ok()) return Corrupt("provenance record " + provenance_key + " is missing");
+  auto provenance = nlohmann::json::parse(*provenance_text, nullptr, false);
+  if (!provenance.is_object()) return Corrupt("provenance record " + provenance_key + " is not JSON");
+  for (const char* field : {"batchId", "tenantId", "callgraphId", "provenanceHash", "factCount", "signerKeyId"}) {
+    if (provenance.value(field, nlohmann::json()) != row.value(field, nlohmann::json())) {
+      return Corrupt(std::string("provenance record and index disagree on ") + field);
+    }
+  }
+  v.fact_count = provenance.value("factCount", uint64_t{0});
+
+  // 3. The envelope verifies with the registered key.
+  auto envelope_text = kernel.cas().ReadAll(attestation_key);
+  if (!envelope_text.ok()) return Corrupt("attestation " + attestation_key + " is missing");
+  auto envelope = ParseDsseEnvelope(*envelope_text);
+  if (!envelope.ok()) return Corrupt("attestation " + attestation_key + ": " + envelope.status().message());
+  if (envelope->signatures.empty()) return Corrupt("attestation has no signature");
+  v.key_id = envelope->signatures.front().keyid;
+  auto public_key = kernel.PublicKey(v.key_id);
+  if (!public_key.ok()) return Corrupt("attestation signed by key '" + v.key_id + "': " + public_key.status().message());
+  Status signature = VerifyEnvelopeSignature(*envelope, *public_key, v.key_id);
+  if (!signature.ok()) return Corrupt("attestation signature: " + signature.message());
+  if (envelope->payload_type != kInTotoPayloadType) return Corrupt("attestation payloadType is " + envelope->payload_type);
+
+  // 4. The statement names this batch and this hash.
+  auto statement = nlohmann::json::parse(envelope->payload, nullptr, false);
+  if (!statement.is_object()) return Corrupt("attestation payload is not JSON");
+  if (statement.value("_type", "") != kStatementType) return Corrupt("statement _type is wrong");
+  if (statement.value("predicateType", "") != kRuntimeFactsPredicate) return Corrupt("statement predicateType is wrong");
+  bool subject_ok = false;
+  const std::string hex = v.provenance_hash.substr(7);
+  for (const auto& subject : statement.value("subject", nlohmann::json::array())) {
+    if (subject.value("name", "").find("/" + batch_id + ".ndjson") != std::string::npos &&
+        subject.contains("digest") && subject["digest"].value("sha256", "") == hex) {
+      subject_ok = true;
+    }
+  }
+  if (!subject_ok) return Corrupt("statement subject does not name this batch's blob digest");
+  const auto& predicate = statement.value("predicate", nlohmann::json::object());
+  if (predicate.value("batchId", "") != batch_id || predicate.value("provenanceHash", "") != v.provenance_hash) {
+    return Corrupt("statement predicate does not match the batch");
+  }
+  return v;
+}
+
+}  // namespace signals

@@ -1,0 +1,27 @@
+// BatchVerifier: proves a stored runtime-fact batch is intact, offline, from
+// the CAS and the key registry alone: the blob decompresses and re-hashes to
+// provenanceHash; the provenance record and index row agree; the DSSE envelope
+// verifies with the registered key of its keyid; the statement's subject and
+// predicate name this batch and this hash.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "kernel.hpp"
+#include "status.hpp"
+
+namespace signals {
+
+struct BatchVerification {
+  std::string batch_id;
+  std::string provenance_hash;
+  std::string key_id;
+  uint64_t fact_count = 0;
+};
+
+// OK with the facts checked, or Invalid with the first reason it is not valid
+// (kNotFound for an unknown batch).
+Result<BatchVerification> VerifyBatch(Kernel& kernel, const std::string& batch_id);
+
+}  // namespace signals

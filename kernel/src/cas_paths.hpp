@@ -1,0 +1,35 @@
+// CasPath: where each kind of object lives in the content-addressed store
+// (DESIGN §5). Only validated tenants and ULIDs ever become path components;
+// callers validate before they build a path.
+#pragma once
+
+#include <string>
+
+namespace signals::cas_paths {
+
+inline std::string FactBlob(const std::string& tenant, const std::string& batch_id) {
+  return "runtime-facts/" + tenant + "/" + batch_id + ".ndjson.zst";
+}
+inline std::string FactProvenance(const std::string& tenant, const std::string& batch_id) {
+  return "runtime-facts/" + tenant + "/" + batch_id + ".provenance.json";
+}
+inline std::string BatchAttestation(const std::string& batch_id) {
+  return "attestations/" + batch_id + ".dsse";
+}
+inline std::string CallgraphBlob(const std::string& tenant, const std::string& graph_id) {
+  return "callgraphs/" + tenant + "/" + graph_id + ".ndjson.zst";
+}
+inline std::string CallgraphMeta(const std::string& tenant, const std::string& graph_id) {
+  return "callgraphs/" + tenant + "/" + graph_id + ".meta.json";
+}
+inline std::string Manifest(const std::string& graph_id) { return "manifests/" + graph_id + ".json"; }
+inline std::string ManifestEnvelope(const std::string& graph_id) {
+  return "manifests/" + graph_id + ".json.dsse";
+}
+
+// The subject name an attestation uses for a fact blob (the uncompressed form).
+inline std::string FactSubjectName(const std::string& tenant, const std::string& batch_id) {
+  return "runtime-facts/" + tenant + "/" + batch_id + ".ndjson";
+}
+
+}  // namespace signals::cas_paths

@@ -1,0 +1,298 @@
+#include "fact_ingest.hpp"
+
+#include <cstring>
+
+#include "attestation.hpp"
+#include "canonical_json.hpp"
+#include "cas_paths.hpp"
+#include "digest.hpp"
+#include "timestamp.hpp"
+
+#ifndef SIGNALS_PIPELINE_VERSION
+#define SIGNALS_PIPELINE_VERSION "unknown"
+#endif
+
+namespace signals {
+namespace {
+
+Status ValidateSource(const std::string& source) {
+  if (source.empty() || source.size() > 256) {
+    return Status::Invalid("source", "source", "source must be 1 to 256 characters");
+  }
+  for (unsigned char c : source) {
+    if (c < 0x20 || c == 0x7f) return Status::Invalid("source", "source", "source contains a control character");
+  }
+  return Status::Ok();
+}
+
+bool IsBlank(std::string_view line) {
+  for (char c : line) {
+    if (c != ' ' && c != '\t' && c != '\r') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<FactIngestRequest> FactIngestRequest::FromJson(const nlohmann::json& j) {
+  if (!j.is_object()) return Status::Invalid("request", "", "ingest request must be a JSON object");
+  FactIngestRequest r;
+  auto str = [&](const char* name, std::string* out) -> Status {
+    if (!j.contains(name) || j[name].is_null()) return Status::Ok();
+    if (!j[name].is_string()) return Status::Invalid("type", name, std::string(name) + " must be a string");
+    *out = j[name].get<std::string>();
+    return Status::Ok();
+  };
+  std::string kind = "runtime-facts", received_at, hash;
+  SIGNALS_RETURN_IF_ERROR(str("kind", &kind));
+  if (kind != "runtime-facts") {
+    return Status::Invalid("kind", "kind", "unsupported ingest kind '" + kind + "'");
+  }
+  SIGNALS_RETURN_IF_ERROR(str("tenant", &r.tenant));
+  SIGNALS_RETURN_IF_ERROR(str("callgraphId", &r.callgraph_id));
+  SIGNALS_RETURN_IF_ERROR(str("source", &r.source));
+  SIGNALS_RETURN_IF_ERROR(str("principal", &r.principal));
+  SIGNALS_RETURN_IF_ERROR(str("receivedAt", &received_at));
+  SIGNALS_RETURN_IF_ERROR(str("provenanceHash", &hash));
+  if (!received_at.empty()) {
+    auto t = ParseRfc3339(received_at);
+    if (!t.ok()) return t.status().WithField("receivedAt");
+    r.received_at_ms = *t;
+  }
+  if (!hash.empty()) r.expected_hash = hash;
+  return r;
+}
+
+FactBatchIngest::FactBatchIngest(Kernel& kernel, FactIngestRequest request)
+    : kernel_(kernel),
+      request_(std::move(request)),
+      validator_(static_cast<size_t>(kernel.config().GetInt("kernel", "max_line_bytes"))),
+      max_line_bytes_(static_cast<size_t>(kernel.config().GetInt("kernel", "max_line_bytes"))),
+      max_fact_types_(static_cast<size_t>(kernel.config().GetInt("kernel", "max_fact_types"))) {}
+
+FactBatchIngest::~FactBatchIngest() {
+  // An unfinished ingest is an abort: the blob writer discards its temp file.
+  blob_.reset();
+}
+
+Result<std::unique_ptr<FactBatchIngest>> FactBatchIngest::Begin(Kernel& kernel,
+                                                                const FactIngestRequest& request) {
+  SIGNALS_RETURN_IF_ERROR(kernel.tenants().Check(request.tenant, "tenant"));
+  if (request.callgraph_id.empty()) {
+    return Status::Invalid("required", "callgraphId", "callgraphId is required");
+  }
+  SIGNALS_RETURN_IF_ERROR(ValidateUlid(request.callgraph_id, "callgraphId"));
+  FactIngestRequest normalised = request;
+  if (normalised.source.empty()) normalised.source = "unspecified";
+  SIGNALS_RETURN_IF_ERROR(ValidateSource(normalised.source));
+  if (normalised.expected_hash) {
+    SIGNALS_RETURN_IF_ERROR(ValidateDigest(*normalised.expected_hash, "provenanceHash"));
+  }
+  if (normalised.received_at_ms == 0) normalised.received_at_ms = kernel.NowMs();
+
+  std::unique_ptr<FactBatchIngest> ingest(new FactBatchIngest(kernel, std::move(normalised)));
+  auto signer = kernel.signer();
+  if (!signer.ok()) return signer.status();
+  ingest->signer_ = *signer;
+  auto id = kernel.NewId();
+  if (!id.ok()) return id.status();
+  ingest->batch_id_ = *id;
+  auto writer = kernel.cas().PutBegin(cas_paths::FactBlob(ingest->request_.tenant, ingest->batch_id_));
+  if (!writer.ok()) return writer.status();
+  ingest->blob_ = std::move(*writer);
+  CasStore::Writer* blob = ingest->blob_.get();
+  ingest->compressor_ = std::make_unique<ZstdFrameWriter>(
+      static_cast<int>(kernel.config().GetInt("kernel", "zstd_level")),
+      [blob](std::string_view compressed) { return blob->Write(compressed); });
+  return ingest;
+}
+
+Status FactBatchIngest::Fail(Status status) {
+  if (failure_.ok()) failure_ = status;
+  blob_.reset();
+  return failure_;
+}
+
+Status FactBatchIngest::ConsumeLine(std::string_view line) {
+  ++line_number_;
+  if (IsBlank(line)) return Status::Ok();
+  auto fact = validator_.Validate(line, line_number_);
+  if (!fact.ok()) return fact.status();
+  ++fact_count_;
+  auto it = fact_types_.find(fact->fact_type);
+  if (it != fact_types_.end()) {
+    ++it->second;
+  } else {
+    if (fact_types_.size() >= max_fact_types_) {
+      return Status::Invalid("max-fact-types", "factType",
+                             "line " + std::to_string(line_number_) + ": more than " +
+                                 std::to_string(max_fact_types_) + " distinct factType values in one batch");
+    }
+    fact_types_.emplace(std::move(fact->fact_type), 1);
+  }
+  return Status::Ok();
+}
+
+Status FactBatchIngest::Write(std::string_view chunk) {
+  if (!failure_.ok()) return failure_;
+  if (finished_) return Status::Internal("write after finish");
+  raw_bytes_ += chunk.size();
+  hasher_.Update(chunk);
+  Status s = compressor_->Write(chunk);
+  if (!s.ok()) return Fail(s);
+
+  size_t start = 0;
+  while (start < chunk.size()) {
+    const void* nl = std::memchr(chunk.data() + start, '\n', chunk.size() - start);
+    if (nl == nullptr) {
+      size_t rest = chunk.size() - start;
+      if (partial_line_.size() + rest > max_line_bytes_) {
+        return Fail(Status::Invalid("max-line-bytes", "",
+                                    "line " + std::to_string(line_number_ + 1) + ": longer than " +
+                                        std::to_string(max_line_bytes_) + " bytes (kernel.max_line_bytes)"));
+      }
+      partial_line_.append(chunk.data() + start, rest);
+      break;
+    }
+    size_t end = static_cast<size_t>(static_cast<const char*>(nl) - chunk.data());
+    Status line_status;
+    if (partial_line_.empty()) {
+      if (end - start > max_line_bytes_) {
+        return Fail(Status::Invalid("max-line-bytes", "",
+                                    "line " + std::to_string(line_number_ + 1) + ": longer than " +
+                                        std::to_string(max_line_bytes_) + " bytes (kernel.max_line_bytes)"));
+      }
+      line_status = ConsumeLine(chunk.substr(start, end - start));
+    } else {
+      if (partial_line_.size() + (end - start) > max_line_bytes_) {
+        return Fail(Status::Invalid("max-line-bytes", "",
+                                    "line " + std::to_string(line_number_ + 1) + ": longer than " +
+                                        std::to_string(max_line_bytes_) + " bytes (kernel.max_line_bytes)"));
+      }
+      partial_line_.append(chunk.data() + start, end - start);
+      line_status = ConsumeLine(partial_line_);
+      partial_line_.clear();
+    }
+    if (!line_status.ok()) return Fail(line_status);
+    start = end + 1;
+  }
+  return Status::Ok();
+}
+
+void FactBatchIngest::RemoveCommitted() {
+  for (auto it = committed_keys_.rbegin(); it != committed_keys_.rend(); ++it) {
+    (void)kernel_.cas().Remove(*it);
+  }
+  committed_keys_.clear();
+}
+
+Result<nlohmann::json> FactBatchIngest::Finish() {
+  if (!failure_.ok()) return failure_;
+  if (finished_) return Status::Internal("finish called twice");
+  finished_ = true;
+  if (!partial_line_.empty()) {
+    Status s = ConsumeLine(partial_line_);
+    partial_line_.clear();
+    if (!s.ok()) return Fail(s);
+  }
+  if (fact_count_ == 0) {
+    return Fail(Status::Invalid("non-empty", "body", "the batch contains no runtime facts"));
+  }
+  auto result = Commit();
+  if (!result.ok()) {
+    RemoveCommitted();
+    kernel_.metrics().CounterAdd("signals_ingest_failures_total", "kind=runtime-facts,code=" +
+                                 std::string(CodeName(result.status().code())), 1);
+    return Fail(result.status());
+  }
+  return result;
+}
+
+Result<nlohmann::json> FactBatchIngest::Commit() {
+  MetricsRegistry& metrics = kernel_.metrics();
+  SIGNALS_RETURN_IF_ERROR(compressor_->Finish());
+  const std::string provenance_hash = DigestFromRaw(hasher_.Finish());
+  if (request_.expected_hash && *request_.expected_hash != provenance_hash) {
+    return Status(Code::kHashMismatch,
+                  "the client's hash " + *request_.expected_hash +
+                      " does not match the received bytes' hash " + provenance_hash,
+                  "provenanceHash", "provenance-hash");
+  }
+  const std::string& tenant = request_.tenant;
+  const std::string blob_key = blob_->key();
+  Status stored = blob_->Commit();
+  blob_.reset();
+  metrics.CounterAdd("signals_cas_operations_total",
+                     std::string("operation=put,result=") + (stored.ok() ? "ok" : "error"), 1);
+  SIGNALS_RETURN_IF_ERROR(stored);
+  committed_keys_.push_back(blob_key);
+
+  const std::string bucket = kernel_.BucketUri();
+  const std::string provenance_key = cas_paths::FactProvenance(tenant, batch_id_);
+  const std::string attestation_key = cas_paths::BatchAttestation(batch_id_);
+  nlohmann::json fact_types = nlohmann::json::array();
+  for (const auto& [type, count] : fact_types_) fact_types.push_back(type);
+  const bool rekor = kernel_.config().GetBool("provenance", "rekor_enabled");
+  // ingestedAt is taken just before the commit sequence; the records it goes
+  // into are immutable and must exist before the index row that commits them.
+  const std::string ingested_at = FormatRfc3339Millis(kernel_.NowMs());
+  const std::string received_at = FormatRfc3339Millis(request_.received_at_ms);
+
+  nlohmann::json predicate = {
+      {"batchId", batch_id_},
+      {"tenantId", tenant},
+      {"callgraphId", request_.callgraph_id},
+      {"source", request_.source},
+      {"provenanceHash", provenance_hash},
+      {"factCount", fact_count_},
+      {"factTypes", fact_types},
+      {"receivedAt", received_at},
+      {"ingestedAt", ingested_at},
+      {"pipelineVersion", SIGNALS_PIPELINE_VERSION},
+      {"blobUri", bucket + "/" + blob_key},
+  };
+  nlohmann::json statement = MakeStatement(
+      {AttestationSubject{cas_paths::FactSubjectName(tenant, batch_id_),
+                          provenance_hash.substr(std::string("sha256:").size())}},
+      kRuntimeFactsPredicate, predicate);
+  auto envelope = SignStatement(*signer_, statement);
+  metrics.CounterAdd("signals_attestations_created_total",
+                     std::string("result=") + (envelope.ok() ? "ok" : "error"), 1);
+  if (!envelope.ok()) return envelope.status();
+  SIGNALS_RETURN_IF_ERROR(kernel_.cas().Put(attestation_key, SerializeDsseEnvelope(*envelope)));
+  committed_keys_.push_back(attestation_key);
+
+  nlohmann::json provenance = predicate;
+  provenance["provenanceId"] = batch_id_;
+  provenance["principal"] = request_.principal.empty() ? nlohmann::json(nullptr) : nlohmann::json(request_.principal);
+  provenance["sizeBytes"] = raw_bytes_;
+  provenance["compressedSizeBytes"] = compressor_->bytes_out();
+  provenance["attestationUri"] = bucket + "/" + attestation_key;
+  provenance["signerKeyId"] = signer_->key_id();
+  provenance["rekorUuid"] = nullptr;
+  provenance["skipReason"] = rekor ? "rekor-unavailable" : "rekor-disabled";
+  const std::string provenance_json = CanonicalJson(provenance);
+  SIGNALS_RETURN_IF_ERROR(kernel_.cas().Put(provenance_key, provenance_json));
+  committed_keys_.push_back(provenance_key);
+
+  nlohmann::json row = provenance;
+  row["blobKey"] = blob_key;
+  row["provenanceKey"] = provenance_key;
+  row["attestationKey"] = attestation_key;
+  auto txn = kernel_.index().Begin();
+  if (!txn.ok()) return txn.status();
+  SIGNALS_RETURN_IF_ERROR((*txn)->Insert("batches", batch_id_, CanonicalJson(row)));
+  SIGNALS_RETURN_IF_ERROR((*txn)->Commit());  // the commit point
+  committed_keys_.clear();
+
+  metrics.CounterAdd("signals_runtime_fact_batches_ingested_total", "tenant=" + tenant, 1);
+  metrics.CounterAdd("signals_provenance_records_total", "", 1);
+  metrics.HistogramObserve("signals_runtime_facts_batch_size", "", static_cast<double>(fact_count_));
+  for (const auto& [type, count] : fact_types_) {
+    metrics.CounterAdd("signals_runtime_facts_ingested_total", "fact_type=" + type + ",tenant=" + tenant,
+                       static_cast<double>(count));
+  }
+  return provenance;
+}
+
+}  // namespace signals

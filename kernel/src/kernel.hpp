@@ -1,0 +1,94 @@
+// Kernel: one deployment's running state, assembled from a validated
+// KernelConfig. It owns the plugin instances (cas, index, signer, sources), the
+// host table plugins call back through, the tenant and key registries, the ULID
+// generator and the metrics registry, and it is what the pipeline, signalsd and
+// signalsctl work against.
+//
+// The signer is created on first use, so that commands that sign nothing
+// never touch (or generate) a key. Thread-safety: every method may be called
+// from any thread once Open() has returned.
+#pragma once
+
+#include <signals/plugin.h>
+
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "kernel_config.hpp"
+#include "metrics_registry.hpp"
+#include "plugin_instance.hpp"
+#include "status.hpp"
+#include "tenant_registry.hpp"
+#include "ulid.hpp"
+
+namespace signals {
+
+class FactBatchIngest;
+struct FactIngestRequest;
+
+class Kernel {
+ public:
+  // Creates the cas and index instances (and nothing that signs). Failure
+  // names the section and plugin.
+  static Result<std::unique_ptr<Kernel>> Open(KernelConfig config);
+  ~Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  const KernelConfig& config() const { return config_; }
+  CasStore& cas() { return *cas_; }
+  IndexStore& index() { return *index_; }
+  TenantRegistry& tenants() { return tenants_; }
+  MetricsRegistry& metrics() { return metrics_; }
+  const signals_host* host() const { return &host_; }
+
+  // The signer, created on first call (which may generate a key when the
+  // signer is configured to). Checks that its algorithm matches
+  // signing.algorithm and records its key in the key registry.
+  Result<Signer*> signer();
+
+  // A new ULID for a batch, graph or provenance id.
+  Result<std::string> NewId();
+
+  int64_t NowMs() const;
+
+  // "cas://signals" — the URI prefix of stored objects.
+  std::string BucketUri() const;
+
+  // Starts an ingest of runtime facts (see fact_ingest.hpp).
+  Result<std::unique_ptr<FactBatchIngest>> BeginFactIngest(const FactIngestRequest& request);
+
+  // Key registry (index collection "keys"): every key that ever signed.
+  Status RegisterKey(const std::string& key_id, const std::string& algorithm,
+                     const std::string& public_key_pem);
+  // Records from the registry, sorted by keyId.
+  Result<std::vector<nlohmann::json>> ListKeys();
+  // The public PEM of a registered key, or kNotFound.
+  Result<std::string> PublicKey(const std::string& key_id);
+
+  // Source instances: created and started by signalsd, stopped on shutdown.
+  Status StartSources();
+  void StopSources();
+
+  // Health of every instance ("section" → status).
+  std::vector<std::pair<std::string, Status>> Health();
+
+ private:
+  explicit Kernel(KernelConfig config);
+
+  KernelConfig config_;
+  signals_host host_{};
+  MetricsRegistry metrics_;
+  UlidGenerator ulids_;
+  std::unique_ptr<CasStore> cas_;
+  std::unique_ptr<IndexStore> index_;
+  TenantRegistry tenants_;
+  std::mutex signer_mutex_;
+  std::unique_ptr<Signer> signer_;
+  std::vector<std::unique_ptr<PluginInstance>> sources_;
+};
+
+}  // namespace signals

@@ -1,0 +1,205 @@
+#include "runtime_fact.hpp"
+
+#include <array>
+#include <cstring>
+
+#include "purl.hpp"
+#include "timestamp.hpp"
+
+namespace signals {
+namespace {
+
+enum class FieldKind { kString, kPurl, kInteger, kHitCount, kTimestamp, kMetadata, kSymbolId, kFactType };
+
+struct FieldSpec {
+  const char* camel;
+  const char* snake;  // nullptr when the name has no underscore form
+  FieldKind kind;
+};
+
+constexpr std::array<FieldSpec, 14> kFields = {{
+    {"symbolId", "symbol_id", FieldKind::kSymbolId},
+    {"factType", "fact_type", FieldKind::kFactType},
+    {"codeId", "code_id", FieldKind::kString},
+    {"buildId", "build_id", FieldKind::kString},
+    {"loaderBase", "loader_base", FieldKind::kString},
+    {"processName", "process_name", FieldKind::kString},
+    {"socketAddress", "socket_address", FieldKind::kString},
+    {"containerId", "container_id", FieldKind::kString},
+    {"evidenceUri", "evidence_uri", FieldKind::kString},
+    {"purl", nullptr, FieldKind::kPurl},
+    {"processId", "process_id", FieldKind::kInteger},
+    {"hitCount", "hit_count", FieldKind::kHitCount},
+    {"observedAt", "observed_at", FieldKind::kTimestamp},
+    {"metadata", nullptr, FieldKind::kMetadata},
+}};
+
+constexpr size_t kFieldCount = kFields.size();
+
+Status LineError(size_t line, std::string_view field, std::string_view rule, const std::string& message) {
+  std::string text = "line " + std::to_string(line) + ": ";
+  if (!field.empty()) text += "field '" + std::string(field) + "': ";
+  text += message;
+  return Status::Invalid(std::string(rule), std::string(field), text);
+}
+
+const char* KnownFieldList() {
+  return "symbolId, factType, codeId, buildId, loaderBase, processName, socketAddress, "
+         "containerId, evidenceUri, purl, processId, hitCount, observedAt, metadata";
+}
+
+}  // namespace
+
+bool IsValidFactType(std::string_view type) {
+  static constexpr std::array<std::string_view, 5> kBuiltIn = {
+      "runtime.symbol.hit", "runtime.module.loaded", "runtime.process.observed",
+      "runtime.network.connection", "runtime.file.access"};
+  for (auto t : kBuiltIn) {
+    if (t == type) return true;
+  }
+  // ^[a-z][a-z0-9]*(\.[a-z0-9_]+)+$
+  size_t i = 0;
+  if (type.empty() || !(type[0] >= 'a' && type[0] <= 'z')) return false;
+  ++i;
+  while (i < type.size() && ((type[i] >= 'a' && type[i] <= 'z') || (type[i] >= '0' && type[i] <= '9'))) ++i;
+  size_t segments = 0;
+  while (i < type.size()) {
+    if (type[i] != '.') return false;
+    ++i;
+    size_t start = i;
+    while (i < type.size() && ((type[i] >= 'a' && type[i] <= 'z') || (type[i] >= '0' && type[i] <= '9') || type[i] == '_')) ++i;
+    if (i == start) return false;
+    ++segments;
+  }
+  return segments >= 1;
+}
+
+FactLineValidator::FactLineValidator(size_t max_line_bytes) {
+  padded_.reserve(max_line_bytes + simdjson::SIMDJSON_PADDING);
+  if (parser_.allocate(max_line_bytes + simdjson::SIMDJSON_PADDING) != simdjson::SUCCESS) {
+    // parse() allocates on demand; this only pre-sizes.
+  }
+}
+
+Result<FactLine> FactLineValidator::Validate(std::string_view line, size_t line_number) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  padded_.assign(line.data(), line.size());
+  padded_.append(simdjson::SIMDJSON_PADDING, '\0');
+  simdjson::dom::element root;
+  auto error = parser_.parse(reinterpret_cast<const uint8_t*>(padded_.data()), line.size(), false).get(root);
+  if (error) {
+    std::string rule = error == simdjson::UTF8_ERROR ? "utf-8" : "json";
+    std::string message = error == simdjson::UTF8_ERROR ? "the line is not valid UTF-8"
+                                                        : std::string("not valid JSON (") +
+                                                              simdjson::error_message(error) + ")";
+    return LineError(line_number, "", rule, message);
+  }
+  simdjson::dom::object object;
+  if (root.get_object().get(object)) {
+    return LineError(line_number, "", "fact-object", "a runtime fact must be a JSON object");
+  }
+
+  FactLine fact;
+  fact.fact_type = kDefaultFactType;
+  std::array<const char*, kFieldCount> seen_as{};
+  bool has_symbol = false;
+  for (auto member : object) {
+    std::string_view key = member.key;
+    size_t index = kFieldCount;
+    for (size_t f = 0; f < kFieldCount; ++f) {
+      if (key == kFields[f].camel || (kFields[f].snake && key == kFields[f].snake)) {
+        index = f;
+        break;
+      }
+    }
+    if (index == kFieldCount) {
+      return LineError(line_number, key, "known-field",
+                       "unknown field; runtime facts have " + std::string(KnownFieldList()));
+    }
+    const FieldSpec& spec = kFields[index];
+    const char* name = spec.camel;
+    if (seen_as[index] != nullptr) {
+      return LineError(line_number, name, "unique-field",
+                       "given twice (as '" + std::string(seen_as[index]) + "' and '" + std::string(key) + "')");
+    }
+    seen_as[index] = key == spec.camel ? spec.camel : spec.snake;
+    simdjson::dom::element value = member.value;
+    bool is_null = value.is_null();
+    if (is_null && spec.kind != FieldKind::kSymbolId) continue;  // null = absent for optional fields
+
+    switch (spec.kind) {
+      case FieldKind::kSymbolId: {
+        std::string_view s;
+        if (value.get_string().get(s)) {
+          return LineError(line_number, name, "symbolId", "must be a string");
+        }
+        if (s.empty()) return LineError(line_number, name, "symbolId", "must not be empty");
+        if (s.size() > kMaxSymbolIdBytes) {
+          return LineError(line_number, name, "symbolId",
+                           "is " + std::to_string(s.size()) + " bytes, more than 1024");
+        }
+        has_symbol = true;
+        break;
+      }
+      case FieldKind::kFactType: {
+        std::string_view s;
+        if (value.get_string().get(s)) return LineError(line_number, name, "factType", "must be a string");
+        if (!IsValidFactType(s)) {
+          return LineError(line_number, name, "factType",
+                           "'" + std::string(s.substr(0, 80)) +
+                               "' is neither a known fact type nor matches ^[a-z][a-z0-9]*(\\.[a-z0-9_]+)+$");
+        }
+        fact.fact_type.assign(s);
+        break;
+      }
+      case FieldKind::kString: {
+        if (!value.is_string()) return LineError(line_number, name, "type", "must be a string");
+        break;
+      }
+      case FieldKind::kPurl: {
+        std::string_view s;
+        if (value.get_string().get(s)) return LineError(line_number, name, "purl", "must be a string");
+        Status purl = ValidatePurl(s, name);
+        if (!purl.ok()) return LineError(line_number, name, "purl", purl.message());
+        break;
+      }
+      case FieldKind::kInteger: {
+        if (!value.is_int64()) return LineError(line_number, name, "type", "must be an integer");
+        break;
+      }
+      case FieldKind::kHitCount: {
+        int64_t n = 0;
+        if (value.get_int64().get(n)) return LineError(line_number, name, "hitCount", "must be an integer >= 1");
+        if (n < 1) {
+          return LineError(line_number, name, "hitCount",
+                           "must be an integer >= 1, got " + std::to_string(n));
+        }
+        break;
+      }
+      case FieldKind::kTimestamp: {
+        std::string_view s;
+        if (value.get_string().get(s)) return LineError(line_number, name, "rfc3339", "must be an RFC 3339 string");
+        auto t = ParseRfc3339(s);
+        if (!t.ok()) return LineError(line_number, name, "rfc3339", t.status().message());
+        break;
+      }
+      case FieldKind::kMetadata: {
+        simdjson::dom::object meta;
+        if (value.get_object().get(meta)) {
+          return LineError(line_number, name, "metadata", "must be an object of string values");
+        }
+        for (auto entry : meta) {
+          if (!entry.value.is_string()) {
+            return LineError(line_number, std::string("metadata.") + std::string(entry.key), "metadata",
+                             "must be a string");
+          }
+        }
+        break;
+      }
+    }
+  }
+  if (!has_symbol) return LineError(line_number, "symbolId", "required", "is required");
+  return fact;
+}
+
+}  // namespace signals

@@ -1,0 +1,44 @@
+// Runtime fact validation (DESIGN §4.1): one NDJSON line of a runtime-fact
+// batch, checked field by field. camelCase names are canonical; the snake_case
+// aliases agents often send (symbol_id, hit_count, ...) are accepted.
+//
+// FactLineValidator is the hot path of ingest: it parses with simdjson and
+// copies nothing but the factType. One validator per ingest; not thread-safe.
+#pragma once
+
+#include <simdjson.h>
+
+#include <string>
+#include <string_view>
+
+#include "status.hpp"
+
+namespace signals {
+
+// The factType of a line that passed validation.
+struct FactLine {
+  std::string fact_type;
+};
+
+class FactLineValidator {
+ public:
+  explicit FactLineValidator(size_t max_line_bytes);
+
+  // Validates one line (without its '\n'; a trailing '\r' is allowed).
+  // `line_number` is 1-based and appears in every error, with the field and
+  // the rule: "line 3: field 'hitCount': must be an integer >= 1".
+  Result<FactLine> Validate(std::string_view line, size_t line_number);
+
+ private:
+  simdjson::dom::parser parser_;
+  std::string padded_;  // line copy with simdjson's padding
+};
+
+// True for the built-in fact types and names matching
+// ^[a-z][a-z0-9]*(\.[a-z0-9_]+)+$.
+bool IsValidFactType(std::string_view type);
+
+constexpr const char* kDefaultFactType = "runtime.symbol.hit";
+constexpr size_t kMaxSymbolIdBytes = 1024;
+
+}  // namespace signals

@@ -1,0 +1,467 @@
+// cas_fs.cpp — the cas-fs plugin: a content-addressed object store on a local
+// filesystem (DESIGN §5).
+//
+// Objects live at {root}/{bucket}/{key}. A write goes to a temp file in the
+// object's own directory (".<name>.tmp.<random>", never a valid key) and is
+// published with one atomic no-replace rename, so a reader sees either nothing
+// or the whole object, a crash leaves at most a temp file that List() ignores,
+// and two writers of one key cannot overwrite each other: objects are
+// immutable. With fsync on, the file and every directory entry created on the
+// way are fsynced before success is reported.
+//
+// Thread-safety: the component declares SIGNALS_CAP_CONCURRENT. An instance
+// holds only immutable configuration; every call works on its own file
+// descriptors, and concurrent writers of the same key are arbitrated by the
+// filesystem (the loser gets SIGNALS_EXISTS). One writer or reader is used by
+// one thread at a time, as the ABI requires.
+#include <signals/plugin.hpp>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>  // renameat2
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <functional>
+#include <memory>
+#include <cerrno>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "object_key.hpp"
+#include "posix_io.hpp"
+
+namespace signals::cas_fs {
+namespace {
+
+namespace sdk = signals::sdk;
+
+constexpr mode_t kObjectMode = 0644;     // before umask, like any file the daemon creates
+constexpr mode_t kDirectoryMode = 0755;  // before umask
+constexpr size_t kWriteBufferBytes = 64 * 1024;
+constexpr int kTempNameAttempts = 8;
+
+std::string Quote(const std::string& key) {
+  // Appended piecewise: "'" + std::string + "'" trips GCC 12's -Wrestrict (PR 105651).
+  std::string out(1, '\'');
+  out += Printable(key);
+  out += '\'';
+  return out;
+}
+
+// Fails a call for errno `err`. Full disks and quotas get their own status so
+// the kernel can report 507 and stop retrying blindly.
+[[noreturn]] void ThrowErrno(int err, const std::string& what) {
+  signals_status status = (err == ENOSPC || err == EDQUOT) ? SIGNALS_NO_SPACE : SIGNALS_ERROR;
+  throw sdk::Error(status, what + ": " + ErrnoText(err));
+}
+
+std::string Parent(const std::string& path) { return path.substr(0, path.find_last_of('/')); }
+std::string BaseName(const std::string& path) { return path.substr(path.find_last_of('/') + 1); }
+
+// Publishes `temp` as `final` unless `final` exists. 0 or errno (EEXIST when
+// the name is taken). On success `temp` no longer exists.
+int PublishNoReplace(const std::string& temp, const std::string& final) {
+  if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, final.c_str(), RENAME_NOREPLACE) == 0) return 0;
+  int err = errno;
+  // Filesystems without RENAME_NOREPLACE (some network and FUSE mounts) still
+  // have link(2), which fails atomically with EEXIST as well.
+  if (err != EINVAL && err != ENOSYS && err != ENOTSUP) return err;
+  if (::link(temp.c_str(), final.c_str()) != 0) return errno;
+  ::unlink(temp.c_str());
+  return 0;
+}
+
+// A write in progress: a temp file beside the final object. Destroying the
+// writer without a successful Commit() removes the temp file.
+class FsObjectWriter final : public sdk::CasWriter {
+ public:
+  FsObjectWriter(std::string key, std::string final_path, std::string temp_path, UniqueFd fd,
+                 bool durable)
+      : key_(std::move(key)),
+        final_path_(std::move(final_path)),
+        temp_path_(std::move(temp_path)),
+        fd_(std::move(fd)),
+        durable_(durable) {
+    buffer_.reserve(kWriteBufferBytes);
+  }
+  FsObjectWriter(const FsObjectWriter&) = delete;
+  FsObjectWriter& operator=(const FsObjectWriter&) = delete;
+  ~FsObjectWriter() override { Discard(); }
+
+  void Write(const uint8_t* data, size_t len) override {
+    RequireOpen();
+    if (buffer_.size() + len <= kWriteBufferBytes) {
+      buffer_.insert(buffer_.end(), data, data + len);
+      return;
+    }
+    Flush();
+    if (len >= kWriteBufferBytes) {
+      // Large chunks go straight through; copying them buys nothing.
+      if (int err = WriteAll(fd_.get(), data, len); err != 0) Fail(err, "write " + temp_path_);
+    } else {
+      buffer_.assign(data, data + len);
+    }
+  }
+
+  void Commit() override {
+    RequireOpen();
+    Flush();
+    if (durable_ && ::fsync(fd_.get()) != 0) Fail(errno, "fsync " + temp_path_);
+    if (int err = fd_.Close(); err != 0) Fail(err, "close " + temp_path_);
+    if (int err = PublishNoReplace(temp_path_, final_path_); err != 0) {
+      Discard();
+      if (err == EEXIST) {
+        throw sdk::Error(SIGNALS_EXISTS, "put " + Quote(key_) +
+                                             ": object already exists (objects are immutable)");
+      }
+      ThrowErrno(err, "put " + Quote(key_) + ": rename to " + final_path_);
+    }
+    temp_path_.clear();  // nothing left to clean up
+    if (durable_) {
+      if (int err = FsyncDirectory(Parent(final_path_)); err != 0) {
+        // The object is visible but may not survive a crash. Take it back so
+        // that failure means "nothing stored" and a retry can write it again.
+        ::unlink(final_path_.c_str());
+        ThrowErrno(err, "put " + Quote(key_) + ": fsync directory " + Parent(final_path_));
+      }
+    }
+    committed_ = true;
+  }
+
+ private:
+  void RequireOpen() const {
+    if (!fd_.valid()) {
+      throw sdk::Error(SIGNALS_ERROR, "put " + Quote(key_) +
+                                          ": writer is unusable after an earlier failure or commit");
+    }
+  }
+
+  void Flush() {
+    if (buffer_.empty()) return;
+    int err = WriteAll(fd_.get(), buffer_.data(), buffer_.size());
+    buffer_.clear();
+    if (err != 0) Fail(err, "write " + temp_path_);
+  }
+
+  // Removes the temp file at once (a full disk needs the space back now, not
+  // when the caller gets round to aborting) and throws.
+  [[noreturn]] void Fail(int err, const std::string& what) {
+    Discard();
+    ThrowErrno(err, "put " + Quote(key_) + ": " + what);
+  }
+
+  void Discard() noexcept {
+    fd_.Close();
+    buffer_.clear();
+    if (!temp_path_.empty() && !committed_) ::unlink(temp_path_.c_str());
+    temp_path_.clear();
+  }
+
+  std::string key_;
+  std::string final_path_;
+  std::string temp_path_;  // empty once published or removed
+  UniqueFd fd_;
+  bool durable_;
+  bool committed_ = false;
+  std::vector<uint8_t> buffer_;
+};
+
+class FsObjectReader final : public sdk::CasReader {
+ public:
+  FsObjectReader(std::string key, std::string path, UniqueFd fd)
+      : key_(std::move(key)), path_(std::move(path)), fd_(std::move(fd)) {}
+
+  size_t Read(uint8_t* buffer, size_t capacity) override {
+    size_t n = 0;
+    if (int err = ReadFull(fd_.get(), buffer, capacity, &n); err != 0) {
+      ThrowErrno(err, "get " + Quote(key_) + ": read " + path_);
+    }
+    return n;
+  }
+
+ private:
+  std::string key_;
+  std::string path_;
+  UniqueFd fd_;
+};
+
+class FsCas final : public sdk::CasComponent {
+ public:
+  static constexpr const char* kName = "cas-fs";
+  static constexpr const char* kDescription =
+      "Content-addressed object store on a local filesystem: immutable objects, atomic and "
+      "durable writes (temp file, fsync, no-replace rename, directory fsync).";
+  static constexpr uint64_t kCapabilities = SIGNALS_CAP_CONCURRENT;
+
+  static sdk::OptionList Options() { return sdk::MakeOptionList(kOptions); }
+
+  FsCas(const sdk::Host& host, const sdk::Config& config) : host_(host) {
+    std::string root = config.Get("root");
+    if (root.empty()) throw sdk::Error(SIGNALS_INVALID_CONFIG, "root must not be empty");
+    if (root.front() != '/') {
+      if (config.data_dir().empty()) {
+        throw sdk::Error(SIGNALS_INVALID_CONFIG,
+                         "root '" + root + "' is relative and no data directory is set");
+      }
+      root = config.data_dir() + "/" + root;
+    }
+    while (root.size() > 1 && root.back() == '/') root.pop_back();
+
+    const std::string prefix = config.Get("bucket_prefix");
+    constexpr std::string_view kScheme = "cas://";
+    if (prefix.compare(0, kScheme.size(), kScheme) != 0) {
+      throw sdk::Error(SIGNALS_INVALID_CONFIG, "bucket_prefix '" + Printable(prefix) +
+                                                   "' must have the form cas://<bucket>");
+    }
+    const std::string bucket = prefix.substr(kScheme.size());
+    if (auto why = KeyViolation(bucket)) {
+      throw sdk::Error(SIGNALS_INVALID_CONFIG,
+                       "bucket_prefix '" + Printable(prefix) + "': bucket " + *why);
+    }
+    durable_ = config.GetBool("fsync");
+    store_dir_ = (root == "/" ? "" : root) + "/" + bucket;
+
+    std::string failed;
+    if (int err = MakeDirectories(store_dir_, kDirectoryMode, durable_, &failed); err != 0) {
+      throw sdk::Error(SIGNALS_ERROR,
+                       "cannot create store directory " + failed + ": " + ErrnoText(err));
+    }
+    if (!durable_) {
+      host_.Warn("fsync=false: objects in " + store_dir_ +
+                 " may be lost or truncated on power failure; use only for benchmarks");
+    }
+  }
+
+  std::unique_ptr<sdk::CasWriter> PutBegin(const std::string& key) override {
+    RequireValidKey("put", key);
+    const std::string final_path = PathOf(key);
+    struct stat st;
+    if (::lstat(final_path.c_str(), &st) == 0) {
+      if (S_ISDIR(st.st_mode)) {
+        throw sdk::Error(SIGNALS_INVALID_ARGUMENT,
+                         "put " + Quote(key) + ": the key names a directory of other objects");
+      }
+      throw sdk::Error(SIGNALS_EXISTS,
+                       "put " + Quote(key) + ": object already exists (objects are immutable)");
+    }
+    const std::string dir = Parent(final_path);
+    const std::string name = BaseName(final_path);
+    for (int attempt = 0; attempt < kTempNameAttempts; ++attempt) {
+      std::string temp_path = dir + "/." + name + ".tmp." + RandomHex(8);
+      UniqueFd fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                         kObjectMode));
+      if (!fd.valid() && errno == ENOENT) {
+        // First object under this prefix: make the directories, then retry.
+        MakeParents(key, dir);
+        fd = UniqueFd(::open(temp_path.c_str(),
+                             O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, kObjectMode));
+      }
+      if (fd.valid()) {
+        return std::make_unique<FsObjectWriter>(key, final_path, std::move(temp_path),
+                                                std::move(fd), durable_);
+      }
+      int err = errno;
+      if (err == EEXIST) continue;  // a random-name collision; draw again
+      if (err == ENOTDIR) {
+        throw sdk::Error(SIGNALS_INVALID_ARGUMENT,
+                         "put " + Quote(key) + ": a leading part of the key is an existing object");
+      }
+      ThrowErrno(err, "put " + Quote(key) + ": create " + temp_path);
+    }
+    throw sdk::Error(SIGNALS_ERROR, "put " + Quote(key) + ": could not pick a unique temp name in " + dir);
+  }
+
+  std::unique_ptr<sdk::CasReader> GetOpen(const std::string& key, uint64_t* size) override {
+    RequireValidKey("get", key);
+    const std::string path = PathOf(key);
+    // O_NOFOLLOW: an object is a regular file the store wrote, never a link
+    // planted to expose something outside it.
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd.valid()) {
+      int err = errno;
+      if (IsAbsent(err)) throw NotFound("get", key);
+      ThrowErrno(err, "get " + Quote(key) + ": open " + path);
+    }
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) ThrowErrno(errno, "get " + Quote(key) + ": fstat " + path);
+    if (!S_ISREG(st.st_mode)) throw NotFound("get", key);
+    *size = static_cast<uint64_t>(st.st_size);
+    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    return std::make_unique<FsObjectReader>(key, path, std::move(fd));
+  }
+
+  uint64_t Stat(const std::string& key) override {
+    RequireValidKey("stat", key);
+    const std::string path = PathOf(key);
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) {
+      int err = errno;
+      if (IsAbsent(err)) throw NotFound("stat", key);
+      ThrowErrno(err, "stat " + Quote(key) + ": " + path);
+    }
+    if (!S_ISREG(st.st_mode)) throw NotFound("stat", key);
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+  void Remove(const std::string& key) override {
+    RequireValidKey("remove", key);
+    const std::string path = PathOf(key);
+    if (::unlink(path.c_str()) != 0) {
+      int err = errno;
+      if (IsAbsent(err) || err == EISDIR) throw NotFound("remove", key);
+      ThrowErrno(err, "remove " + Quote(key) + ": unlink " + path);
+    }
+    // Empty directories are left in place: removing them would race with a
+    // concurrent put that has just created its temp file's directory.
+    if (durable_) {
+      if (int err = FsyncDirectory(Parent(path)); err != 0) {
+        ThrowErrno(err, "remove " + Quote(key) + ": fsync directory " + Parent(path));
+      }
+    }
+  }
+
+  void List(const std::string& prefix,
+            const std::function<void(const std::string&)>& emit) override {
+    if (auto why = PrefixViolation(prefix)) {
+      throw sdk::Error(SIGNALS_INVALID_ARGUMENT, "list: invalid prefix " + Quote(prefix) + ": " + *why);
+    }
+    // Start at the deepest directory the prefix names completely; the rest of
+    // the prefix filters names (string-prefix semantics, as in S3).
+    size_t slash = prefix.rfind('/');
+    std::string start = slash == std::string::npos ? "" : prefix.substr(0, slash + 1);
+    Walk(start, prefix, emit);
+  }
+
+  void CheckHealth() override {
+    struct stat st;
+    if (::stat(store_dir_.c_str(), &st) != 0) {
+      ThrowErrno(errno, "store directory " + store_dir_ + " is not accessible");
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      throw sdk::Error(SIGNALS_ERROR, "store directory " + store_dir_ + " is not a directory");
+    }
+    if (::access(store_dir_.c_str(), W_OK | X_OK) != 0) {
+      ThrowErrno(errno, "store directory " + store_dir_ + " is not writable");
+    }
+  }
+
+ private:
+  static constexpr signals_option kOptions[] = {
+      sdk::Option("root", SIGNALS_OPT_PATH, "cas",
+                  "Directory that holds the buckets; relative paths resolve against the data "
+                  "directory."),
+      sdk::Option("bucket_prefix", SIGNALS_OPT_STRING, "cas://signals",
+                  "cas://<bucket>; objects are stored under {root}/{bucket}."),
+      sdk::Option("fsync", SIGNALS_OPT_BOOL, "true",
+                  "fsync objects and directories before a write succeeds; false is for "
+                  "benchmarks only and can lose or truncate objects on power failure."),
+  };
+
+  std::string PathOf(const std::string& key) const { return store_dir_ + "/" + key; }
+
+  static bool IsAbsent(int err) { return err == ENOENT || err == ENOTDIR || err == ELOOP; }
+
+  static sdk::Error NotFound(const char* op, const std::string& key) {
+    return sdk::Error(SIGNALS_NOT_FOUND, std::string(op) + " " + Quote(key) + ": no such object");
+  }
+
+  static void RequireValidKey(const char* op, const std::string& key) {
+    if (auto why = KeyViolation(key)) {
+      throw sdk::Error(SIGNALS_INVALID_ARGUMENT,
+                       std::string(op) + ": invalid key " + Quote(key) + ": " + *why);
+    }
+  }
+
+  // Creates the directories between the store and `dir`, fsyncing the parent
+  // of each new one so the object's path survives a crash, not just its data.
+  void MakeParents(const std::string& key, const std::string& dir) {
+    std::string path = store_dir_;
+    const std::string rest = dir.substr(store_dir_.size());  // "" or "/a/b"
+    size_t pos = 1;
+    while (pos <= rest.size()) {
+      size_t slash = rest.find('/', pos);
+      if (slash == std::string::npos) slash = rest.size();
+      path = store_dir_ + rest.substr(0, slash);
+      bool created = false;
+      if (int err = MakeDirectory(path, kDirectoryMode, durable_, &created); err != 0) {
+        if (err == ENOTDIR) {
+          throw sdk::Error(SIGNALS_INVALID_ARGUMENT,
+                           "put " + Quote(key) + ": a leading part of the key is an existing object");
+        }
+        ThrowErrno(err, "put " + Quote(key) + ": mkdir " + path);
+      }
+      pos = slash + 1;
+    }
+  }
+
+  // Emits, in byte order, every object key under the relative directory `dir`
+  // ("" or "a/b/") that starts with `prefix`.
+  void Walk(const std::string& dir, const std::string& prefix,
+            const std::function<void(const std::string&)>& emit) {
+    const std::string path = dir.empty() ? store_dir_ : store_dir_ + "/" + dir.substr(0, dir.size() - 1);
+    DIR* handle = ::opendir(path.c_str());
+    if (handle == nullptr) {
+      int err = errno;
+      if (IsAbsent(err)) return;  // nothing was ever stored under this prefix
+      ThrowErrno(err, "list " + Quote(prefix) + ": opendir " + path);
+    }
+    struct Entry {
+      std::string sort_key;  // name, plus '/' for directories
+      bool is_dir;
+    };
+    std::vector<Entry> entries;
+    int fd = ::dirfd(handle);
+    errno = 0;
+    while (struct dirent* e = ::readdir(handle)) {
+      std::string name = e->d_name;
+      // Skips ".", "..", temp files of writes in progress or of a crash, and
+      // anything else that could not have been written through this API.
+      if (!IsValidSegment(name)) continue;
+      unsigned char type = e->d_type;
+      if (type == DT_UNKNOWN) {
+        struct stat st;
+        if (::fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        type = S_ISDIR(st.st_mode) ? DT_DIR : (S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN);
+      }
+      if (type == DT_DIR) {
+        entries.push_back({name + "/", true});
+      } else if (type == DT_REG) {
+        entries.push_back({name, false});
+      }
+    }
+    int read_err = errno;
+    ::closedir(handle);
+    if (read_err != 0) ThrowErrno(read_err, "list " + Quote(prefix) + ": readdir " + path);
+
+    // Sorting a directory's names with '/' appended to subdirectories yields
+    // keys in global byte order ("a-c" < "a/b" because '-' < '/'), so the walk
+    // streams sorted output while holding one directory at a time.
+    std::sort(entries.begin(), entries.end(),
+              [](const Entry& a, const Entry& b) { return a.sort_key < b.sort_key; });
+    for (const Entry& entry : entries) {
+      std::string full = dir + entry.sort_key;
+      if (entry.is_dir) {
+        // Descend only where keys can still match the prefix.
+        bool may_match = full.size() >= prefix.size()
+                             ? full.compare(0, prefix.size(), prefix) == 0
+                             : prefix.compare(0, full.size(), full) == 0;
+        if (may_match) Walk(full, prefix, emit);
+      } else if (full.compare(0, prefix.size(), prefix) == 0) {
+        emit(full);
+      }
+    }
+  }
+
+  sdk::Host host_;
+  std::string store_dir_;  // {root}/{bucket}, absolute
+  bool durable_ = true;
+};
+
+}  // namespace
+}  // namespace signals::cas_fs
+
+SIGNALS_PLUGIN("cas-fs", "1.0.0", "Filesystem content-addressed store for Signals",
+               signals::cas_fs::FsCas)

@@ -1,0 +1,59 @@
+// Shared plumbing of signalsctl's commands: argument access, the kernel
+// context, and exit codes (0 ok, 1 rejected/invalid, 2 usage or configuration).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bootstrap.hpp"
+#include "kernel.hpp"
+#include "status.hpp"
+
+namespace signalsctl {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitInvalid = 1;
+inline constexpr int kExitUsage = 2;
+
+// Positional arguments and --flags of one command. Flags may repeat.
+class Args {
+ public:
+  // `flags_with_values`: flags that take a value; `switches`: flags that don't.
+  static signals::Result<Args> Parse(const std::vector<std::string>& tokens,
+                                     const std::vector<std::string>& flags_with_values,
+                                     const std::vector<std::string>& switches = {});
+  const std::vector<std::string>& positional() const { return positional_; }
+  std::optional<std::string> Flag(const std::string& name) const;
+  std::vector<std::string> FlagAll(const std::string& name) const;
+  bool Has(const std::string& name) const;
+
+ private:
+  std::vector<std::string> positional_;
+  std::multimap<std::string, std::string> flags_;
+};
+
+struct Context {
+  signals::CommandLine command_line;
+  signals::Bootstrap boot;
+  char** envp = nullptr;
+
+  // Validates the configuration and opens the kernel.
+  signals::Result<std::unique_ptr<signals::Kernel>> OpenKernel();
+  signals::Result<signals::KernelConfig> Config();
+};
+
+// Prints "signalsctl: <message>" on stderr and returns the exit code of `status`.
+int Fail(const signals::Status& status);
+int Usage(const std::string& message);
+
+int RunPlugins(Context& ctx, const std::vector<std::string>& args);
+int RunKeygen(Context& ctx, const std::vector<std::string>& args);
+int RunKeys(Context& ctx, const std::vector<std::string>& args);
+int RunTenant(Context& ctx, const std::vector<std::string>& args);
+int RunIngest(Context& ctx, const std::vector<std::string>& args);
+int RunVerify(Context& ctx, const std::vector<std::string>& args);
+
+}  // namespace signalsctl
