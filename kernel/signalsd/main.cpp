@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
     if (!kernel.ok()) return Problem(kernel.status());
     auto signer = (*kernel)->signer();
     if (!signer.ok()) return Problem(signer.status());
-    signals::Status started = (*kernel)->StartSources();
+    signals::Status started = (*kernel)->StartServices();
     if (!started.ok()) return Problem(started);
     spdlog::info("signalsd ready: data dir {}, signing key {} ({})", (*kernel)->config().data_dir,
                  (*signer)->key_id(), (*signer)->algorithm());
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
     int received = 0;
     sigwait(&stop_signals, &received);
     spdlog::info("signalsd stopping on signal {}", received);
-    (*kernel)->StopSources();
+    (*kernel)->StopServices();
     kernel->reset();
     return 0;
   } catch (const std::exception& e) {

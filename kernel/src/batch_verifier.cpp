@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "attestation.hpp"
+#include "callgraph_store.hpp"
+#include "cas_paths.hpp"
 #include "digest.hpp"
 #include "dsse.hpp"
 #include "sha256.hpp"
@@ -96,6 +98,18 @@ Result<BatchVerification> VerifyBatch(Kernel& kernel, const std::string& batch_i
     }
   }
   if (!subject_ok) return Corrupt("statement subject does not name this batch's blob digest");
+  // The referenced callgraph is a subject too, with the digest it has in the CAS.
+  const std::string callgraph_id = row.value("callgraphId", "");
+  auto graph = CallgraphStore(kernel).Record(callgraph_id);
+  if (!graph.ok()) return Corrupt("callgraph " + callgraph_id + " of the batch: " + graph.status().message());
+  const std::string graph_name = cas_paths::CallgraphSubjectName(graph->value("tenantId", ""), callgraph_id);
+  const std::string graph_hex = graph->value("digest", "").substr(kSha256DigestPrefix.size());
+  bool graph_subject_ok = false;
+  for (const auto& subject : statement.value("subject", nlohmann::json::array())) {
+    graph_subject_ok = graph_subject_ok || (subject.value("name", "") == graph_name && subject.contains("digest") &&
+                                            subject["digest"].value("sha256", "") == graph_hex);
+  }
+  if (!graph_subject_ok) return Corrupt("statement subject does not name callgraph " + graph_name + " with its digest");
   const auto& predicate = statement.value("predicate", nlohmann::json::object());
   if (predicate.value("batchId", "") != batch_id || predicate.value("provenanceHash", "") != v.provenance_hash) {
     return Corrupt("statement predicate does not match the batch");

@@ -2,7 +2,8 @@
 // the CAS and the key registry alone: the blob decompresses and re-hashes to
 // provenanceHash; the provenance record and index row agree; the DSSE envelope
 // verifies with the registered key of its keyid; the statement's subject and
-// predicate name this batch and this hash.
+// predicate name this batch and this hash, and it lists the referenced
+// callgraph's blob with the digest stored for it.
 #pragma once
 
 #include <string>

@@ -27,6 +27,11 @@ inline std::string ManifestEnvelope(const std::string& graph_id) {
   return "manifests/" + graph_id + ".json.dsse";
 }
 
+// The subject name attestations use for a callgraph blob (the uncompressed form).
+inline std::string CallgraphSubjectName(const std::string& tenant, const std::string& graph_id) {
+  return "callgraphs/" + tenant + "/" + graph_id + ".ndjson";
+}
+
 // The subject name an attestation uses for a fact blob (the uncompressed form).
 inline std::string FactSubjectName(const std::string& tenant, const std::string& batch_id) {
   return "runtime-facts/" + tenant + "/" + batch_id + ".ndjson";

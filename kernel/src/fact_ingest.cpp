@@ -4,8 +4,10 @@
 
 #include "attestation.hpp"
 #include "canonical_json.hpp"
+#include "callgraph_store.hpp"
 #include "cas_paths.hpp"
 #include "digest.hpp"
+#include "ingest_source.hpp"
 #include "timestamp.hpp"
 
 #ifndef SIGNALS_PIPELINE_VERSION
@@ -14,16 +16,6 @@
 
 namespace signals {
 namespace {
-
-Status ValidateSource(const std::string& source) {
-  if (source.empty() || source.size() > 256) {
-    return Status::Invalid("source", "source", "source must be 1 to 256 characters");
-  }
-  for (unsigned char c : source) {
-    if (c < 0x20 || c == 0x7f) return Status::Invalid("source", "source", "source contains a control character");
-  }
-  return Status::Ok();
-}
 
 bool IsBlank(std::string_view line) {
   for (char c : line) {
@@ -82,9 +74,12 @@ Result<std::unique_ptr<FactBatchIngest>> FactBatchIngest::Begin(Kernel& kernel,
     return Status::Invalid("required", "callgraphId", "callgraphId is required");
   }
   SIGNALS_RETURN_IF_ERROR(ValidateUlid(request.callgraph_id, "callgraphId"));
+  // The graph must exist for this tenant (or globally): a 400 naming the field.
+  auto graph = CallgraphStore(kernel).RecordVisibleTo(request.tenant, request.callgraph_id, "callgraphId");
+  if (!graph.ok()) return graph.status();
   FactIngestRequest normalised = request;
   if (normalised.source.empty()) normalised.source = "unspecified";
-  SIGNALS_RETURN_IF_ERROR(ValidateSource(normalised.source));
+  SIGNALS_RETURN_IF_ERROR(ValidateIngestSource(normalised.source));
   if (normalised.expected_hash) {
     SIGNALS_RETURN_IF_ERROR(ValidateDigest(*normalised.expected_hash, "provenanceHash"));
   }
@@ -97,6 +92,9 @@ Result<std::unique_ptr<FactBatchIngest>> FactBatchIngest::Begin(Kernel& kernel,
   auto id = kernel.NewId();
   if (!id.ok()) return id.status();
   ingest->batch_id_ = *id;
+  ingest->callgraph_subject_ = AttestationSubject{
+      cas_paths::CallgraphSubjectName(graph->value("tenantId", ""), request.callgraph_id),
+      graph->value("digest", "").substr(kSha256DigestPrefix.size())};
   auto writer = kernel.cas().PutBegin(cas_paths::FactBlob(ingest->request_.tenant, ingest->batch_id_));
   if (!writer.ok()) return writer.status();
   ingest->blob_ = std::move(*writer);
@@ -253,7 +251,8 @@ Result<nlohmann::json> FactBatchIngest::Commit() {
   };
   nlohmann::json statement = MakeStatement(
       {AttestationSubject{cas_paths::FactSubjectName(tenant, batch_id_),
-                          provenance_hash.substr(std::string("sha256:").size())}},
+                          provenance_hash.substr(std::string("sha256:").size())},
+       callgraph_subject_},
       kRuntimeFactsPredicate, predicate);
   auto envelope = SignStatement(*signer_, statement);
   metrics.CounterAdd("signals_attestations_created_total",

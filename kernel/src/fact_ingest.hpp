@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "attestation.hpp"
 #include "kernel.hpp"
 #include "plugin_instance.hpp"
 #include "runtime_fact.hpp"
@@ -43,7 +44,8 @@ struct FactIngestRequest {
 
 class FactBatchIngest {
  public:
-  // Checks the request (tenant exists, callgraphId is a ULID, hash well-formed),
+  // Checks the request (tenant exists, callgraphId names a stored callgraph of
+  // the tenant or of `global` — rule "callgraph-exists" —, hash well-formed),
   // makes sure a signer is available, and opens the blob for writing.
   static Result<std::unique_ptr<FactBatchIngest>> Begin(Kernel& kernel, const FactIngestRequest& request);
   ~FactBatchIngest();
@@ -71,6 +73,7 @@ class FactBatchIngest {
   FactIngestRequest request_;
   Signer* signer_ = nullptr;
   std::string batch_id_;
+  AttestationSubject callgraph_subject_;  // the referenced graph's blob and digest
   std::unique_ptr<CasStore::Writer> blob_;
   std::unique_ptr<ZstdFrameWriter> compressor_;
   Sha256Hasher hasher_;

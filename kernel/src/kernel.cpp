@@ -4,16 +4,19 @@
 #include <chrono>
 
 #include "canonical_json.hpp"
+#include "callgraph_ingest.hpp"
 #include "fact_ingest.hpp"
 #include "plugin_host.hpp"
+#include "service_api.hpp"
 #include "timestamp.hpp"
 
 namespace signals {
 
-Kernel::Kernel(KernelConfig config) : config_(std::move(config)), tenants_(nullptr) {}
+Kernel::Kernel(KernelConfig config)
+    : config_(std::move(config)), tenants_(nullptr), tokens_(nullptr), policy_(AccessPolicy::Default()) {}
 
 Kernel::~Kernel() {
-  StopSources();
+  StopServices();
   signer_.reset();
   index_.reset();
   cas_.reset();
@@ -21,7 +24,15 @@ Kernel::~Kernel() {
 
 Result<std::unique_ptr<Kernel>> Kernel::Open(KernelConfig config) {
   std::unique_ptr<Kernel> kernel(new Kernel(std::move(config)));
-  InitHostTable(kernel.get(), &kernel->host_);
+  kernel->bindings_.push_back(std::make_unique<HostBinding>(HostBinding{kernel.get(), true, "kernel"}));
+  InitHostTable(kernel->bindings_.back().get(), &kernel->host_);
+  kernel->service_ = std::make_unique<ServiceApi>(*kernel);
+  const std::string& policy_file = kernel->config_.Get("auth", "policy_file");
+  if (!policy_file.empty()) {
+    auto policy = AccessPolicy::FromFile(policy_file);
+    if (!policy.ok()) return policy.status();
+    kernel->policy_ = std::move(*policy);
+  }
   const KernelConfig& cfg = kernel->config_;
   for (const char* section : {"cas", "index"}) {
     const InstanceConfig* instance = cfg.Instance(section);
@@ -35,6 +46,7 @@ Result<std::unique_ptr<Kernel>> Kernel::Open(KernelConfig config) {
     }
   }
   kernel->tenants_ = TenantRegistry(kernel->index_.get());
+  kernel->tokens_ = TokenStore(kernel->index_.get());
   return kernel;
 }
 
@@ -139,31 +151,49 @@ Result<std::unique_ptr<FactBatchIngest>> Kernel::BeginFactIngest(const FactInges
   return FactBatchIngest::Begin(*this, request);
 }
 
-Status Kernel::StartSources() {
-  for (const auto& instance : config_.instances) {
-    if (instance.component->component->kind != SIGNALS_KIND_SOURCE) continue;
-    auto created = PluginInstance::Create(instance, config_.data_dir, &host_);
-    if (!created.ok()) return created.status();
-    PluginInstance& source = **created;
-    SIGNALS_RETURN_IF_ERROR(source.Check(
-        source.api<signals_source_api>().start(source.raw()), "start"));
-    sources_.push_back(std::move(*created));
+Result<std::unique_ptr<CallgraphIngest>> Kernel::BeginCallgraphIngest(const CallgraphIngestRequest& request) {
+  return CallgraphIngest::Begin(*this, request);
+}
+
+Status Kernel::StartServices() {
+  // Sources first, so that a transport never serves before ingest paths exist.
+  for (uint32_t kind : {uint32_t{SIGNALS_KIND_SOURCE}, uint32_t{SIGNALS_KIND_TRANSPORT}}) {
+    for (const auto& instance : config_.instances) {
+      if (instance.component->component->kind != kind) continue;
+      bool trusted = kind == SIGNALS_KIND_SOURCE;
+      bindings_.push_back(std::make_unique<HostBinding>(HostBinding{this, trusted, instance.section}));
+      service_hosts_.push_back(std::make_unique<signals_host>());
+      InitHostTable(bindings_.back().get(), service_hosts_.back().get());
+      auto created = PluginInstance::Create(instance, config_.data_dir, service_hosts_.back().get());
+      if (!created.ok()) return created.status();
+      PluginInstance& service = **created;
+      signals_status status = kind == SIGNALS_KIND_SOURCE
+                                  ? service.api<signals_source_api>().start(service.raw())
+                                  : service.api<signals_transport_api>().start(service.raw());
+      SIGNALS_RETURN_IF_ERROR(service.Check(status, "start"));
+      services_.push_back(std::move(*created));
+    }
   }
   return Status::Ok();
 }
 
-void Kernel::StopSources() {
-  for (auto& source : sources_) {
-    source->api<signals_source_api>().stop(source->raw());
+void Kernel::StopServices() {
+  for (auto it = services_.rbegin(); it != services_.rend(); ++it) {
+    PluginInstance& service = **it;
+    if (service.component().kind == SIGNALS_KIND_SOURCE) {
+      service.api<signals_source_api>().stop(service.raw());
+    } else {
+      service.api<signals_transport_api>().stop(service.raw());
+    }
   }
-  sources_.clear();
+  while (!services_.empty()) services_.pop_back();
 }
 
 std::vector<std::pair<std::string, Status>> Kernel::Health() {
   std::vector<std::pair<std::string, Status>> out;
   out.emplace_back("cas", cas_->instance().Health());
   out.emplace_back("index", index_->instance().Health());
-  for (auto& source : sources_) out.emplace_back(source->section(), source->Health());
+  for (auto& service : services_) out.emplace_back(service->section(), service->Health());
   return out;
 }
 

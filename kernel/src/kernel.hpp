@@ -17,17 +17,23 @@
 #include <string>
 #include <vector>
 
+#include "access_policy.hpp"
 #include "kernel_config.hpp"
 #include "metrics_registry.hpp"
 #include "plugin_instance.hpp"
 #include "status.hpp"
 #include "tenant_registry.hpp"
+#include "token_store.hpp"
 #include "ulid.hpp"
 
 namespace signals {
 
+class CallgraphIngest;
+struct CallgraphIngestRequest;
 class FactBatchIngest;
 struct FactIngestRequest;
+class ServiceApi;
+struct HostBinding;
 
 class Kernel {
  public:
@@ -42,6 +48,9 @@ class Kernel {
   CasStore& cas() { return *cas_; }
   IndexStore& index() { return *index_; }
   TenantRegistry& tenants() { return tenants_; }
+  TokenStore& tokens() { return tokens_; }
+  const AccessPolicy& policy() const { return policy_; }
+  ServiceApi& service() { return *service_; }
   MetricsRegistry& metrics() { return metrics_; }
   const signals_host* host() const { return &host_; }
 
@@ -61,6 +70,11 @@ class Kernel {
   // Starts an ingest of runtime facts (see fact_ingest.hpp).
   Result<std::unique_ptr<FactBatchIngest>> BeginFactIngest(const FactIngestRequest& request);
 
+  // Starts an ingest of a callgraph (see callgraph_ingest.hpp); lookups of
+  // stored graphs are in callgraph_store.hpp, verification in
+  // callgraph_verifier.hpp.
+  Result<std::unique_ptr<CallgraphIngest>> BeginCallgraphIngest(const CallgraphIngestRequest& request);
+
   // Key registry (index collection "keys"): every key that ever signed.
   Status RegisterKey(const std::string& key_id, const std::string& algorithm,
                      const std::string& public_key_pem);
@@ -69,9 +83,11 @@ class Kernel {
   // The public PEM of a registered key, or kNotFound.
   Result<std::string> PublicKey(const std::string& key_id);
 
-  // Source instances: created and started by signalsd, stopped on shutdown.
-  Status StartSources();
-  void StopSources();
+  // Sources and transports: created and started by signalsd (sources act as
+  // signals-service; transports must authenticate every request), stopped in
+  // reverse order on shutdown.
+  Status StartServices();
+  void StopServices();
 
   // Health of every instance ("section" → status).
   std::vector<std::pair<std::string, Status>> Health();
@@ -86,9 +102,15 @@ class Kernel {
   std::unique_ptr<CasStore> cas_;
   std::unique_ptr<IndexStore> index_;
   TenantRegistry tenants_;
+  TokenStore tokens_;
+  AccessPolicy policy_;
+  std::unique_ptr<ServiceApi> service_;
+  // One host table per service instance, so the kernel knows who calls.
+  std::vector<std::unique_ptr<HostBinding>> bindings_;
+  std::vector<std::unique_ptr<signals_host>> service_hosts_;
   std::mutex signer_mutex_;
   std::unique_ptr<Signer> signer_;
-  std::vector<std::unique_ptr<PluginInstance>> sources_;
+  std::vector<std::unique_ptr<PluginInstance>> services_;  // start order
 };
 
 }  // namespace signals

@@ -27,6 +27,12 @@ const sdkopt kKernelOptions[] = {
         "Longest accepted NDJSON line; bounds memory per ingest.", nullptr, 1024, 64LL << 20),
     Opt("max_fact_types", SIGNALS_OPT_INT, "256", "Most distinct factType values in one batch.",
         nullptr, 1, 100000),
+    Opt("callgraph_sort_memory", SIGNALS_OPT_SIZE, "256MiB",
+        "Memory one callgraph ingest may use to sort its records; beyond it sorted runs spill to "
+        "files under <data_dir>/tmp and are merged.", nullptr, 1024, 1LL << 40),
+    Opt("callgraph_max_document_bytes", SIGNALS_OPT_SIZE, "1GiB",
+        "Largest callgraph JSON document (held in memory while read); larger graphs are sent as "
+        "canonical NDJSON, which streams.", nullptr, 1024, 4000LL << 20),
 };
 
 const sdkopt kProvenanceOptions[] = {
@@ -47,6 +53,13 @@ const sdkopt kRetentionOptions[] = {
         1, 36500),
     Opt("orphan_callgraphs_days", SIGNALS_OPT_INT, "30",
         "Days after creation before unreferenced callgraphs are deleted.", nullptr, 1, 36500),
+};
+
+const sdkopt kAuthOptions[] = {
+    Opt("policy_file", SIGNALS_OPT_PATH, nullptr,
+        "Access policy file ([principal] resource = read|write|read-write|none); default: the built-in matrix."),
+    Opt("idempotency_ttl", SIGNALS_OPT_DURATION, "24h",
+        "How long an Idempotency-Key answer is replayed.", nullptr, 1000, 365LL * 86400 * 1000),
 };
 
 const sdkopt kPluginKeyOnly[] = {
@@ -108,6 +121,7 @@ OptionTable KernelOptionTable(const std::string& section) {
   if (section == "provenance") return Table(kProvenanceOptions);
   if (section == "signing") return Table(kSigningOptions);
   if (section == "retention") return Table(kRetentionOptions);
+  if (section == "auth") return Table(kAuthOptions);
   return OptionTable{};
 }
 
@@ -174,6 +188,23 @@ Result<KernelConfig> ResolveConfig(const Settings& settings, const PluginRegistr
     for (const auto& o : origins) out += (out.empty() ? "" : ", ") + o;
     return out;
   };
+  // Where the value a problem is about came from: the origin of the key the
+  // problem names ("option 'k'"), else of every key of the section. With
+  // file, environment and command line mixed in one section, naming them all
+  // would not say which one to fix.
+  auto origin_for = [&](const std::string& section, const std::string& problem) {
+    auto s = settings.sections.find(section);
+    if (s != settings.sections.end()) {
+      for (const auto& [k, v] : s->second) {
+        if (problem.find("option '" + k + "'") != std::string::npos) return v.origin;
+      }
+    }
+    return origin_of(section);
+  };
+  auto key_origin = [&](const std::string& section, const std::string& key) {
+    const SettingValue* value = settings.Find(section, key);
+    return value != nullptr ? value->origin : origin_of(section);
+  };
 
   // Kernel sections without instances are validated whether present or not,
   // so that their defaults exist.
@@ -186,7 +217,7 @@ Result<KernelConfig> ResolveConfig(const Settings& settings, const PluginRegistr
     std::vector<std::string> local;
     config.kernel[section] =
         ValidateOptions(KernelOptionTable(section), raw, Where(settings, section), config.data_dir, &local);
-    for (auto& p : local) problems.push_back(p + " (" + origin_of(section) + ")");
+    for (auto& p : local) problems.push_back(p + " (" + origin_for(section, p) + ")");
   }
   config.kernel["kernel"]["data_dir"] = config.data_dir;
   config.kernel["kernel"]["plugin_dir"] = config.plugin_dir;
@@ -232,7 +263,7 @@ Result<KernelConfig> ResolveConfig(const Settings& settings, const PluginRegistr
       } else if (auto suggestion = SuggestClosest(plugin, names)) {
         message += "; did you mean '" + *suggestion + "'?";
       }
-      problems.push_back(message + " (" + origin_of(section) + ")");
+      problems.push_back(message + " (" + key_origin(section, "plugin") + ")");
       continue;
     }
     if (component->component->kind != ExpectedKind(section)) {
@@ -261,13 +292,13 @@ Result<KernelConfig> ResolveConfig(const Settings& settings, const PluginRegistr
       config.kernel["signing"] =
           ValidateOptions(without_plugin, kernel_raw, "[signing]", config.data_dir, &local);
       config.kernel["signing"]["plugin"] = plugin;
-      for (auto& p : local) problems.push_back(p + " (" + origin_of(section) + ")");
+      for (auto& p : local) problems.push_back(p + " (" + origin_for(section, p) + ")");
     }
     OptionTable table{component->component->options, component->component->option_count};
     std::vector<std::string> local;
     instance.options = ValidateOptions(table, plugin_raw, "[" + section + "] (" + plugin + ")",
                                        config.data_dir, &local);
-    for (auto& p : local) problems.push_back(p + " (" + origin_of(section) + ")");
+    for (auto& p : local) problems.push_back(p + " (" + origin_for(section, p) + ")");
     config.instances.push_back(std::move(instance));
   }
   for (const char* required : {"cas", "index", "signing"}) {

@@ -2,20 +2,19 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fact_ingest.hpp"
 #include "kernel.hpp"
 #include "logging.hpp"
 #include "problem.hpp"
+#include "service_api.hpp"
 
 namespace signals {
 namespace {
 
-Kernel* KernelOf(void* ctx) { return static_cast<Kernel*>(ctx); }
+HostBinding* BindingOf(void* ctx) { return static_cast<HostBinding*>(ctx); }
+Kernel* KernelOf(void* ctx) { return BindingOf(ctx)->kernel; }
 
-void EmitJson(signals_sink sink, void* sink_ctx, const nlohmann::json& json) {
-  if (sink == nullptr) return;
-  std::string text = json.dump();
-  sink(sink_ctx, reinterpret_cast<const uint8_t*>(text.data()), text.size());
+void EmitText(signals_sink sink, void* sink_ctx, const std::string& text) {
+  if (sink != nullptr) sink(sink_ctx, reinterpret_cast<const uint8_t*>(text.data()), text.size());
 }
 
 signals_status StatusOfCode(Code code) {
@@ -24,7 +23,10 @@ signals_status StatusOfCode(Code code) {
     case Code::kInvalid:
     case Code::kHashMismatch:
     case Code::kTooLarge:
-    case Code::kUnsupportedMedia: return SIGNALS_INVALID_ARGUMENT;
+    case Code::kUnsupportedMedia:
+    case Code::kUnauthenticated:
+    case Code::kForbidden:
+    case Code::kGone: return SIGNALS_INVALID_ARGUMENT;
     case Code::kNotFound: return SIGNALS_NOT_FOUND;
     case Code::kConflict: return SIGNALS_EXISTS;
     case Code::kUnavailable: return SIGNALS_RETRY;
@@ -34,9 +36,27 @@ signals_status StatusOfCode(Code code) {
 }
 
 signals_status Report(const Status& status, signals_sink sink, void* sink_ctx) {
-  EmitJson(sink, sink_ctx, ProblemJson(status));
+  EmitText(sink, sink_ctx, ProblemJson(status).dump());
   return StatusOfCode(status.code());
 }
+
+// Parses the request and authenticates its caller.
+Result<std::pair<nlohmann::json, Principal>> Prepare(void* ctx, const char* request_json) {
+  auto request = nlohmann::json::parse(request_json ? request_json : "", nullptr, false);
+  if (!request.is_object()) return Status::Invalid("json", "request", "the request must be a JSON object");
+  auto principal = KernelOf(ctx)->service().Authenticate(request, BindingOf(ctx)->trusted);
+  if (!principal.ok()) return principal.status();
+  return std::make_pair(std::move(request), std::move(*principal));
+}
+
+// The ingest handle handed to plugins.
+struct IngestHandle {
+  std::unique_ptr<IngestSession> session;
+};
+
+struct ObjectHandle {
+  std::unique_ptr<ObjectSource> source;
+};
 
 void HostLog(void*, int32_t level, const char* component, const char* message) {
   try {
@@ -71,15 +91,11 @@ void HostHistogramObserve(void* ctx, const char* name, const char* labels, doubl
 signals_status HostIngestBegin(void* ctx, const char* request_json, signals_ingest** out,
                                signals_sink problem_sink, void* sink_ctx) {
   try {
-    auto request_doc = nlohmann::json::parse(request_json ? request_json : "", nullptr, false);
-    if (request_doc.is_discarded()) {
-      return Report(Status::Invalid("json", "request", "ingest request is not valid JSON"), problem_sink, sink_ctx);
-    }
-    auto request = FactIngestRequest::FromJson(request_doc);
-    if (!request.ok()) return Report(request.status(), problem_sink, sink_ctx);
-    auto ingest = KernelOf(ctx)->BeginFactIngest(*request);
-    if (!ingest.ok()) return Report(ingest.status(), problem_sink, sink_ctx);
-    *out = reinterpret_cast<signals_ingest*>(ingest->release());
+    auto prepared = Prepare(ctx, request_json);
+    if (!prepared.ok()) return Report(prepared.status(), problem_sink, sink_ctx);
+    auto session = KernelOf(ctx)->service().BeginIngest(prepared->first, prepared->second);
+    if (!session.ok()) return Report(session.status(), problem_sink, sink_ctx);
+    *out = reinterpret_cast<signals_ingest*>(new IngestHandle{std::move(*session)});
     return SIGNALS_OK;
   } catch (const std::exception& e) {
     return Report(Status::Internal(e.what()), problem_sink, sink_ctx);
@@ -89,8 +105,8 @@ signals_status HostIngestBegin(void* ctx, const char* request_json, signals_inge
 signals_status HostIngestWrite(void*, signals_ingest* ingest, signals_bytes chunk,
                                signals_sink problem_sink, void* sink_ctx) {
   try {
-    auto* batch = reinterpret_cast<FactBatchIngest*>(ingest);
-    Status s = batch->Write(std::string_view(reinterpret_cast<const char*>(chunk.data), chunk.len));
+    auto* handle = reinterpret_cast<IngestHandle*>(ingest);
+    Status s = handle->session->Write(std::string_view(reinterpret_cast<const char*>(chunk.data), chunk.len));
     if (!s.ok()) return Report(s, problem_sink, sink_ctx);
     return SIGNALS_OK;
   } catch (const std::exception& e) {
@@ -99,12 +115,14 @@ signals_status HostIngestWrite(void*, signals_ingest* ingest, signals_bytes chun
 }
 
 signals_status HostIngestFinish(void*, signals_ingest* ingest, signals_sink result_sink, void* sink_ctx) {
-  std::unique_ptr<FactBatchIngest> batch(reinterpret_cast<FactBatchIngest*>(ingest));
+  std::unique_ptr<IngestHandle> handle(reinterpret_cast<IngestHandle*>(ingest));
   try {
-    auto result = batch->Finish();
+    bool created = true;
+    auto result = handle->session->Finish(&created);
     if (!result.ok()) return Report(result.status(), result_sink, sink_ctx);
-    EmitJson(result_sink, sink_ctx, *result);
-    return SIGNALS_OK;
+    EmitText(result_sink, sink_ctx, result->dump());
+    // SIGNALS_EXISTS with a result: the identical object already existed.
+    return created ? SIGNALS_OK : SIGNALS_EXISTS;
   } catch (const std::exception& e) {
     return Report(Status::Internal(e.what()), result_sink, sink_ctx);
   }
@@ -112,47 +130,74 @@ signals_status HostIngestFinish(void*, signals_ingest* ingest, signals_sink resu
 
 void HostIngestAbort(void*, signals_ingest* ingest) {
   try {
-    delete reinterpret_cast<FactBatchIngest*>(ingest);
+    delete reinterpret_cast<IngestHandle*>(ingest);
   } catch (...) {
   }
 }
 
 signals_status HostQuery(void* ctx, const char* request_json, signals_sink sink, void* sink_ctx) {
   try {
-    auto request = nlohmann::json::parse(request_json ? request_json : "", nullptr, false);
-    if (!request.is_object() || !request.contains("query") || !request["query"].is_string()) {
-      return Report(Status::Invalid("query", "query", "request must be {\"query\": \"...\", ...}"), sink, sink_ctx);
-    }
-    const std::string query = request["query"];
-    Kernel* kernel = KernelOf(ctx);
-    if (query == "batch.provenance") {
-      std::string batch_id = request.value("batchId", "");
-      auto record = kernel->index().Get("batches", batch_id);
-      if (!record.ok()) return Report(record.status(), sink, sink_ctx);
-      auto doc = nlohmann::json::parse(*record);
-      for (const char* internal : {"blobKey", "provenanceKey", "attestationKey"}) doc.erase(internal);
-      EmitJson(sink, sink_ctx, doc);
-      return SIGNALS_OK;
-    }
-    if (query == "tenants") {
-      auto tenants = kernel->tenants().List();
-      if (!tenants.ok()) return Report(tenants.status(), sink, sink_ctx);
-      EmitJson(sink, sink_ctx, nlohmann::json(*tenants));
-      return SIGNALS_OK;
-    }
-    return Report(Status::Invalid("query", "query", "unknown query '" + query + "'"), sink, sink_ctx);
+    auto prepared = Prepare(ctx, request_json);
+    if (!prepared.ok()) return Report(prepared.status(), sink, sink_ctx);
+    nlohmann::json& request = prepared->first;
+    if (!request.contains("op") && request.contains("query")) request["op"] = request["query"];
+    auto result = KernelOf(ctx)->service().Call(request, prepared->second);
+    if (!result.ok()) return Report(result.status(), sink, sink_ctx);
+    EmitText(sink, sink_ctx, result->dump());
+    return SIGNALS_OK;
   } catch (const std::exception& e) {
     return Report(Status::Internal(e.what()), sink, sink_ctx);
   }
 }
 
+signals_status HostObjectOpen(void* ctx, const char* request_json, signals_object** out,
+                              signals_sink meta_sink, void* sink_ctx) {
+  try {
+    auto prepared = Prepare(ctx, request_json);
+    if (!prepared.ok()) return Report(prepared.status(), meta_sink, sink_ctx);
+    nlohmann::json metadata = nlohmann::json::object();
+    auto source = KernelOf(ctx)->service().Open(prepared->first, prepared->second, &metadata);
+    if (!source.ok()) return Report(source.status(), meta_sink, sink_ctx);
+    EmitText(meta_sink, sink_ctx, metadata.dump());
+    *out = reinterpret_cast<signals_object*>(new ObjectHandle{std::move(*source)});
+    return SIGNALS_OK;
+  } catch (const std::exception& e) {
+    return Report(Status::Internal(e.what()), meta_sink, sink_ctx);
+  }
+}
+
+signals_status HostObjectRead(void*, signals_object* object, uint8_t* buffer, size_t capacity,
+                              size_t* out_len) {
+  *out_len = 0;
+  try {
+    auto n = reinterpret_cast<ObjectHandle*>(object)->source->Read(buffer, capacity);
+    if (!n.ok()) {
+      spdlog::warn("object stream failed: {}", n.status().message());
+      return StatusOfCode(n.status().code());
+    }
+    *out_len = *n;
+    return *n == 0 ? SIGNALS_EOF : SIGNALS_OK;
+  } catch (const std::exception& e) {
+    spdlog::warn("object stream failed: {}", e.what());
+    return SIGNALS_ERROR;
+  }
+}
+
+void HostObjectClose(void*, signals_object* object) {
+  try {
+    delete reinterpret_cast<ObjectHandle*>(object);
+  } catch (...) {
+  }
+}
+
 }  // namespace
 
-void InitHostTable(Kernel* kernel, signals_host* host) {
+void InitHostTable(HostBinding* binding, signals_host* host) {
+  *host = signals_host{};
   host->struct_size = sizeof(signals_host);
   host->abi_major = SIGNALS_ABI_MAJOR;
   host->abi_minor = SIGNALS_ABI_MINOR;
-  host->ctx = kernel;
+  host->ctx = binding;
   host->log = &HostLog;
   host->now_unix_ms = &HostNow;
   host->counter_add = &HostCounterAdd;
@@ -163,6 +208,10 @@ void InitHostTable(Kernel* kernel, signals_host* host) {
   host->ingest_finish = &HostIngestFinish;
   host->ingest_abort = &HostIngestAbort;
   host->query = &HostQuery;
+  host->call = &HostQuery;
+  host->object_open = &HostObjectOpen;
+  host->object_read = &HostObjectRead;
+  host->object_close = &HostObjectClose;
 }
 
 }  // namespace signals

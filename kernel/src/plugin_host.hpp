@@ -6,11 +6,22 @@
 
 #include <signals/plugin.h>
 
+#include <string>
+
 namespace signals {
 
 class Kernel;
 
-// Fills `host` with callbacks bound to `kernel`.
-void InitHostTable(Kernel* kernel, signals_host* host);
+// Who a host table belongs to. Calls through a trusted binding (the kernel's
+// own storage plugins, sources) act as signals-service; the others
+// (transports) must present credentials.
+struct HostBinding {
+  Kernel* kernel;
+  bool trusted;
+  std::string section;
+};
+
+// Fills `host` with callbacks bound to `binding`, which must outlive it.
+void InitHostTable(HostBinding* binding, signals_host* host);
 
 }  // namespace signals

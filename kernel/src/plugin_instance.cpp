@@ -1,5 +1,6 @@
 #include "plugin_instance.hpp"
 
+#include <exception>
 #include <vector>
 
 namespace signals {
@@ -40,17 +41,27 @@ Result<std::unique_ptr<PluginInstance>> PluginInstance::Create(const InstanceCon
   char error[1024] = {0};
   void* instance = nullptr;
   signals_status status = SIGNALS_ERROR;
+  const std::string who = "[" + config.section + "] " + self->component_->name + ": ";
+  // A C++ plugin that lets an exception escape breaks the ABI (plugin.hpp
+  // catches them); catching it here keeps one bad plugin from aborting signalsd.
   try {
     status = self->component_->create(host, &cfg, &instance, error, sizeof(error));
+  } catch (const std::exception& e) {
+    return Status::Config(who + "create threw an exception across the C ABI (" + e.what() +
+                          "); the plugin must catch it and return a status, as plugin.hpp does");
   } catch (...) {
-    return Status::Config("[" + config.section + "] " + self->component_->name +
-                          ": create threw an exception across the plugin ABI");
+    return Status::Config(who + "create threw an exception across the C ABI; the plugin must "
+                                "catch it and return a status, as plugin.hpp does");
   }
   error[sizeof(error) - 1] = '\0';
-  if (status != SIGNALS_OK || instance == nullptr) {
-    std::string message = error[0] ? error : "create failed without a message";
-    return Status(status == SIGNALS_INVALID_CONFIG ? Code::kConfig : CodeOfPluginStatus(status) == Code::kOk ? Code::kInternal : CodeOfPluginStatus(status),
-                  "[" + config.section + "] " + self->component_->name + ": " + message);
+  if (status == SIGNALS_OK && instance == nullptr) {
+    return Status::Internal(who + "create returned OK without an instance");
+  }
+  if (status != SIGNALS_OK) {
+    Code code = CodeOfPluginStatus(status);
+    std::string message = error[0] ? error : "create failed with status " + std::to_string(status) +
+                                                 " and no message";
+    return Status(code, who + message);
   }
   self->instance_ = instance;
   return self;

@@ -2,10 +2,12 @@
 // context, and exit codes (0 ok, 1 rejected/invalid, 2 usage or configuration).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bootstrap.hpp"
@@ -55,5 +57,15 @@ int RunKeys(Context& ctx, const std::vector<std::string>& args);
 int RunTenant(Context& ctx, const std::vector<std::string>& args);
 int RunIngest(Context& ctx, const std::vector<std::string>& args);
 int RunVerify(Context& ctx, const std::vector<std::string>& args);
+int RunIngestCallgraph(Context& ctx, const std::vector<std::string>& args);
+int RunVerifyCallgraph(Context& ctx, const std::vector<std::string>& args);
+int RunCallgraphs(Context& ctx, const std::vector<std::string>& args);
+int RunKeysRotate(Context& ctx, const std::vector<std::string>& args);
+
+// Reads `path` ("-" = stdin) in 1 MiB chunks and hands each to `consume`;
+// stops at the first failure.
+signals::Status StreamInput(const std::string& path, const std::function<signals::Status(std::string_view)>& consume);
+int RunToken(Context& ctx, const std::vector<std::string>& args);
+int RunPolicy(Context& ctx, const std::vector<std::string>& args);
 
 }  // namespace signalsctl

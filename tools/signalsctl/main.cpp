@@ -1,5 +1,6 @@
 // signalsctl: the local command line of Signals. It runs the same kernel and
 // plugins as signalsd, in process, against the same data directory.
+#include <cstdio>
 #include <iostream>
 
 #include "cli.hpp"
@@ -19,13 +20,23 @@ commands:
   keygen --alg ed25519 --key-id ID      create a signing key in the key store
   keys list                             keys in the key registry
   keys export <keyId>                   the PEM public key of a key
+  keys rotate --alg ALG --key-id NEW    new active key, others retired (then set signing.key_id = NEW)
   tenant add <tenant>                   register a tenant
   tenant list                           registered tenants
   ingest facts <file|-> --tenant T --callgraph-id ID [--source S]
                                         ingest runtime facts (NDJSON); prints the provenance record
+  ingest callgraph <file|-> --tenant T --purl P --language L [--source S] [--format auto|json|ndjson]
+                                        ingest a callgraph; prints the manifest
+  callgraphs list [--tenant T] [--purl P] [--limit N] [--format table|json]
+                                        stored callgraphs, newest first
   verify batch <batchId>                re-hash, check provenance and the DSSE signature
+  verify callgraph <graphId> [--deep]   re-hash, manifest signature, envelope, subject digest
   verify dsse <envelope.json> --key <public.pem>
                                         verify any DSSE envelope
+  token create --principal P --tenant T [--tenant T2]
+                                        create an API token (printed once)
+  token list | token revoke <tokenId>   tokens (never their secrets)
+  policy show                           the effective access matrix
 
 exit codes: 0 ok, 1 rejected or invalid, 2 usage or configuration error
 )";
@@ -101,6 +112,24 @@ int Fail(const signals::Status& status) {
   return signals::ExitCodeOf(status);
 }
 
+signals::Status StreamInput(const std::string& path,
+                            const std::function<signals::Status(std::string_view)>& consume) {
+  FILE* in = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (in == nullptr) return signals::Status::Config("cannot open " + path);
+  std::string buffer(1 << 20, '\0');
+  signals::Status status;
+  while (status.ok()) {
+    size_t n = std::fread(buffer.data(), 1, buffer.size(), in);
+    if (n > 0) status = consume(std::string_view(buffer.data(), n));
+    if (n < buffer.size()) {
+      if (std::ferror(in)) status = signals::Status::Internal("read error on " + path);
+      break;
+    }
+  }
+  if (in != stdin) std::fclose(in);
+  return status;
+}
+
 int Usage(const std::string& message) {
   std::cerr << "signalsctl: " << message << "\n\n" << kUsage;
   return kExitUsage;
@@ -127,10 +156,16 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(ctx.command_line.rest.begin() + 1, ctx.command_line.rest.end());
     if (command == "plugins") return RunPlugins(ctx, args);
     if (command == "keygen") return RunKeygen(ctx, args);
+    if (command == "keys" && !args.empty() && args[0] == "rotate") return RunKeysRotate(ctx, args);
     if (command == "keys") return RunKeys(ctx, args);
     if (command == "tenant") return RunTenant(ctx, args);
+    if (command == "ingest" && !args.empty() && args[0] == "callgraph") return RunIngestCallgraph(ctx, args);
     if (command == "ingest") return RunIngest(ctx, args);
+    if (command == "verify" && !args.empty() && args[0] == "callgraph") return RunVerifyCallgraph(ctx, args);
     if (command == "verify") return RunVerify(ctx, args);
+    if (command == "callgraphs") return RunCallgraphs(ctx, args);
+    if (command == "token") return RunToken(ctx, args);
+    if (command == "policy") return RunPolicy(ctx, args);
     return Usage("unknown command '" + command + "'");
   } catch (const std::exception& e) {
     std::cerr << "signalsctl: internal error: " << e.what() << "\n";

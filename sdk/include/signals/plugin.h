@@ -1,5 +1,5 @@
 /*
- * signals/plugin.h — the Signals plugin ABI, version 1.0.
+ * signals/plugin.h — the Signals plugin ABI, version 1.1.
  *
  * This one C99 header is the whole contract between the Signals kernel and a
  * plugin shared library. Nothing else crosses the boundary: no C++ types, no
@@ -41,7 +41,7 @@ extern "C" {
 
 #define SIGNALS_PLUGIN_MAGIC 0x5349474e414c5331ULL /* "SIGNALS1" */
 #define SIGNALS_ABI_MAJOR 1
-#define SIGNALS_ABI_MINOR 0
+#define SIGNALS_ABI_MINOR 1
 #define SIGNALS_SDK_VERSION "0.1.0"
 
 /* The one symbol a plugin library exports. */
@@ -131,6 +131,8 @@ typedef struct signals_config {
 
 /* An ingest started through the service API. Opaque to plugins. */
 typedef struct signals_ingest signals_ingest;
+/* A stored object opened for reading through the service API (ABI 1.1). */
+typedef struct signals_object signals_object;
 
 typedef struct signals_host {
   uint32_t struct_size; /* sizeof(signals_host) as the kernel knows it */
@@ -152,18 +154,30 @@ typedef struct signals_host {
 
   /* Service API, for transports and sources.
    *
+   * Who is calling: the kernel gives every instance its own host table. Calls
+   * from a source instance act as the principal "signals-service"; calls from
+   * a transport instance are authenticated from the request's
+   * "credentials": {"bearer": "<token>"} and checked against the access policy
+   * (missing or unknown credentials: HTTP status 401 in the problem; a known
+   * principal without the permission: 403).
+   *
    * ingest_begin starts an ingest described by `request_json`, a JSON object:
    *   {"kind": "runtime-facts", "tenant": "...", "callgraphId": "...",
-   *    "source": "...", "principal": "...", "receivedAt": "RFC 3339"?,
-   *    "provenanceHash": "sha256:..."?}
+   *    "source": "...", "receivedAt": "RFC 3339"?,
+   *    "provenanceHash": "sha256:..."?, "credentials": {...}?,
+   *    "idempotencyKey": "..."?, "format": "ndjson" | "json"?}
+   * ("json" = a {"callgraphId", "events": [...]} document, ABI 1.1).
    * Bytes are then streamed with ingest_write, in chunks of any size.
    * ingest_finish validates the end of input, stores, signs and commits; it
    * passes the JSON result (the provenance record) to `sink` and returns
-   * SIGNALS_OK, or passes an RFC 9457 problem JSON object to `sink` and returns
-   * SIGNALS_INVALID_ARGUMENT, SIGNALS_ERROR, SIGNALS_RETRY or SIGNALS_NO_SPACE.
-   * ingest_abort discards everything; nothing is stored. After finish or
-   * abort, the handle is gone. A failing ingest_write (problem to `sink`) means
-   * the caller must still call ingest_abort. */
+   * SIGNALS_OK; or passes the result of an earlier identical request (same
+   * Idempotency-Key and body) and returns SIGNALS_EXISTS; or passes an RFC 9457
+   * problem JSON object to `sink` and returns SIGNALS_INVALID_ARGUMENT,
+   * SIGNALS_ERROR, SIGNALS_RETRY or SIGNALS_NO_SPACE.
+   * Problems carry "status", the HTTP status that fits. ingest_abort discards
+   * everything; nothing is stored. After finish or abort, the handle is gone.
+   * A failing ingest_write (problem to `sink`) means the caller must still
+   * call ingest_abort. */
   signals_status (*ingest_begin)(void* ctx, const char* request_json, signals_ingest** out_ingest,
                                  signals_sink problem_sink, void* sink_ctx);
   signals_status (*ingest_write)(void* ctx, signals_ingest* ingest, signals_bytes chunk,
@@ -176,6 +190,40 @@ typedef struct signals_host {
    *   {"query": "batch.provenance", "batchId": "..."}.
    * Result JSON (or problem JSON with a non-OK status) goes to `sink`. */
   signals_status (*query)(void* ctx, const char* request_json, signals_sink sink, void* sink_ctx);
+
+  /* --- Added in ABI 1.1: the service API for transports. ---------------
+   *
+   * Every request JSON below may carry "credentials": {"bearer": "<token>"};
+   * the kernel authenticates it and applies the access policy, so a transport
+   * is protocol code only. Requests without credentials are anonymous (and
+   * denied by the default policy); in-process callers such as source plugins
+   * act as "signals-service" when they set "trusted": true.
+   *
+   * call runs one operation, JSON in and JSON out:
+   *   {"op": "<name>", ...arguments}
+   * Operations: "runtime-facts.provenance" {batchId}, "runtime-facts.attestation"
+   * {batchId, format?}, "keys.list", "health", "ready", "metrics"
+   * (Prometheus text as a JSON string member "text"), and further ones listed
+   * in the README of the kernel. On success the result JSON goes to `sink`
+   * with SIGNALS_OK; on failure an RFC 9457 problem JSON (with "status", the
+   * HTTP status to answer) and a non-OK status. */
+  signals_status (*call)(void* ctx, const char* request_json, signals_sink sink, void* sink_ctx);
+
+  /* object_open opens a stream of bytes, e.g.
+   *   {"op": "runtime-facts.blob", "batchId": "...", "encoding": "identity"|"zstd"}
+   *   {"op": "runtime-facts.stream", "tenant": "...", "callgraphId"?, "since"?,
+   *    "includeProvenance": bool}
+   * It passes a metadata JSON object {"contentType", "contentEncoding",
+   * "size"?} to `meta_sink` and returns SIGNALS_OK with *out_object set, or a
+   * problem JSON to `meta_sink` and a non-OK status. object_read fills up to
+   * `capacity` bytes; SIGNALS_EOF with *out_len = 0 at the end. A failing read
+   * (problem JSON to nothing: see last text via object_close) ends the
+   * stream. object_close frees the object; always call it once. */
+  signals_status (*object_open)(void* ctx, const char* request_json, signals_object** out_object,
+                                signals_sink meta_sink, void* sink_ctx);
+  signals_status (*object_read)(void* ctx, signals_object* object, uint8_t* buffer,
+                                size_t capacity, size_t* out_len);
+  void (*object_close)(void* ctx, signals_object* object);
 } signals_host;
 
 /* ------------------------------------------------------------------------ */
@@ -289,8 +337,19 @@ typedef struct signals_source_api {
   signals_status (*stop)(void* instance);
 } signals_source_api;
 
-/* Kinds tlog, metrics and transport get their tables in later minor versions;
- * until then the kernel refuses components of those kinds with a clear error. */
+/* --- transport: serves the service API over a protocol (ABI 1.1) -------- */
+typedef struct signals_transport_api {
+  uint32_t struct_size;
+  /* Starts listening and serving on the plugin's own threads. A failure to
+   * bind is reported here, with the address in last_error. */
+  signals_status (*start)(void* instance);
+  /* Stops accepting, lets requests in flight finish (bounded by the plugin's
+   * own grace period), and joins the plugin's threads. */
+  signals_status (*stop)(void* instance);
+} signals_transport_api;
+
+/* Kinds tlog and metrics get their tables in later minor versions; until then
+ * the kernel refuses components of those kinds with a clear error. */
 
 /* A component: one named, configurable thing a library provides. */
 typedef struct signals_component {

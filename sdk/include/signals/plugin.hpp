@@ -24,6 +24,7 @@
 #include <signals/plugin.h>
 
 #include <array>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -139,20 +140,54 @@ class Ingest {
         &detail::AppendToString, &problem);
     if (s != SIGNALS_OK) throw Error(s, problem);
   }
-  // Completes the ingest and returns the result JSON. Throws Error (message =
-  // problem JSON) when the kernel rejects it; nothing is stored then.
-  std::string Finish() {
+  // Completes the ingest and returns the result JSON. `created` (optional)
+  // is set false when an earlier identical request's result is returned.
+  // Throws Error (message = problem JSON) when the kernel rejects it; nothing
+  // is stored then.
+  std::string Finish(bool* created = nullptr) {
     std::string out;
     signals_ingest* handle = handle_;
     handle_ = nullptr;
     signals_status s = host_->ingest_finish(host_->ctx, handle, &detail::AppendToString, &out);
-    if (s != SIGNALS_OK) throw Error(s, out);
+    if (s != SIGNALS_OK && s != SIGNALS_EXISTS) throw Error(s, out);
+    if (created != nullptr) *created = s == SIGNALS_OK;
     return out;
   }
 
  private:
   const signals_host* host_;
   signals_ingest* handle_;
+};
+
+// A byte stream opened through the service API (ABI 1.1); closed on destruction.
+class ObjectStream {
+ public:
+  ObjectStream(const signals_host* host, signals_object* object, std::string metadata)
+      : host_(host), object_(object), metadata_(std::move(metadata)) {}
+  ObjectStream(const ObjectStream&) = delete;
+  ObjectStream& operator=(const ObjectStream&) = delete;
+  ObjectStream(ObjectStream&& other) noexcept
+      : host_(other.host_), object_(other.object_), metadata_(std::move(other.metadata_)) {
+    other.object_ = nullptr;
+  }
+  ~ObjectStream() {
+    if (object_ != nullptr) host_->object_close(host_->ctx, object_);
+  }
+  // The metadata JSON: {"contentType", "contentEncoding", "size"?}.
+  const std::string& metadata() const { return metadata_; }
+  // Reads up to `capacity` bytes; 0 at the end. Throws Error on failure.
+  size_t Read(uint8_t* buffer, size_t capacity) {
+    size_t n = 0;
+    signals_status s = host_->object_read(host_->ctx, object_, buffer, capacity, &n);
+    if (s == SIGNALS_EOF) return 0;
+    if (s != SIGNALS_OK) throw Error(s, "reading the object failed");
+    return n;
+  }
+
+ private:
+  const signals_host* host_;
+  signals_object* object_;
+  std::string metadata_;
 };
 
 class Host {
@@ -177,6 +212,32 @@ class Host {
                                            &detail::AppendToString, &problem);
     if (s != SIGNALS_OK) throw Error(s, problem);
     return Ingest(host_, handle);
+  }
+
+  // Runs a service operation (ABI 1.1; see signals_host.call). Returns the
+  // result JSON; throws Error whose message is the problem JSON.
+  std::string Call(const std::string& request_json) const {
+    if (host_->struct_size < offsetof(signals_host, call) + sizeof(host_->call) || host_->call == nullptr) {
+      throw Error(SIGNALS_NOT_SUPPORTED, "the kernel does not provide the service call API (ABI < 1.1)");
+    }
+    std::string out;
+    signals_status s = host_->call(host_->ctx, request_json.c_str(), &detail::AppendToString, &out);
+    if (s != SIGNALS_OK) throw Error(s, out);
+    return out;
+  }
+
+  // Opens a byte stream (ABI 1.1; see signals_host.object_open). Throws Error
+  // whose message is the problem JSON.
+  ObjectStream OpenObject(const std::string& request_json) const {
+    if (host_->struct_size < offsetof(signals_host, object_close) + sizeof(host_->object_close)) {
+      throw Error(SIGNALS_NOT_SUPPORTED, "the kernel does not provide the object API (ABI < 1.1)");
+    }
+    std::string meta;
+    signals_object* object = nullptr;
+    signals_status s = host_->object_open(host_->ctx, request_json.c_str(), &object,
+                                          &detail::AppendToString, &meta);
+    if (s != SIGNALS_OK) throw Error(s, meta);
+    return ObjectStream(host_, object, std::move(meta));
   }
 
   std::string Query(const std::string& request_json) const {
@@ -253,6 +314,13 @@ class SignerComponent : public Component {
   virtual const std::string& KeyId() const = 0;
   virtual std::string PublicKeyPem() const = 0;
   virtual std::string Sign(const uint8_t* message, size_t len) = 0;
+};
+
+class TransportComponent : public Component {
+ public:
+  static constexpr uint32_t kKind = SIGNALS_KIND_TRANSPORT;
+  virtual void Start() = 0;
+  virtual void Stop() = 0;
 };
 
 class SourceComponent : public Component {
@@ -502,6 +570,20 @@ struct SourceAdapter {
   }
 };
 
+template <typename T>
+struct TransportAdapter {
+  static signals_status Start(void* instance) {
+    return Guard<T>(instance, [](T& t) { t.Start(); });
+  }
+  static signals_status Stop(void* instance) {
+    return Guard<T>(instance, [](T& t) { t.Stop(); });
+  }
+  static const void* Api() {
+    static const signals_transport_api api = {sizeof(signals_transport_api), &Start, &Stop};
+    return &api;
+  }
+};
+
 template <typename T, typename = void>
 struct Capabilities {
   static constexpr uint64_t value = 0;
@@ -521,10 +603,12 @@ const void* KindApi() {
     return SignerAdapter<T>::Api();
   } else if constexpr (std::is_base_of_v<SourceComponent, T>) {
     return SourceAdapter<T>::Api();
+  } else if constexpr (std::is_base_of_v<TransportComponent, T>) {
+    return TransportAdapter<T>::Api();
   } else {
     static_assert(sizeof(T) == 0,
-                  "a component must derive from CasComponent, IndexComponent, SignerComponent or "
-                  "SourceComponent");
+                  "a component must derive from CasComponent, IndexComponent, SignerComponent, "
+                  "SourceComponent or TransportComponent");
     return nullptr;
   }
 }

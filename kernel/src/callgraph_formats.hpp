@@ -1,0 +1,129 @@
+// Callgraph input formats (DESIGN §4.2): readers that turn a stella.callgraph.v1
+// document, a richgraph-v1 document or canonical NDJSON lines into canonical-
+// form records ({"t":"node"|"edge"|"entrypoint", …} as nlohmann objects), each
+// validated, and hand them one by one to a CallgraphRecordSink. Sorting,
+// deduplication and the cross-record checks (unique node ids, endpoints exist)
+// are the canonicalizer's (callgraph_canonicalizer.hpp).
+//
+// Mapping to canonical records (every format):
+//   * members whose value is null are dropped (null = absent), so {"file":null}
+//     and {} are the same record; nested values are kept as they are;
+//   * members not named below are kept unchanged: nodes carry the graph's
+//     payload, and a scanner's extra edge/entrypoint members are evidence too;
+//   * "t" is reserved: an input object of a JSON document that has it is
+//     rejected (rule "reserved-member").
+//   stella.callgraph.v1
+//     nodes[]       → node: id, name, kind, namespace, file, line, symbolKey,
+//                     visibility, isEntrypointCandidate, attributes (as given)
+//     edges[]       → edge: sourceId → from, targetId → to; kind, reason,
+//                     weight, isResolved
+//     entrypoints[] → entrypoint: nodeId → id; kind, route
+//   richgraph-v1
+//     nodes[]       → node: members as given (id, symbol_id, lang, kind,
+//                     display, purl, …)
+//     edges[]       → edge: from, to, kind, confidence
+//     roots[]       → entrypoint: id, phase, source
+//   canonical NDJSON: each line is already a canonical-form record.
+//
+// Validation (Status::Invalid; field = the input's name for the member,
+// "edges[12].targetId" in documents; in NDJSON the member name, with
+// "line N: " in the message):
+//   "json" / "utf-8"   syntax, duplicate member names, trailing content
+//   "format"           top level not an object, "nodes" missing
+//   "type"             a member of the wrong JSON type; line ≥ 0 integer
+//   "required"         id / from / to missing or empty; stella edge and
+//                      entrypoint kind missing
+//   "edge-kind"        stella edge kind not static|heuristic|runtime
+//   "entrypoint-kind"  stella entrypoint kind not http|grpc|cli|job|event|timer|main
+//   "range"            weight or confidence outside [0,1]
+//   "line-type"        NDJSON "t" not node|edge|entrypoint
+//   "reserved-member", "member-conflict" (sourceId and from both given)
+// Typed members (checked in every format when present): name, kind,
+// namespace, file, symbolKey, visibility, symbol_id, lang, display, purl,
+// reason, route, phase, source: string; line: integer ≥ 0;
+// isEntrypointCandidate, isResolved: boolean; attributes: object; weight,
+// confidence: number in [0,1].
+//
+// Not thread-safe: one reader per ingest.
+#pragma once
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "status.hpp"
+
+namespace signals {
+
+enum class CallgraphDialect { kStella, kRichgraph, kCanonical };
+
+// "stella.callgraph.v1", "richgraph-v1", "canonical-ndjson".
+const char* CallgraphDialectName(CallgraphDialect dialect);
+
+enum class CallgraphRecordKind { kNode, kEdge, kEntrypoint };
+
+// Where a record came from: its index in the document's array, or its 1-based
+// NDJSON line number. Names fields in errors.
+struct CallgraphRecordOrigin {
+  CallgraphDialect dialect = CallgraphDialect::kCanonical;
+  CallgraphRecordKind kind = CallgraphRecordKind::kNode;
+  uint64_t position = 0;
+};
+
+// The input's name for canonical member `member` of the record at `origin`:
+// "edges[12].targetId" (stella), "roots[3].id" (richgraph), "to" (NDJSON).
+std::string CallgraphFieldName(const CallgraphRecordOrigin& origin, std::string_view member);
+
+// Status::Invalid(rule, CallgraphFieldName(origin, member), message), with
+// "line N: " before the message for NDJSON records.
+Status CallgraphRecordError(const CallgraphRecordOrigin& origin, std::string_view member,
+                            std::string rule, const std::string& message);
+
+class CallgraphRecordSink {
+ public:
+  virtual ~CallgraphRecordSink() = default;
+  // Receives one validated canonical-form record. A failure stops the reader.
+  virtual Status Add(nlohmann::json record, const CallgraphRecordOrigin& origin) = 0;
+};
+
+// Detects the dialect of a JSON document (rule, in order):
+//   1. the first of the top-level members "schema", "$schema", "version" whose
+//      string value contains "stella.callgraph.v1" or "richgraph-v1";
+//   2. else by shape: a "roots" member → richgraph-v1; an "entrypoints"
+//      member → stella.callgraph.v1; the first edge having "sourceId" or
+//      "targetId" → stella, "from" or "to" → richgraph;
+//   3. else stella.callgraph.v1 (a graph of nodes only maps the same way).
+// then reads "nodes", "edges" and "entrypoints" (stella) / "roots" (richgraph)
+// in document order; other top-level members are syntax-checked and ignored.
+// The parser's tape is the only structure built besides one record at a time.
+class CallgraphDocumentReader {
+ public:
+  // REQUIRES: `padded` holds the document followed by at least
+  // simdjson::SIMDJSON_PADDING bytes; `size` is the document's length.
+  Result<CallgraphDialect> Read(const std::string& padded, size_t size, CallgraphRecordSink& sink);
+
+ private:
+  simdjson::ondemand::parser parser_;
+};
+
+// Reads canonical NDJSON one line at a time.
+class CallgraphLineReader {
+ public:
+  explicit CallgraphLineReader(size_t max_line_bytes);
+  // Validates one line (without its '\n'; a trailing '\r' is allowed) and
+  // passes its record to `sink`. Blank lines are skipped.
+  Status Read(std::string_view line, uint64_t line_number, CallgraphRecordSink& sink);
+
+  // True when `line` is a JSON object with a string member "t" (how format
+  // auto-detection recognises canonical NDJSON). Validates nothing else.
+  bool LooksLikeRecordLine(std::string_view line);
+
+ private:
+  simdjson::ondemand::parser parser_;
+  std::string padded_;
+};
+
+}  // namespace signals

@@ -1,0 +1,190 @@
+// CallgraphVerifier. See callgraph_verifier.hpp.
+#include "callgraph_verifier.hpp"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "attestation.hpp"
+#include "base64.hpp"
+#include "callgraph_canonicalizer.hpp"
+#include "callgraph_store.hpp"
+#include "canonical_json.hpp"
+#include "cas_paths.hpp"
+#include "digest.hpp"
+#include "dsse.hpp"
+#include "sha256.hpp"
+#include "signature_verify.hpp"
+
+namespace signals {
+namespace {
+
+Status Corrupt(const std::string& what) { return Status::Invalid("integrity", "", what); }
+
+// The first member of `fields` whose value differs between a and b, or "".
+std::string FirstDifference(const nlohmann::json& a, const nlohmann::json& b, const std::vector<std::string>& fields) {
+  for (const auto& f : fields) {
+    if (a.value(f, nlohmann::json()) != b.value(f, nlohmann::json())) return f;
+  }
+  return "";
+}
+
+Status CheckManifestShape(const nlohmann::json& manifest, const std::string& key) {
+  const auto& fields = CallgraphManifestFields();
+  for (const auto& f : fields) {
+    if (!manifest.contains(f)) return Corrupt("manifest " + key + " lacks member '" + f + "'");
+  }
+  for (auto it = manifest.begin(); it != manifest.end(); ++it) {
+    if (std::find(fields.begin(), fields.end(), it.key()) == fields.end()) {
+      return Corrupt("manifest " + key + " has an unexpected member '" + it.key() + "'");
+    }
+  }
+  return Status::Ok();
+}
+
+// Envelope: signature with the registry's key, statement, subject, predicate.
+Result<std::string> VerifyEnvelope(Kernel& kernel, const std::string& key, const std::string& envelope_text,
+                                   const nlohmann::json& manifest) {
+  auto envelope = ParseDsseEnvelope(envelope_text);
+  if (!envelope.ok()) return Corrupt("envelope " + key + ": " + envelope.status().message());
+  if (envelope->payload_type != kInTotoPayloadType) {
+    return Corrupt("envelope " + key + ": payloadType is " + envelope->payload_type);
+  }
+  const std::string key_id = envelope->signatures.front().keyid;
+  auto public_key = kernel.PublicKey(key_id);
+  if (!public_key.ok()) return Corrupt("envelope " + key + " signed by key '" + key_id + "': " + public_key.status().message());
+  Status signature = VerifyEnvelopeSignature(*envelope, *public_key, key_id);
+  if (!signature.ok()) return Corrupt("envelope " + key + ": signature: " + signature.message());
+
+  auto statement = nlohmann::json::parse(envelope->payload, nullptr, false);
+  if (!statement.is_object()) return Corrupt("envelope " + key + ": payload is not JSON");
+  if (statement.value("_type", "") != kStatementType) return Corrupt("envelope " + key + ": statement _type is wrong");
+  if (statement.value("predicateType", "") != kCallgraphManifestPredicate) {
+    return Corrupt("envelope " + key + ": predicateType is not " + std::string(kCallgraphManifestPredicate));
+  }
+  const nlohmann::json predicate = statement.value("predicate", nlohmann::json::object());
+  const nlohmann::json body = CallgraphManifestBody(manifest);
+  std::vector<std::string> fields;
+  for (auto it = body.begin(); it != body.end(); ++it) fields.push_back(it.key());
+  for (auto it = predicate.begin(); it != predicate.end(); ++it) fields.push_back(it.key());
+  const std::string differs = FirstDifference(body, predicate, fields);
+  if (!differs.empty()) {
+    return Corrupt("manifest field '" + differs + "' differs from the predicate signed in " + key);
+  }
+  const std::string name =
+      cas_paths::CallgraphSubjectName(manifest.value("tenantId", ""), manifest.value("graphId", ""));
+  const std::string hex = manifest.value("digest", "").substr(7);
+  bool subject_ok = false;
+  for (const auto& subject : statement.value("subject", nlohmann::json::array())) {
+    subject_ok = subject_ok || (subject.value("name", "") == name && subject.contains("digest") &&
+                                subject["digest"].value("sha256", "") == hex);
+  }
+  if (!subject_ok) return Corrupt("envelope " + key + ": no subject names " + name + " with sha256 " + hex);
+  return key_id;
+}
+
+Status VerifyManifestSignature(Kernel& kernel, const std::string& key, const nlohmann::json& manifest,
+                               bool* is_signed) {
+  const nlohmann::json& signature = manifest["signature"];
+  *is_signed = !signature.is_null();
+  if (!*is_signed) {
+    if (kernel.config().GetBool("signing", "sign_manifests")) {
+      return Corrupt("manifest " + key + " is unsigned but signing.sign_manifests is true");
+    }
+    return Status::Ok();
+  }
+  if (!signature.is_string()) return Corrupt("manifest field 'signature' is not a string");
+  if (!manifest["signerKeyId"].is_string()) return Corrupt("manifest field 'signerKeyId' is not a string");
+  const std::string key_id = manifest["signerKeyId"].get<std::string>();
+  auto raw = Base64Decode(signature.get<std::string>());
+  if (!raw.ok()) return Corrupt("manifest field 'signature': " + raw.status().message());
+  auto public_key = kernel.PublicKey(key_id);
+  if (!public_key.ok()) return Corrupt("manifest signerKeyId '" + key_id + "': " + public_key.status().message());
+  auto body = TryCanonicalJson(CallgraphManifestBody(manifest));
+  if (!body.ok()) return Corrupt("manifest " + key + ": " + body.status().message());
+  Status s = VerifySignature(*public_key, *body, *raw);
+  if (!s.ok()) return Corrupt("manifest " + key + ": field 'signature' does not verify with key '" + key_id + "'");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<CallgraphVerification> VerifyCallgraph(Kernel& kernel, const std::string& graph_id,
+                                              const CallgraphVerifyOptions& options) {
+  CallgraphStore store(kernel);
+  auto row = store.Record(graph_id);
+  if (!row.ok()) return row.status();
+  const std::string manifest_key = cas_paths::Manifest(graph_id);
+  const std::string envelope_key = cas_paths::ManifestEnvelope(graph_id);
+
+  // 1. The manifest and the envelope.
+  auto manifest_text = kernel.cas().ReadAll(manifest_key);
+  if (!manifest_text.ok()) return Corrupt("manifest " + manifest_key + " is missing: " + manifest_text.status().message());
+  auto manifest = nlohmann::json::parse(*manifest_text, nullptr, false);
+  if (!manifest.is_object()) return Corrupt("manifest " + manifest_key + " is not a JSON object");
+  SIGNALS_RETURN_IF_ERROR(CheckManifestShape(manifest, manifest_key));
+  if (manifest.value("graphId", "") != graph_id) return Corrupt("manifest field 'graphId' is not " + graph_id);
+  auto envelope_text = kernel.cas().ReadAll(envelope_key);
+  if (!envelope_text.ok()) return Corrupt("envelope " + envelope_key + " is missing");
+  auto key_id = VerifyEnvelope(kernel, envelope_key, *envelope_text, manifest);
+  if (!key_id.ok()) return key_id.status();
+
+  CallgraphVerification v;
+  v.graph_id = graph_id;
+  v.key_id = *key_id;
+  v.digest = manifest.value("digest", "");
+  v.node_count = manifest.value("nodeCount", uint64_t{0});
+  v.edge_count = manifest.value("edgeCount", uint64_t{0});
+  SIGNALS_RETURN_IF_ERROR(VerifyManifestSignature(kernel, manifest_key, manifest, &v.manifest_signed));
+
+  // 2. The blob re-hashes to the digest (and, deep, is canonical).
+  const std::string blob_key = row->value("blobKey", "");
+  Sha256Hasher hasher;
+  std::unique_ptr<CallgraphCanonicalizer> recanonical;
+  if (options.recanonicalize) {
+    CallgraphCanonicalizerOptions copts;
+    copts.format = CallgraphInputFormat::kNdjson;
+    copts.sort_memory_bytes = static_cast<size_t>(kernel.config().GetInt("kernel", "callgraph_sort_memory"));
+    copts.max_line_bytes = static_cast<size_t>(kernel.config().GetInt("kernel", "max_line_bytes"));
+    copts.temp_dir = (std::filesystem::path(kernel.config().data_dir) / "tmp").string();
+    recanonical = std::make_unique<CallgraphCanonicalizer>(std::move(copts));
+  }
+  Status read = store.ReadCanonical(graph_id, [&](std::string_view plain) {
+    hasher.Update(plain);
+    return recanonical ? recanonical->Write(plain) : Status::Ok();
+  });
+  if (!read.ok()) return Corrupt("blob " + blob_key + ": " + read.message());
+  const std::string actual = DigestFromRaw(hasher.Finish());
+  if (actual != v.digest) return Corrupt("blob " + blob_key + " hashes to " + actual + " but the manifest digest is " + v.digest);
+  if (recanonical) {
+    auto summary = recanonical->Finish([](std::string_view) { return Status::Ok(); });
+    if (!summary.ok()) return Corrupt("blob " + blob_key + " is not a valid canonical callgraph: " + summary.status().message());
+    if (summary->digest != v.digest) return Corrupt("blob " + blob_key + " is not in canonical form");
+    if (summary->node_count != v.node_count) return Corrupt("manifest field 'nodeCount' does not match the blob");
+    if (summary->edge_count != v.edge_count) return Corrupt("manifest field 'edgeCount' does not match the blob");
+    nlohmann::json entry_points = nlohmann::json::array();
+    for (const auto& e : summary->entrypoints) {
+      nlohmann::json entry = {{"id", e.id}};
+      if (!e.kind.empty()) entry["kind"] = e.kind;
+      entry_points.push_back(std::move(entry));
+    }
+    if (entry_points != manifest["entryPoints"]) return Corrupt("manifest field 'entryPoints' does not match the blob");
+  }
+
+  // 3. The meta record and the index row agree with the manifest.
+  const std::vector<std::string> shared = {"graphId", "tenantId",  "componentPurl", "language", "source",
+                                           "digest",  "nodeCount", "edgeCount",     "createdAt"};
+  const std::string meta_key = row->value("metaKey", "");
+  auto meta_text = kernel.cas().ReadAll(meta_key);
+  if (!meta_text.ok()) return Corrupt("meta record " + meta_key + " is missing");
+  auto meta = nlohmann::json::parse(*meta_text, nullptr, false);
+  if (!meta.is_object()) return Corrupt("meta record " + meta_key + " is not JSON");
+  std::string differs = FirstDifference(meta, manifest, shared);
+  if (!differs.empty()) return Corrupt("meta record " + meta_key + " field '" + differs + "' disagrees with the manifest");
+  differs = FirstDifference(*row, manifest, shared);
+  if (!differs.empty()) return Corrupt("index row of " + graph_id + " field '" + differs + "' disagrees with the manifest");
+  if (meta.value("blobKey", "") != blob_key) return Corrupt("meta record " + meta_key + " field 'blobKey' disagrees with the index");
+  return v;
+}
+
+}  // namespace signals

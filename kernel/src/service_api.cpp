@@ -1,0 +1,114 @@
+// ServiceApi: authentication and the JSON operations. Streams live in
+// service_objects.cpp, ingests in service_ingest.cpp.
+#include "service_api.hpp"
+
+#include "canonical_json.hpp"
+#include "cas_paths.hpp"
+#include "dsse.hpp"
+#include "kernel.hpp"
+#include "service_internal.hpp"
+#include "ulid.hpp"
+
+namespace signals {
+
+Result<Principal> ServiceApi::Authenticate(const nlohmann::json& request, bool trusted) {
+  if (trusted) return Principal{"signals-service", {}, true};
+  auto credentials = request.find("credentials");
+  if (credentials == request.end() || !credentials->is_object() || !credentials->contains("bearer") ||
+      !(*credentials)["bearer"].is_string()) {
+    return Principal{"anonymous", {}, false};
+  }
+  return kernel_.tokens().Authenticate((*credentials)["bearer"].get<std::string>());
+}
+
+namespace service_internal {
+
+Status RequireAuthenticated(const Principal& principal) {
+  if (principal.trusted || principal.name != "anonymous") return Status::Ok();
+  return Status(Code::kUnauthenticated, "this operation needs a bearer token (Authorization: Bearer <token>)");
+}
+
+Result<std::string> StringArg(const nlohmann::json& request, const char* name, bool required) {
+  auto it = request.find(name);
+  if (it == request.end() || it->is_null()) {
+    if (required) return Status::Invalid("required", name, std::string(name) + " is required");
+    return std::string();
+  }
+  if (!it->is_string()) return Status::Invalid("type", name, std::string(name) + " must be a string");
+  return it->get<std::string>();
+}
+
+Result<nlohmann::json> LoadBatchRow(Kernel& kernel, const nlohmann::json& request, const Principal& principal,
+                                    Resource resource) {
+  SIGNALS_RETURN_IF_ERROR(RequireAuthenticated(principal));
+  auto batch_id = StringArg(request, "batchId", true);
+  if (!batch_id.ok()) return batch_id.status();
+  SIGNALS_RETURN_IF_ERROR(ValidateUlid(*batch_id, "batchId"));
+  auto row = kernel.index().Get("batches", *batch_id);
+  if (!row.ok()) {
+    if (row.status().code() == Code::kNotFound) return Status::NotFound("batch " + *batch_id + " not found");
+    return row.status();
+  }
+  auto doc = nlohmann::json::parse(*row, nullptr, false);
+  if (!doc.is_object()) return Status::Internal("index row of batch " + *batch_id + " is malformed");
+  Status allowed = Authorize(kernel.policy(), principal, doc.value("tenantId", ""), resource, Action::kRead);
+  if (!allowed.ok()) {
+    // A principal that may not see the tenant learns nothing about the batch.
+    if (allowed.rule() == "tenant-binding") return Status::NotFound("batch " + *batch_id + " not found");
+    return allowed;
+  }
+  return doc;
+}
+
+}  // namespace service_internal
+
+Result<nlohmann::json> ServiceApi::Call(const nlohmann::json& request, const Principal& principal) {
+  using namespace service_internal;
+  auto op = StringArg(request, "op", true);
+  if (!op.ok()) return op.status();
+
+  if (*op == "health") return nlohmann::json{{"status", "ok"}};
+  if (*op == "ready") {
+    nlohmann::json instances = nlohmann::json::object();
+    bool ready = true;
+    std::string failing;
+    for (const auto& [section, status] : kernel_.Health()) {
+      instances[section] = status.ok() ? "ok" : status.message();
+      if (!status.ok()) {
+        ready = false;
+        failing += (failing.empty() ? "" : "; ") + status.message();
+      }
+    }
+    if (!ready) return Status(Code::kUnavailable, "not ready: " + failing);
+    return nlohmann::json{{"status", "ready"}, {"instances", instances}};
+  }
+  if (*op == "metrics") return nlohmann::json{{"text", kernel_.metrics().RenderPrometheus()}};
+  if (*op == "keys.list") {
+    auto keys = kernel_.ListKeys();
+    if (!keys.ok()) return keys.status();
+    nlohmann::json out = nlohmann::json::array();
+    for (auto& k : *keys) out.push_back(k);
+    return nlohmann::json{{"keys", out}};
+  }
+  if (*op == "runtime-facts.provenance") {
+    auto row = LoadBatchRow(kernel_, request, principal, Resource::kRuntimeFacts);
+    if (!row.ok()) return row.status();
+    auto text = kernel_.cas().ReadAll(row->value("provenanceKey", ""));
+    if (!text.ok()) return text.status();
+    auto doc = nlohmann::json::parse(*text, nullptr, false);
+    if (!doc.is_object()) return Status::Internal("provenance record is malformed");
+    return doc;
+  }
+  if (*op == "runtime-facts.attestation") {
+    auto row = LoadBatchRow(kernel_, request, principal, Resource::kAttestations);
+    if (!row.ok()) return row.status();
+    auto text = kernel_.cas().ReadAll(row->value("attestationKey", ""));
+    if (!text.ok()) return text.status();
+    auto doc = nlohmann::json::parse(*text, nullptr, false);
+    if (!doc.is_object()) return Status::Internal("attestation envelope is malformed");
+    return doc;
+  }
+  return Status::Invalid("op", "op", "unknown operation '" + *op + "'");
+}
+
+}  // namespace signals

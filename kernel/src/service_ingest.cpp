@@ -1,0 +1,221 @@
+// ServiceApi::BeginIngest: streaming uploads with authorisation, the JSON
+// {callgraphId, events[]} form, and Idempotency-Key replay.
+//
+// Idempotency: a key is scoped to (principal, tenant). The first request
+// records "pending" at begin, so that a concurrent duplicate gets 409 instead
+// of a second batch; on success the record becomes "complete" with the body's
+// hash and the answer. A later request with the same key and the same body
+// hash gets that answer again (nothing new is stored); with another body, 409.
+// Pending records older than a few minutes are left over from crashes and are
+// taken over.
+#include <spdlog/spdlog.h>
+
+#include "canonical_json.hpp"
+#include "digest.hpp"
+#include "fact_ingest.hpp"
+#include "kernel.hpp"
+#include "service_api.hpp"
+#include "service_internal.hpp"
+#include "sha256.hpp"
+#include "tenant_registry.hpp"
+#include "timestamp.hpp"
+
+namespace signals {
+namespace {
+
+constexpr int64_t kStalePendingMs = 10 * 60 * 1000;
+constexpr size_t kMaxJsonBodyBytes = 64u << 20;
+
+struct Idempotency {
+  std::string key;  // index key: sha256 of principal, tenant and the client's key
+  bool owner = false;  // we wrote the pending record
+  nlohmann::json existing;  // the record found at begin, when not owner
+};
+
+Result<Idempotency> ClaimIdempotencyKey(Kernel& kernel, const Principal& principal, const std::string& tenant,
+                                        const std::string& client_key) {
+  if (client_key.empty() || client_key.size() > 256) {
+    return Status::Invalid("idempotency-key", "Idempotency-Key", "Idempotency-Key must be 1 to 256 characters");
+  }
+  Idempotency claim;
+  claim.key = Sha256Hex(principal.name + "\n" + tenant + "\n" + client_key);
+  const int64_t now = kernel.NowMs();
+  const int64_t ttl = kernel.config().GetInt("auth", "idempotency_ttl");
+  auto existing = kernel.index().Get("idempotency", claim.key);
+  if (existing.ok()) {
+    claim.existing = nlohmann::json::parse(*existing, nullptr, false);
+    int64_t created = claim.existing.value("createdAtMs", int64_t{0});
+    bool stale_pending = claim.existing.value("state", "") == "pending" && now - created > kStalePendingMs;
+    bool expired = now - created > ttl;
+    if (!stale_pending && !expired) return claim;
+  } else if (existing.status().code() != Code::kNotFound) {
+    return existing.status();
+  }
+  auto txn = kernel.index().Begin();
+  if (!txn.ok()) return txn.status();
+  nlohmann::json pending = {{"state", "pending"}, {"createdAtMs", now}, {"createdAt", FormatRfc3339Millis(now)}};
+  SIGNALS_RETURN_IF_ERROR((*txn)->Upsert("idempotency", claim.key, CanonicalJson(pending)));
+  SIGNALS_RETURN_IF_ERROR((*txn)->Commit());
+  claim.owner = true;
+  claim.existing = nullptr;
+  return claim;
+}
+
+Status WriteIdempotencyRecord(Kernel& kernel, const std::string& key, const nlohmann::json* record) {
+  auto txn = kernel.index().Begin();
+  if (!txn.ok()) return txn.status();
+  Status s = record ? (*txn)->Upsert("idempotency", key, CanonicalJson(*record))
+                    : (*txn)->Remove("idempotency", key);
+  if (!s.ok() && s.code() != Code::kNotFound) return s;
+  return (*txn)->Commit();
+}
+
+class FactIngestSession : public IngestSession {
+ public:
+  FactIngestSession(Kernel& kernel, FactIngestRequest request, bool json_form, std::optional<Idempotency> idem)
+      : kernel_(kernel), request_(std::move(request)), json_form_(json_form), idem_(std::move(idem)) {}
+
+  ~FactIngestSession() override {
+    if (idem_ && idem_->owner && !finished_) (void)WriteIdempotencyRecord(kernel_, idem_->key, nullptr);
+  }
+
+  Status Start() {
+    // The JSON form names its callgraph inside the body, so its pipeline
+    // starts when the body is complete; NDJSON streams straight through.
+    if (json_form_ || (idem_ && !idem_->owner)) return Status::Ok();
+    auto ingest = kernel_.BeginFactIngest(request_);
+    if (!ingest.ok()) return ingest.status();
+    ingest_ = std::move(*ingest);
+    return Status::Ok();
+  }
+
+  Status Write(std::string_view chunk) override {
+    if (idem_) hasher_.Update(chunk);
+    if (json_form_) {
+      if (body_.size() + chunk.size() > kMaxJsonBodyBytes) {
+        return Status(Code::kTooLarge, "a JSON events document is limited to 64 MiB; send NDJSON for larger batches",
+                      "body", "max-json-body");
+      }
+      body_.append(chunk);
+      return Status::Ok();
+    }
+    if (!ingest_) return Status::Ok();  // a replay candidate: only hashed
+    return ingest_->Write(chunk);
+  }
+
+  Result<nlohmann::json> Finish(bool* created) override {
+    *created = true;
+    std::string body_hash;
+    if (idem_) body_hash = DigestFromRaw(hasher_.Finish());
+    if (idem_ && !idem_->owner) {
+      finished_ = true;
+      const nlohmann::json& record = idem_->existing;
+      if (record.value("state", "") != "complete") {
+        return Status(Code::kConflict, "a request with this Idempotency-Key is still in progress",
+                      "Idempotency-Key", "idempotency-key");
+      }
+      if (record.value("bodyHash", "") != body_hash) {
+        return Status(Code::kConflict, "this Idempotency-Key was used with a different body",
+                      "Idempotency-Key", "idempotency-key");
+      }
+      *created = false;
+      return record.value("response", nlohmann::json::object());
+    }
+    if (json_form_) SIGNALS_RETURN_IF_ERROR(FeedJsonEvents());
+    auto result = ingest_->Finish();
+    if (!result.ok()) return result.status();
+    finished_ = true;
+    if (idem_) {
+      const int64_t now = kernel_.NowMs();
+      nlohmann::json record = {{"state", "complete"},     {"bodyHash", body_hash},
+                               {"response", *result},     {"createdAtMs", now},
+                               {"createdAt", FormatRfc3339Millis(now)}};
+      // The batch is committed; failing to remember the answer only loses
+      // replay, so it is logged rather than failing the request.
+      Status s = WriteIdempotencyRecord(kernel_, idem_->key, &record);
+      if (!s.ok()) spdlog::warn("could not record an idempotency answer: {}", s.message());
+    }
+    return result;
+  }
+
+ private:
+  Status FeedJsonEvents() {
+    auto doc = nlohmann::json::parse(body_, nullptr, false);
+    if (!doc.is_object()) return Status::Invalid("json", "body", "the body is not a JSON object");
+    if (doc.contains("callgraphId")) {
+      if (!doc["callgraphId"].is_string()) return Status::Invalid("type", "callgraphId", "callgraphId must be a string");
+      std::string id = doc["callgraphId"];
+      if (!request_.callgraph_id.empty() && request_.callgraph_id != id) {
+        return Status::Invalid("callgraph-id", "callgraphId",
+                               "the body's callgraphId differs from the callgraph_id query parameter");
+      }
+      request_.callgraph_id = id;
+    }
+    if (!doc.contains("events") || !doc["events"].is_array()) {
+      return Status::Invalid("required", "events", "events must be an array of runtime facts");
+    }
+    auto ingest = kernel_.BeginFactIngest(request_);
+    if (!ingest.ok()) return ingest.status();
+    ingest_ = std::move(*ingest);
+    std::string line;
+    for (const auto& event : doc["events"]) {
+      auto canonical = TryCanonicalJson(event);
+      if (!canonical.ok()) return canonical.status();
+      line = *canonical;
+      line.push_back('\n');
+      SIGNALS_RETURN_IF_ERROR(ingest_->Write(line));
+    }
+    body_.clear();
+    body_.shrink_to_fit();
+    return Status::Ok();
+  }
+
+  Kernel& kernel_;
+  FactIngestRequest request_;
+  bool json_form_;
+  std::optional<Idempotency> idem_;
+  std::unique_ptr<FactBatchIngest> ingest_;
+  Sha256Hasher hasher_;
+  std::string body_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<IngestSession>> ServiceApi::BeginIngest(const nlohmann::json& request,
+                                                               const Principal& principal) {
+  using namespace service_internal;
+  SIGNALS_RETURN_IF_ERROR(RequireAuthenticated(principal));
+  auto kind = StringArg(request, "kind", false);
+  if (!kind.ok()) return kind.status();
+  if (!kind->empty() && *kind != "runtime-facts") {
+    return Status::Invalid("kind", "kind", "unsupported ingest kind '" + *kind + "'");
+  }
+  auto parsed = FactIngestRequest::FromJson(request);
+  if (!parsed.ok()) return parsed.status();
+  FactIngestRequest fact_request = std::move(*parsed);
+  fact_request.principal = principal.name;
+  SIGNALS_RETURN_IF_ERROR(ValidateTenantName(fact_request.tenant, "tenant"));
+  SIGNALS_RETURN_IF_ERROR(
+      Authorize(kernel_.policy(), principal, fact_request.tenant, Resource::kRuntimeFacts, Action::kWrite));
+  SIGNALS_RETURN_IF_ERROR(kernel_.tenants().Check(fact_request.tenant, "tenant"));
+  auto format = StringArg(request, "format", false);
+  if (!format.ok()) return format.status();
+  if (!format->empty() && *format != "ndjson" && *format != "json") {
+    return Status(Code::kUnsupportedMedia, "runtime facts are NDJSON or a JSON {callgraphId, events[]} document",
+                  "format", "media-type");
+  }
+  std::optional<Idempotency> idem;
+  auto client_key = StringArg(request, "idempotencyKey", false);
+  if (!client_key.ok()) return client_key.status();
+  if (!client_key->empty()) {
+    auto claim = ClaimIdempotencyKey(kernel_, principal, fact_request.tenant, *client_key);
+    if (!claim.ok()) return claim.status();
+    idem = std::move(*claim);
+  }
+  auto session = std::make_unique<FactIngestSession>(kernel_, std::move(fact_request), *format == "json", std::move(idem));
+  SIGNALS_RETURN_IF_ERROR(session->Start());
+  return std::unique_ptr<IngestSession>(std::move(session));
+}
+
+}  // namespace signals

@@ -1,0 +1,274 @@
+#include "routes.hpp"
+
+#include "content_decoder.hpp"
+#include "http_text.hpp"
+
+namespace signals::http {
+namespace {
+
+constexpr const char* kJson = "application/json";
+constexpr const char* kProblem = "application/problem+json";
+constexpr const char* kNdjson = "application/x-ndjson";
+
+std::string FormatMs(uint64_t unix_ms) {
+  std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<unsigned>(unix_ms % 1000));
+  return buffer;
+}
+
+bool AcceptsZstd(const Exchange& x) {
+  std::string accept = Lower(x.Header(beast_http::field::accept_encoding));
+  size_t pos = accept.find("zstd");
+  if (pos == std::string::npos) return false;
+  // "zstd;q=0" declines.
+  std::string rest = accept.substr(pos + 4, 8);
+  return rest.rfind(";q=0", 0) != 0 || rest.rfind(";q=0.", 0) == 0;
+}
+
+}  // namespace
+
+nlohmann::json Routes::Credentials(const Exchange& x) const {
+  std::string authorization = x.Header(beast_http::field::authorization);
+  if (authorization.size() > 7 && Lower(authorization.substr(0, 7)) == "bearer ") {
+    return {{"bearer", authorization.substr(7)}};
+  }
+  return nullptr;
+}
+
+void Routes::Problem(Exchange& x, int status, const std::string& code, const std::string& detail,
+                     const std::string& field) {
+  x.respond(status, kProblem, ProblemJson(status, code, detail, field), {});
+}
+
+void Routes::KernelProblem(Exchange& x, const std::string& problem_json) {
+  auto problem = nlohmann::json::parse(problem_json, nullptr, false);
+  int status = problem.is_object() ? problem.value("status", 500) : 500;
+  if (status < 400 || status > 599) status = 500;
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (status == 401) headers.emplace_back("WWW-Authenticate", "Bearer realm=\"signals\"");
+  x.respond(status, kProblem, problem.is_object() ? problem.dump() : ProblemJson(500, "internal", problem_json), headers);
+}
+
+void Routes::CallJson(Exchange& x, nlohmann::json request, int success_status) {
+  request["credentials"] = Credentials(x);
+  try {
+    std::string result = host_.Call(request.dump());
+    x.respond(success_status, kJson, result, {});
+  } catch (const sdk::Error& e) {
+    KernelProblem(x, e.what());
+  }
+}
+
+void Routes::Stream(Exchange& x, nlohmann::json request) {
+  request["credentials"] = Credentials(x);
+  try {
+    sdk::ObjectStream stream = host_.OpenObject(request.dump());
+    auto meta = nlohmann::json::parse(stream.metadata(), nullptr, false);
+    std::string type = meta.is_object() ? meta.value("contentType", "application/octet-stream") : "application/octet-stream";
+    std::string encoding = meta.is_object() ? meta.value("contentEncoding", "identity") : "identity";
+    x.respond_stream(200, type, encoding == "identity" ? "" : encoding, [&](char* buffer, size_t capacity) -> int64_t {
+      try {
+        return static_cast<int64_t>(stream.Read(reinterpret_cast<uint8_t*>(buffer), capacity));
+      } catch (const sdk::Error&) {
+        return -1;
+      }
+    });
+  } catch (const sdk::Error& e) {
+    KernelProblem(x, e.what());
+  }
+}
+
+void Routes::Dispatch(Exchange& x) {
+  const auto& s = x.segments;
+  const auto method = x.method;
+  auto is = [&](std::initializer_list<const char*> parts) {
+    if (s.size() != parts.size()) return false;
+    size_t i = 0;
+    for (const char* p : parts) {
+      if (std::string(p) != "*" && s[i] != p) return false;
+      ++i;
+    }
+    return true;
+  };
+  auto require = [&](beast_http::verb allowed, const char* route) {
+    x.route = route;
+    if (method == allowed || (allowed == beast_http::verb::get && method == beast_http::verb::head)) return true;
+    x.respond(405, kProblem,
+              ProblemJson(405, "method-not-allowed", std::string(beast_http::to_string(method)) + " is not allowed on " + route),
+              {{"Allow", std::string(beast_http::to_string(allowed))}});
+    return false;
+  };
+
+  if (is({"healthz"})) {
+    if (require(beast_http::verb::get, "/healthz")) CallJson(x, {{"op", "health"}});
+    return;
+  }
+  if (is({"readyz"})) {
+    if (require(beast_http::verb::get, "/readyz")) CallJson(x, {{"op", "ready"}});
+    return;
+  }
+  if (is({"openapi.json"})) {
+    if (require(beast_http::verb::get, "/openapi.json")) x.respond(200, kJson, OpenApiDocument(), {});
+    return;
+  }
+  if (is({"metrics"})) {
+    if (!require(beast_http::verb::get, "/metrics")) return;
+    try {
+      auto result = nlohmann::json::parse(host_.Call(R"({"op":"metrics"})"));
+      x.respond(200, "text/plain; version=0.0.4; charset=utf-8", result.value("text", ""), {});
+    } catch (const sdk::Error& e) {
+      KernelProblem(x, e.what());
+    }
+    return;
+  }
+  if (is({"signals", "keys"})) {
+    if (require(beast_http::verb::get, "/signals/keys")) CallJson(x, {{"op", "keys.list"}});
+    return;
+  }
+  if (is({"signals", "runtime-facts"})) {
+    if (require(beast_http::verb::post, "/signals/runtime-facts")) PostRuntimeFacts(x);
+    return;
+  }
+  if (is({"signals", "runtime-facts", "ndjson"})) {
+    if (require(beast_http::verb::get, "/signals/runtime-facts/ndjson")) GetFactStream(x);
+    return;
+  }
+  if (is({"signals", "runtime-facts", "*"})) {
+    if (require(beast_http::verb::get, "/signals/runtime-facts/{batchId}")) GetBatchBlob(x, s[2]);
+    return;
+  }
+  if (is({"signals", "runtime-facts", "*", "provenance"})) {
+    if (require(beast_http::verb::get, "/signals/runtime-facts/{batchId}/provenance")) {
+      CallJson(x, {{"op", "runtime-facts.provenance"}, {"batchId", s[2]}});
+    }
+    return;
+  }
+  if (is({"signals", "runtime-facts", "*", "attestation"})) {
+    if (require(beast_http::verb::get, "/signals/runtime-facts/{batchId}/attestation")) {
+      nlohmann::json request = {{"op", "runtime-facts.attestation"}, {"batchId", s[2]}};
+      if (x.HasQuery("format")) request["format"] = x.Query("format");
+      CallJson(x, request);
+    }
+    return;
+  }
+  x.route = "unmatched";
+  Problem(x, 404, "not-found", "no route for " + x.target.substr(0, x.target.find('?')));
+}
+
+void Routes::GetBatchBlob(Exchange& x, const std::string& batch_id) {
+  nlohmann::json request = {{"op", "runtime-facts.blob"}, {"batchId", batch_id}};
+  request["encoding"] = AcceptsZstd(x) ? "zstd" : "identity";
+  Stream(x, request);
+}
+
+void Routes::GetFactStream(Exchange& x) {
+  nlohmann::json request = {{"op", "runtime-facts.stream"}, {"tenant", x.Query("tenant")}};
+  if (x.HasQuery("callgraph_id")) request["callgraphId"] = x.Query("callgraph_id");
+  if (x.HasQuery("since")) request["since"] = x.Query("since");
+  std::string include = Lower(x.Query("include_provenance"));
+  if (!include.empty() && include != "true" && include != "false" && include != "1" && include != "0") {
+    return Problem(x, 400, "bool", "include_provenance must be true or false", "include_provenance");
+  }
+  request["includeProvenance"] = include == "true" || include == "1";
+  Stream(x, request);
+}
+
+void Routes::PostRuntimeFacts(Exchange& x) {
+  std::string media = MediaType(x.Header(beast_http::field::content_type));
+  std::string format;
+  if (media == "application/x-ndjson" || media == "application/ndjson" || media == "application/jsonl") {
+    format = "ndjson";
+  } else if (media == "application/json") {
+    format = "json";
+  } else {
+    return Problem(x, 415, "media-type",
+                   "runtime facts are application/x-ndjson or application/json, not '" + media + "'", "Content-Type");
+  }
+  auto decoder = ContentDecoder::For(x.Header(beast_http::field::content_encoding));
+  if (!decoder) {
+    return Problem(x, 415, "content-encoding", "Content-Encoding must be identity, zstd or gzip", "Content-Encoding");
+  }
+  nlohmann::json request = {{"kind", "runtime-facts"},
+                            {"tenant", x.Query("tenant")},
+                            {"source", x.HasQuery("source") ? x.Query("source") : "http"},
+                            {"format", format},
+                            {"receivedAt", FormatMs(x.received_at_ms)},
+                            {"credentials", Credentials(x)}};
+  std::string callgraph_id = x.HasQuery("callgraph_id") ? x.Query("callgraph_id") : x.Query("callgraphId");
+  if (!callgraph_id.empty()) request["callgraphId"] = callgraph_id;
+  std::string digest_header = x.Header("Content-Digest");
+  std::string provenance_header = x.Header("X-Provenance-Hash");
+  if (!digest_header.empty()) {
+    auto digest = ParseContentDigest(digest_header);
+    if (!digest) return Problem(x, 400, "content-digest", "Content-Digest needs a sha-256=:<base64>: member", "Content-Digest");
+    request["provenanceHash"] = *digest;
+  }
+  if (!provenance_header.empty()) {
+    if (request.contains("provenanceHash") && request["provenanceHash"] != provenance_header) {
+      return Problem(x, 400, "provenance-hash", "Content-Digest and X-Provenance-Hash disagree", "X-Provenance-Hash");
+    }
+    request["provenanceHash"] = provenance_header;
+  }
+  std::string idempotency_key = x.Header("Idempotency-Key");
+  if (!idempotency_key.empty()) request["idempotencyKey"] = idempotency_key;
+
+  sdk::Ingest* ingest_ptr = nullptr;
+  std::optional<sdk::Ingest> ingest;
+  try {
+    ingest.emplace(host_.BeginIngest(request.dump()));
+    ingest_ptr = &*ingest;
+  } catch (const sdk::Error& e) {
+    return KernelProblem(x, e.what());
+  }
+  uint64_t decoded_bytes = 0;
+  std::string rejection;  // a problem JSON from the kernel
+  int local_status = 0;
+  std::string local_code, local_detail;
+  auto sink = [&](std::string_view bytes) {
+    decoded_bytes += bytes.size();
+    if (decoded_bytes > limits_.max_body_bytes) {
+      local_status = 413;
+      local_code = "too-large";
+      local_detail = "the decoded body is larger than max_body_bytes (" + std::to_string(limits_.max_body_bytes) + ")";
+      return false;
+    }
+    try {
+      ingest_ptr->Write(bytes.data(), bytes.size());
+    } catch (const sdk::Error& e) {
+      rejection = e.what();
+      return false;
+    }
+    return true;
+  };
+  std::vector<char> buffer(64 * 1024);
+  while (true) {
+    int64_t n = x.read_body(buffer.data(), buffer.size());
+    if (n < 0) {
+      // The client went away or broke HTTP: nothing is stored (the ingest
+      // aborts when it goes out of scope).
+      if (x.error_status == 0) return;
+      return Problem(x, x.error_status, x.error_status == 413 ? "too-large" : "bad-request", x.error_detail);
+    }
+    std::string error = n == 0 ? decoder->Finish(sink) : decoder->Write(std::string_view(buffer.data(), n), sink);
+    if (!rejection.empty()) return KernelProblem(x, rejection);
+    if (local_status != 0) return Problem(x, local_status, local_code, local_detail);
+    if (!error.empty()) return Problem(x, 400, "content-encoding", error, "Content-Encoding");
+    if (n == 0) break;
+  }
+  try {
+    bool created = true;
+    std::string record = ingest->Finish(&created);
+    auto doc = nlohmann::json::parse(record, nullptr, false);
+    std::string batch_id = doc.is_object() ? doc.value("batchId", "") : "";
+    // A replayed Idempotency-Key answers what the first request answered.
+    x.respond(201, kJson, record, {{"Location", "/signals/runtime-facts/" + batch_id}});
+  } catch (const sdk::Error& e) {
+    KernelProblem(x, e.what());
+  }
+}
+
+}  // namespace signals::http

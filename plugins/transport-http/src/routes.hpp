@@ -1,0 +1,45 @@
+// Routes: the API of DESIGN §6 mapped onto the kernel's service API. Routes
+// hold no policy: every request carries the caller's bearer token to the
+// kernel, which authenticates, authorises and answers (or says which HTTP
+// status a refusal deserves).
+// Thread-safety: Dispatch may run on many connection threads at once.
+#pragma once
+
+#include <signals/plugin.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "exchange.hpp"
+
+namespace signals::http {
+
+struct RouteLimits {
+  uint64_t max_body_bytes;
+};
+
+class Routes {
+ public:
+  Routes(const sdk::Host& host, RouteLimits limits) : host_(host), limits_(limits) {}
+  // Answers `exchange` (exactly once).
+  void Dispatch(Exchange& exchange);
+
+ private:
+  void PostRuntimeFacts(Exchange& x);
+  void GetFactStream(Exchange& x);
+  void GetBatchBlob(Exchange& x, const std::string& batch_id);
+  void CallJson(Exchange& x, nlohmann::json request, int success_status = 200);
+  void Stream(Exchange& x, nlohmann::json request);
+  void Problem(Exchange& x, int status, const std::string& code, const std::string& detail,
+               const std::string& field = "");
+  // Answers a problem JSON produced by the kernel (its "status" member).
+  void KernelProblem(Exchange& x, const std::string& problem_json);
+  nlohmann::json Credentials(const Exchange& x) const;
+
+  const sdk::Host& host_;
+  RouteLimits limits_;
+};
+
+// The OpenAPI 3 document served at /openapi.json.
+const std::string& OpenApiDocument();
+
+}  // namespace signals::http

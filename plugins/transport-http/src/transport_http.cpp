@@ -1,0 +1,99 @@
+// transport-http: the Signals REST API (DESIGN §6) over HTTP/1.1.
+//
+// Protocol code only: requests are mapped onto the kernel's service API
+// (signals_host.call / object_open / ingest_*), which authenticates the bearer
+// token, applies the access policy and answers. Bodies stream both ways.
+#include <signals/plugin.hpp>
+
+#include <memory>
+
+#include "http_server.hpp"
+#include "routes.hpp"
+
+namespace signals::http {
+namespace {
+
+class HttpTransport : public sdk::TransportComponent {
+ public:
+  static constexpr const char* kName = "transport-http";
+  static constexpr const char* kDescription = "The REST API over HTTP/1.1 (Boost.Beast), streaming both ways.";
+  static constexpr uint64_t kCapabilities = 0;
+
+  static sdk::OptionList Options() {
+    static const signals_option kOptions[] = {
+        sdk::Option("listen", SIGNALS_OPT_STRING, "127.0.0.1:8080", "Address and port to listen on (host:port; port 0 picks one)."),
+        sdk::Option("max_body_bytes", SIGNALS_OPT_SIZE, "1GiB", "Largest request body, after decompression.", 0, nullptr, 1, 1LL << 40),
+        sdk::Option("max_header_bytes", SIGNALS_OPT_SIZE, "16KiB", "Largest request header block.", 0, nullptr, 1024, 1 << 20),
+        sdk::Option("max_connections", SIGNALS_OPT_INT, "128", "Most simultaneous connections (one thread each).", 0, nullptr, 1, 10000),
+        sdk::Option("read_timeout", SIGNALS_OPT_DURATION, "30s", "Longest wait for any read or write step of a request.", 0, nullptr, 100, 3600000),
+        sdk::Option("idle_timeout", SIGNALS_OPT_DURATION, "60s", "How long an idle keep-alive connection stays open.", 0, nullptr, 100, 3600000),
+        sdk::Option("shutdown_grace", SIGNALS_OPT_DURATION, "30s", "How long requests in flight may finish on shutdown.", 0, nullptr, 0, 3600000),
+        sdk::Option("port_file", SIGNALS_OPT_PATH, nullptr, "Write the bound port to this file once listening (for port 0)."),
+    };
+    return sdk::MakeOptionList(kOptions);
+  }
+
+  HttpTransport(const sdk::Host& host, const sdk::Config& config)
+      : host_(host), listen_(config.Get("listen")), port_file_(config.GetOr("port_file", "")) {
+    limits_.max_body_bytes = static_cast<uint64_t>(config.GetInt("max_body_bytes"));
+    limits_.max_header_bytes = static_cast<uint32_t>(config.GetInt("max_header_bytes"));
+    limits_.max_connections = static_cast<uint32_t>(config.GetInt("max_connections"));
+    limits_.read_timeout_ms = config.GetInt("read_timeout");
+    limits_.idle_timeout_ms = config.GetInt("idle_timeout");
+    limits_.shutdown_grace_ms = config.GetInt("shutdown_grace");
+    routes_ = std::make_unique<Routes>(host_, RouteLimits{limits_.max_body_bytes});
+  }
+
+  void Start() override {
+    server_ = std::make_unique<HttpServer>(
+        limits_, [this](Exchange& x) { routes_->Dispatch(x); },
+        [this](const Exchange& x, double seconds) { Observe(x, seconds); });
+    std::string error = server_->Start(listen_);
+    if (!error.empty()) throw sdk::Error(SIGNALS_ERROR, error);
+    if (!port_file_.empty()) WritePortFile();
+    host_.Info("listening on " + listen_.substr(0, listen_.rfind(':')) + ":" + std::to_string(server_->port()));
+  }
+
+  void Stop() override {
+    if (server_) server_->Stop();
+    server_.reset();
+  }
+
+  void CheckHealth() override {
+    if (!server_) throw sdk::Error(SIGNALS_ERROR, "not listening");
+  }
+
+ private:
+  void Observe(const Exchange& x, double seconds) {
+    std::string labels = "route=" + x.route + ",method=" + std::string(boost::beast::http::to_string(x.method)) +
+                         ",status=" + std::to_string(x.status);
+    host_.CounterAdd("signals_http_requests_total", labels.c_str(), 1);
+    std::string route = "route=" + x.route;
+    host_.raw()->histogram_observe(host_.raw()->ctx, "signals_http_request_duration_seconds", route.c_str(), seconds);
+    // The target may carry a tenant but never a token: tokens travel in the
+    // Authorization header, which is not logged.
+    host_.Log(SIGNALS_LOG_DEBUG, std::string(boost::beast::http::to_string(x.method)) + " " +
+                                     x.target.substr(0, 512) + " " + std::to_string(x.status));
+  }
+
+  void WritePortFile() {
+    std::string tmp = port_file_ + ".tmp";
+    FILE* f = std::fopen(tmp.c_str(), "w");
+    if (f == nullptr) throw sdk::Error(SIGNALS_ERROR, "cannot write port_file " + port_file_);
+    std::fprintf(f, "%u\n", static_cast<unsigned>(server_->port()));
+    std::fclose(f);
+    if (std::rename(tmp.c_str(), port_file_.c_str()) != 0) throw sdk::Error(SIGNALS_ERROR, "cannot write port_file " + port_file_);
+  }
+
+  sdk::Host host_;
+  std::string listen_;
+  std::string port_file_;
+  ServerLimits limits_;
+  std::unique_ptr<Routes> routes_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+}  // namespace
+}  // namespace signals::http
+
+SIGNALS_PLUGIN("transport-http", "0.1.0", "HTTP/1.1 REST API for Signals", signals::http::HttpTransport)

@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# out_of_tree_test.sh <build-dir> <source-dir>
+#
+# Proves that a third party can write a Signals plugin with nothing but an
+# installed Signals:
+#   1. installs <build-dir> into a temporary prefix;
+#   2. builds the SDK's example plugin (source-spool) as a separate CMake
+#      project that is given only that prefix, and installs it there;
+#   3. the installed signalsctl describes and lists it beside the bundled plugins;
+#   4. the installed signalsd runs it: a valid NDJSON file dropped into the
+#      spool is ingested (provenance record beside it, `verify batch` passes),
+#      an invalid one is rejected with a problem document, and SIGTERM stops
+#      the daemon with exit status 0.
+#
+# Optional environment (set by tests/sdk/CMakeLists.txt): SDK_TEST_CMAKE,
+# SDK_TEST_CXX, SDK_TEST_MAKE_PROGRAM, SDK_TEST_BUILD_TYPE, SDK_TEST_LIBDIR.
+# SDK_TEST_KEEP_TMP=1 keeps the temporary directory for a post-mortem.
+set -euo pipefail
+
+if [[ $# -ne 2 ]]; then
+  echo "usage: $0 <build-dir> <source-dir>" >&2
+  exit 2
+fi
+BUILD_DIR=$(cd "$1" && pwd)
+SOURCE_DIR=$(cd "$2" && pwd)
+CMAKE=${SDK_TEST_CMAKE:-cmake}
+CXX_COMPILER=${SDK_TEST_CXX:-c++}
+BUILD_TYPE=${SDK_TEST_BUILD_TYPE:-Release}
+LIBDIR=${SDK_TEST_LIBDIR:-lib}
+CALLGRAPH_ID=01ARZ3NDEKTSV4RRFFQ69G5FAV
+WAIT_SECONDS=20
+
+# Settings in the environment would change what the daemon and CLI see.
+while read -r name; do unset "$name"; done < <(compgen -e | grep '^SIGNALS_' || true)
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/signals-sdk-test.XXXXXX")
+PREFIX=$TMP/prefix
+DATA=$TMP/data
+SPOOL=$TMP/spool
+DAEMON_LOG=$TMP/signalsd.log
+DAEMON_PID=
+
+step() { echo "== $*"; }
+fail() {
+  echo "FAIL: $*" >&2
+  if [[ -s $DAEMON_LOG ]]; then
+    echo "--- signalsd log ($DAEMON_LOG) ---" >&2
+    cat "$DAEMON_LOG" >&2
+    echo "--- end of signalsd log ---" >&2
+  fi
+  exit 1
+}
+# Runs a command quietly; on failure shows its output and fails with `what`.
+run() {
+  local what=$1 log=$TMP/step.log
+  shift
+  if ! "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    fail "$what (command: $*)"
+  fi
+}
+cleanup() {
+  local rc=$?
+  if [[ -n $DAEMON_PID ]] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+    kill -KILL "$DAEMON_PID" 2>/dev/null || true
+    wait "$DAEMON_PID" 2>/dev/null || true
+  fi
+  if [[ ${SDK_TEST_KEEP_TMP:-0} == 1 ]]; then
+    echo "kept $TMP"
+  else
+    rm -rf "$TMP"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+
+# --- 1. install Signals ------------------------------------------------------
+step "installing $BUILD_DIR into $PREFIX"
+run "cmake --install of the build tree failed" "$CMAKE" --install "$BUILD_DIR" --prefix "$PREFIX"
+for f in bin/signalsd bin/signalsctl include/signals/plugin.h include/signals/plugin.hpp \
+         "$LIBDIR/cmake/SignalsSDK/SignalsSDKConfig.cmake" share/signals/sdk-examples/source-spool/CMakeLists.txt; do
+  [[ -e $PREFIX/$f ]] || fail "the install lacks $f"
+done
+
+# --- 2. build the example against the installed SDK only ----------------------
+# The shipped copy of the example is built, so what users get is what is tested;
+# it must equal the one in the source tree.
+EXAMPLE_SRC=$TMP/example-src
+cp -R "$PREFIX/share/signals/sdk-examples/source-spool" "$EXAMPLE_SRC"
+diff -r -x "build*" -x ".*" "$SOURCE_DIR/sdk/examples/source-spool" "$EXAMPLE_SRC" >/dev/null ||
+  fail "the installed example differs from sdk/examples/source-spool"
+
+step "building the example plugin out of tree"
+generator=(-G Ninja)
+[[ -n ${SDK_TEST_MAKE_PROGRAM:-} ]] && generator+=("-DCMAKE_MAKE_PROGRAM=$SDK_TEST_MAKE_PROGRAM")
+# No package registries: the prefix must be the only way to the SDK.
+run "configuring the example against the installed SDK failed" \
+  "$CMAKE" -S "$EXAMPLE_SRC" -B "$TMP/example-build" "${generator[@]}" \
+  "-DCMAKE_CXX_COMPILER=$CXX_COMPILER" "-DCMAKE_BUILD_TYPE=$BUILD_TYPE" \
+  "-DCMAKE_PREFIX_PATH=$PREFIX" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF \
+  -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF
+sdk_dir=$(sed -n 's/^SignalsSDK_DIR:PATH=//p' "$TMP/example-build/CMakeCache.txt")
+[[ $sdk_dir == "$PREFIX"/* ]] || fail "the example found SignalsSDK in '$sdk_dir', not under $PREFIX"
+run "building the example failed" "$CMAKE" --build "$TMP/example-build"
+if grep -q -e "$SOURCE_DIR/sdk" -e "$BUILD_DIR" "$TMP/example-build/build.ninja"; then
+  fail "the example build refers to the Signals source or build tree"
+fi
+run "installing the example failed" "$CMAKE" --install "$TMP/example-build" --prefix "$PREFIX"
+PLUGIN=$PREFIX/$LIBDIR/signals/plugins/libsignals-source-spool.so
+[[ -f $PLUGIN ]] || fail "the example did not install $PLUGIN"
+
+# --- 3. signalsctl sees it ------------------------------------------------------
+cd "$TMP"  # the default data dir (var/signals) is relative to the working directory
+step "signalsctl plugins describe"
+describe=$("$PREFIX/bin/signalsctl" plugins describe "$PLUGIN" 2>&1) ||
+  fail "signalsctl plugins describe $PLUGIN failed: $describe"
+echo "$describe"
+grep -q "^component source-spool (source)" <<<"$describe" ||
+  fail "describe does not name the component 'source-spool (source)'"
+for option in dir tenant callgraph_id poll_interval source; do
+  grep -q -- "--<section>\.$option (" <<<"$describe" || fail "describe does not list option '$option'"
+done
+grep -q -- "--<section>\.dir (path, required)" <<<"$describe" || fail "describe: 'dir' should be a required path"
+grep -q -- "--<section>\.tenant (string, default global)" <<<"$describe" ||
+  fail "describe: 'tenant' should default to global"
+
+step "signalsctl plugins list (no configuration)"
+list=$("$PREFIX/bin/signalsctl" plugins list 2>&1) || fail "signalsctl plugins list failed: $list"
+echo "$list"
+for name in source-spool cas-fs index-sqlite signer-ed25519; do
+  grep -q "^$name " <<<"$list" || fail "plugins list does not show $name"
+done
+grep -q "^source-spool  *source  *1\.0\.0 .*$PREFIX/$LIBDIR/signals/plugins/libsignals-source-spool\.so" <<<"$list" ||
+  fail "plugins list shows source-spool with the wrong kind, version or path"
+
+# --- 4. end to end in signalsd --------------------------------------------------
+mkdir -p "$SPOOL" "$DATA"
+CONFIG=$TMP/signals.ini
+# The embedded default configuration plus one spool source.
+cat >"$CONFIG" <<EOF
+[kernel]
+data_dir = var/signals
+
+[provenance]
+rekor_enabled = false
+
+[cas]
+plugin = cas-fs
+root = cas
+
+[index]
+plugin = index-sqlite
+path = index.sqlite
+
+[signing]
+plugin = signer-ed25519
+algorithm = Ed25519
+key_dir = keys
+create_if_missing = true
+
+[source.spool-a]
+plugin = source-spool
+dir = $SPOOL
+callgraph_id = $CALLGRAPH_ID
+poll_interval = 200ms
+EOF
+
+step "signalsd --check-config"
+run "signalsd --check-config rejected the configuration" \
+  "$PREFIX/bin/signalsd" --data-dir "$DATA" --config "$CONFIG" --check-config
+
+step "starting signalsd"
+"$PREFIX/bin/signalsd" --data-dir "$DATA" --config "$CONFIG" >"$DAEMON_LOG" 2>&1 &
+DAEMON_PID=$!
+
+# Producers write under a dot-name (ignored by the spool) and rename into place.
+drop() {
+  printf '%s\n' "${@:2}" >"$SPOOL/.$1"
+  mv "$SPOOL/.$1" "$SPOOL/$1"
+}
+drop facts-ok.ndjson \
+  '{"symbolId":"java:com.example.Foo#bar()","hitCount":3}' \
+  '{"symbolId":"java:com.example.Foo#baz()","factType":"runtime.module.loaded"}' \
+  '{"symbolId":"java:com.example.Qux#run()","processId":42,"metadata":{"pod":"web-1"}}'
+drop facts-bad.ndjson \
+  '{"symbolId":"java:com.example.Foo#bar()"}' \
+  '{"factType":"runtime.symbol.hit","hitCount":1}'
+
+step "waiting (at most ${WAIT_SECONDS}s) for the spool to be processed"
+deadline=$((SECONDS + WAIT_SECONDS))
+until [[ -e $SPOOL/facts-ok.ndjson.done && -e $SPOOL/facts-bad.ndjson.rejected ]]; do
+  kill -0 "$DAEMON_PID" 2>/dev/null || { wait "$DAEMON_PID" || true; DAEMON_PID=; fail "signalsd exited early"; }
+  ((SECONDS < deadline)) || fail "after ${WAIT_SECONDS}s the spool holds: $(ls -A "$SPOOL" | tr '\n' ' ')"
+  sleep 0.2
+done
+ls -A "$SPOOL"
+
+provenance=$SPOOL/facts-ok.ndjson.provenance.json
+[[ -s $provenance ]] || fail "no provenance record $provenance"
+echo "provenance: $(cat "$provenance")"
+grep -q '"factCount":3[,}]' "$provenance" || fail "the provenance record does not say factCount 3"
+grep -q '"source":"spool"' "$provenance" || fail "the provenance record does not say source spool"
+batch_id=$(sed -n 's/.*"batchId":"\([0-9A-HJKMNP-TV-Z]\{26\}\)".*/\1/p' "$provenance")
+[[ -n $batch_id ]] || fail "no batchId in the provenance record"
+
+problem=$SPOOL/facts-bad.ndjson.problem.json
+[[ -s $problem ]] || fail "no problem document $problem"
+echo "problem: $(cat "$problem")"
+grep -q 'symbolId' "$problem" || fail "the problem document does not name the missing symbolId"
+[[ ! -e $SPOOL/facts-ok.ndjson && ! -e $SPOOL/facts-bad.ndjson ]] || fail "a processed file is still in the spool"
+
+step "signalsctl verify batch $batch_id"
+verify=$("$PREFIX/bin/signalsctl" --data-dir "$DATA" verify batch "$batch_id" 2>&1) ||
+  fail "signalsctl verify batch $batch_id failed: $verify"
+echo "$verify"
+grep -q "valid (3 facts" <<<"$verify" || fail "verify batch did not report 3 valid facts"
+
+step "stopping signalsd with SIGTERM"
+kill -TERM "$DAEMON_PID"
+deadline=$((SECONDS + 10))
+while kill -0 "$DAEMON_PID" 2>/dev/null; do
+  ((SECONDS < deadline)) || fail "signalsd did not stop within 10s of SIGTERM"
+  sleep 0.1
+done
+rc=0
+wait "$DAEMON_PID" || rc=$?
+DAEMON_PID=
+((rc == 0)) || fail "signalsd exited with status $rc after SIGTERM"
+grep -q "source-spool\|spool-a" "$DAEMON_LOG" || fail "the plugin logged nothing through the host"
+
+echo "PASS: the example plugin builds against the installed SDK and runs in the installed signalsd"

@@ -1,0 +1,623 @@
+// The plugin loader, specified by the fixture matrix in tests/fixtures/plugins:
+// one small library per thing the loader must accept or reject, each rejection
+// asserted by its exact message (file, versions, what to do). Also in-process
+// registration, directory loading, instance creation and option validation.
+#include <signals/plugin.h>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kernel_config.hpp"
+#include "option_schema.hpp"
+#include "plugin_instance.hpp"
+#include "plugin_registry.hpp"
+#include "settings.hpp"
+
+#ifndef SIGNALS_FIXTURE_PLUGIN_DIR
+#error "SIGNALS_FIXTURE_PLUGIN_DIR must name the fixture plugin directory (tests/fixtures/CMakeLists.txt)"
+#endif
+
+namespace signals {
+namespace {
+
+// Expected sizes below are those of LP64 (Linux on x86-64 and AArch64).
+static_assert(sizeof(void*) == 8, "the expected struct sizes assume LP64");
+
+std::string Fixture(const std::string& name) {
+  return std::string(SIGNALS_FIXTURE_PLUGIN_DIR) + "/libsignals-fixture-" + name + ".so";
+}
+
+std::string Abi(int major, int minor) { return std::to_string(major) + "." + std::to_string(minor); }
+
+const std::string kKernelAbi = Abi(SIGNALS_ABI_MAJOR, SIGNALS_ABI_MINOR);
+const std::string kRebuild = "; rebuild the plugin against an unmodified Signals SDK with ABI " + kKernelAbi;
+
+// --- the fixture matrix: LoadFile ----------------------------------------------
+
+TEST(LoaderFixture, LoadsAMinimalC99Plugin) {
+  PluginRegistry registry;
+  ASSERT_TRUE(registry.LoadFile(Fixture("noop")).ok());
+
+  const LoadedComponent* noop = registry.Find("source-fixture-noop");
+  ASSERT_NE(noop, nullptr);
+  EXPECT_EQ(noop->origin, Fixture("noop"));
+  EXPECT_EQ(noop->component->kind, static_cast<uint32_t>(SIGNALS_KIND_SOURCE));
+  EXPECT_STREQ(noop->plugin->name, "fixture-noop");
+  ASSERT_EQ(registry.libraries().size(), 1u);
+  EXPECT_EQ(registry.libraries()[0].origin, Fixture("noop"));
+}
+
+TEST(LoaderFixture, RejectsLibraryThatDoesNotExportTheEntrySymbol) {
+  PluginRegistry registry;
+  Status status = registry.LoadFile(Fixture("missing_entry"));
+  EXPECT_EQ(status.code(), Code::kConfig);
+  EXPECT_EQ(status.message(),
+            Fixture("missing_entry") +
+                ": not a Signals plugin: it does not export 'signals_plugin_entry'; define it with "
+                "SIGNALS_PLUGIN(...) from <signals/plugin.hpp>, or in C as an extern function with "
+                "default visibility");
+  EXPECT_TRUE(registry.components().empty());
+}
+
+TEST(LoaderFixture, ReportsTheDynamicLinkersReasonWhenALibraryCannotLoad) {
+  PluginRegistry registry;
+  EXPECT_EQ(
+      registry.LoadFile(Fixture("undefined_symbol")).message(),
+      Fixture("undefined_symbol") + ": cannot load: undefined symbol: signals_fixture_symbol_nobody_defines");
+}
+
+TEST(LoaderFixture, ReportsAMissingFileAsSuch) {
+  PluginRegistry registry;
+  const std::string path = Fixture("does_not_exist");
+  EXPECT_EQ(registry.LoadFile(path).message(),
+            path + ": cannot load: cannot open shared object file: No such file or directory");
+}
+
+TEST(LoaderFixture, RejectsDescriptorWithTheWrongMagic) {
+  PluginRegistry registry;
+  EXPECT_EQ(registry.LoadFile(Fixture("bad_magic")).message(),
+            Fixture("bad_magic") +
+                ": not a Signals plugin: the descriptor's magic number is 0x0123456789abcdef, not "
+                "0x5349474e414c5331 (\"SIGNALS1\")");
+}
+
+TEST(LoaderFixture, RejectsPluginBuiltForAnotherAbiMajor) {
+  PluginRegistry registry;
+  EXPECT_EQ(registry.LoadFile(Fixture("abi_major_mismatch")).message(),
+            Fixture("abi_major_mismatch") + ": plugin ABI " + Abi(SIGNALS_ABI_MAJOR + 1, 0) +
+                " (SDK " SIGNALS_SDK_VERSION ") is incompatible with this kernel's ABI " + kKernelAbi +
+                "; rebuild the plugin against a Signals SDK with ABI major " +
+                std::to_string(SIGNALS_ABI_MAJOR));
+}
+
+TEST(LoaderFixture, RejectsPluginBuiltForANewerAbiMinor) {
+  PluginRegistry registry;
+  const std::string newer = Abi(SIGNALS_ABI_MAJOR, SIGNALS_ABI_MINOR + 1);
+  EXPECT_EQ(registry.LoadFile(Fixture("abi_newer_minor")).message(),
+            Fixture("abi_newer_minor") + ": plugin ABI " + newer +
+                " (SDK " SIGNALS_SDK_VERSION ") is newer than this kernel's ABI " + kKernelAbi +
+                "; upgrade Signals to a kernel with ABI " + newer +
+                " or later, or rebuild the plugin against a Signals SDK with ABI " + kKernelAbi);
+}
+
+TEST(LoaderFixture, RejectsDescriptorLargerThanTheAbiDefines) {
+  PluginRegistry registry;
+  EXPECT_EQ(registry.LoadFile(Fixture("oversized_descriptor")).message(),
+            Fixture("oversized_descriptor") + ": descriptor is 80 bytes, larger than the 72 bytes ABI " +
+                kKernelAbi + " defines (was plugin.h modified?)" + kRebuild);
+}
+
+TEST(LoaderFixture, RejectsDescriptorSmallerThanTheAbiDefines) {
+  PluginRegistry registry;
+  EXPECT_EQ(registry.LoadFile(Fixture("undersized_descriptor")).message(),
+            Fixture("undersized_descriptor") + ": descriptor is 32 bytes, smaller than the 72 bytes ABI " +
+                kKernelAbi + " defines (was plugin.h modified?)" + kRebuild);
+}
+
+TEST(LoaderFixture, RejectsComponentOfAnUnknownKind) {
+  PluginRegistry registry;
+  EXPECT_EQ(registry.LoadFile(Fixture("unknown_kind")).message(),
+            Fixture("unknown_kind") + ": component 0 'mystery-fixture': kind 42 (unknown) is not " +
+                "supported by this kernel's ABI " + kKernelAbi +
+                ", which supports cas, index, signer, transport and source");
+}
+
+TEST(LoaderFixture, RejectsComponentWithoutCreate) {
+  PluginRegistry registry;
+  EXPECT_EQ(registry.LoadFile(Fixture("missing_function")).message(),
+            Fixture("missing_function") +
+                ": component 0 'source-fixture-missing-function': create is NULL; create, destroy, "
+                "last_error and health are required");
+}
+
+TEST(LoaderFixture, RejectsKindTableShorterThanTheAbiDefines) {
+  PluginRegistry registry;
+  EXPECT_EQ(registry.LoadFile(Fixture("short_api_table")).message(),
+            Fixture("short_api_table") +
+                ": component 0 'source-fixture-short-api': its source function table is 16 bytes, but "
+                "ABI " +
+                kKernelAbi + " defines 24" + kRebuild);
+}
+
+TEST(LoaderFixture, RejectsLibraryDeclaringOneNameTwiceAndRegistersNothingOfIt) {
+  PluginRegistry registry;
+  EXPECT_EQ(registry.LoadFile(Fixture("duplicate_in_library")).message(),
+            Fixture("duplicate_in_library") +
+                ": component 1 'source-twice': the library declares a component of this name twice");
+  EXPECT_EQ(registry.Find("source-twice"), nullptr);
+  EXPECT_TRUE(registry.libraries().empty());
+}
+
+TEST(LoaderFixture, RejectsSecondLibraryProvidingAnAlreadyLoadedName) {
+  PluginRegistry registry;
+  ASSERT_TRUE(registry.LoadFile(Fixture("duplicate_name_a")).ok());
+  EXPECT_EQ(registry.LoadFile(Fixture("duplicate_name_b")).message(),
+            Fixture("duplicate_name_b") + ": component 0 'source-dup': already provided by " +
+                Fixture("duplicate_name_a") +
+                "; component names must be unique, so remove one of the two libraries");
+
+  ASSERT_NE(registry.Find("source-dup"), nullptr);
+  EXPECT_EQ(registry.Find("source-dup")->origin, Fixture("duplicate_name_a"));
+  EXPECT_EQ(registry.libraries().size(), 1u);
+}
+
+// --- in-process registration (no dlopen) -----------------------------------------
+
+int g_instance;
+signals_status CreateOk(const signals_host*, const signals_config*, void** out, char*, size_t) {
+  *out = &g_instance;
+  return SIGNALS_OK;
+}
+signals_status CreateFailsSilently(const signals_host*, const signals_config*, void**, char*, size_t) {
+  return SIGNALS_ERROR;
+}
+signals_status CreateOkWithoutInstance(const signals_host*, const signals_config*, void**, char*, size_t) {
+  return SIGNALS_OK;
+}
+void Destroy(void*) {}
+const char* LastError(void*) { return ""; }
+signals_status Ok(void*) { return SIGNALS_OK; }
+
+const signals_source_api kSourceApi = {sizeof(signals_source_api), &Ok, &Ok};
+// Kind tables for stubs that are registered but never created.
+template <typename Api>
+Api EmptyTable() {
+  Api api{};
+  api.struct_size = sizeof(Api);
+  return api;
+}
+const signals_cas_api kCasApi = EmptyTable<signals_cas_api>();
+const signals_index_api kIndexApi = EmptyTable<signals_index_api>();
+const signals_signer_api kSignerApi = EmptyTable<signals_signer_api>();
+
+signals_component Component(const char* name, uint32_t kind = SIGNALS_KIND_SOURCE,
+                            const void* api = &kSourceApi) {
+  return signals_component{sizeof(signals_component),
+                           kind,
+                           name,
+                           "An in-process test component.",
+                           nullptr,
+                           0,
+                           0,
+                           &CreateOk,
+                           &Destroy,
+                           &LastError,
+                           &Ok,
+                           api};
+}
+
+signals_plugin_descriptor Descriptor(const signals_component* components, size_t count) {
+  return signals_plugin_descriptor{SIGNALS_PLUGIN_MAGIC,
+                                   SIGNALS_ABI_MAJOR,
+                                   SIGNALS_ABI_MINOR,
+                                   sizeof(signals_plugin_descriptor),
+                                   SIGNALS_SDK_VERSION,
+                                   "in-process-test",
+                                   "1.0.0",
+                                   "Defined in the test.",
+                                   components,
+                                   count};
+}
+
+TEST(PluginRegistry, RegistersADescriptorInProcessWithoutDlopen) {
+  static const signals_component components[] = {Component("source-in-process")};
+  static const signals_plugin_descriptor descriptor = Descriptor(components, 1);
+  PluginRegistry registry;
+  ASSERT_TRUE(registry.Register(&descriptor, "(in-process)").ok());
+
+  const LoadedComponent* found = registry.Find("source-in-process");
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(found->origin, "(in-process)");
+  EXPECT_EQ(found->plugin, &descriptor);
+  EXPECT_EQ(found->component, &components[0]);
+}
+
+TEST(PluginRegistry, RejectsANullDescriptor) {
+  PluginRegistry registry;
+  EXPECT_EQ(registry.Register(nullptr, "(in-process)").message(),
+            "(in-process): signals_plugin_entry returned NULL instead of a descriptor");
+}
+
+TEST(PluginRegistry, AppliesTheAbiChecksInProcessToo) {
+  static const signals_component components[] = {Component("source-in-process")};
+  signals_plugin_descriptor descriptor = Descriptor(components, 1);
+  descriptor.abi_major = SIGNALS_ABI_MAJOR + 1;
+  descriptor.abi_minor = 0;
+  PluginRegistry registry;
+  EXPECT_EQ(registry.Register(&descriptor, "(in-process)").message(),
+            "(in-process): plugin ABI " + Abi(SIGNALS_ABI_MAJOR + 1, 0) +
+                " (SDK " SIGNALS_SDK_VERSION ") is incompatible with this kernel's ABI " + kKernelAbi +
+                "; rebuild the plugin against a Signals SDK with ABI major " +
+                std::to_string(SIGNALS_ABI_MAJOR));
+}
+
+TEST(PluginRegistry, RejectsInProcessComponentAlreadyLoadedFromAFile) {
+  static const signals_component components[] = {Component("source-fixture-noop")};
+  static const signals_plugin_descriptor descriptor = Descriptor(components, 1);
+  PluginRegistry registry;
+  ASSERT_TRUE(registry.LoadFile(Fixture("noop")).ok());
+  EXPECT_EQ(registry.Register(&descriptor, "(in-process)").message(),
+            "(in-process): component 0 'source-fixture-noop': already provided by " + Fixture("noop") +
+                "; component names must be unique, so remove one of the two libraries");
+}
+
+TEST(PluginRegistry, RejectsAKindThisAbiHasNoTableFor) {
+  static const signals_component components[] = {Component("tlog-in-process", SIGNALS_KIND_TLOG)};
+  static const signals_plugin_descriptor descriptor = Descriptor(components, 1);
+  PluginRegistry registry;
+  EXPECT_EQ(registry.Register(&descriptor, "(in-process)").message(),
+            "(in-process): component 0 'tlog-in-process': kind 4 (tlog) is not supported by this "
+            "kernel's ABI " +
+                kKernelAbi + ", which supports cas, index, signer, transport and source");
+}
+
+TEST(PluginRegistry, RejectsAComponentWithoutAName) {
+  static const signals_component components[] = {Component(nullptr)};
+  static const signals_plugin_descriptor descriptor = Descriptor(components, 1);
+  PluginRegistry registry;
+  EXPECT_EQ(registry.Register(&descriptor, "(in-process)").message(),
+            "(in-process): component 0: the component has no name");
+}
+
+TEST(PluginRegistry, RejectsAMalformedOptionTable) {
+  static const signals_option options[] = {
+      {sizeof(signals_option), "ok", SIGNALS_OPT_STRING, 0, "", "Fine.", nullptr, 0, 0},
+      {sizeof(signals_option) - 8, "short", SIGNALS_OPT_STRING, 0, "", "Short.", nullptr, 0, 0}};
+  static const signals_component components[] = {[] {
+    signals_component c = Component("source-options");
+    c.options = options;
+    c.option_count = 2;
+    return c;
+  }()};
+  static const signals_plugin_descriptor descriptor = Descriptor(components, 1);
+  PluginRegistry registry;
+  EXPECT_EQ(registry.Register(&descriptor, "(in-process)").message(),
+            "(in-process): component 0 'source-options': option 1: option struct is " +
+                std::to_string(sizeof(signals_option) - 8) + " bytes, but ABI " + kKernelAbi + " defines " +
+                std::to_string(sizeof(signals_option)) + kRebuild);
+}
+
+// --- LoadDirectory ---------------------------------------------------------------
+
+class LoaderDirectory : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("signals-loader-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Link(const std::string& fixture, const std::string& as) {
+    std::filesystem::create_symlink(Fixture(fixture), dir_ / as);
+    return (dir_ / as).string();
+  }
+  std::string Write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+    return (dir_ / name).string();
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(LoaderDirectory, LoadsOnlyLibsignalsSharedObjectsReportsFailuresAndKeepsTheGoodOnes) {
+  const std::string bad_magic = Link("bad_magic", "libsignals-bad-magic.so");
+  const std::string noop = Link("noop", "libsignals-noop.so");
+  const std::string garbage = Write("libsignals-garbage.so", "not a library\n");
+  Link("declares_options", "libother-options.so");      // wrong prefix
+  Link("declares_options", "libsignals-options.so.1");  // wrong extension
+  Link("declares_options", "signals-options.so");       // no lib prefix
+  Write("README.txt", "plugins go here\n");
+
+  PluginRegistry registry;
+  std::vector<std::string> problems = registry.LoadDirectory(dir_.string());
+
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0], bad_magic +
+                             ": not a Signals plugin: the descriptor's magic number is "
+                             "0x0123456789abcdef, not 0x5349474e414c5331 (\"SIGNALS1\")");
+  EXPECT_EQ(problems[1], garbage + ": cannot load: file too short");
+  ASSERT_NE(registry.Find("source-fixture-noop"), nullptr);
+  EXPECT_EQ(registry.Find("source-fixture-noop")->origin, noop);
+  EXPECT_EQ(registry.Find("source-fixture-options"), nullptr);
+  EXPECT_EQ(registry.libraries().size(), 1u);
+}
+
+TEST_F(LoaderDirectory, ReportsADirectoryThatCannotBeRead) {
+  const std::string missing = (dir_ / "nope").string();
+  PluginRegistry registry;
+  std::vector<std::string> problems = registry.LoadDirectory(missing);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0], missing + ": cannot read plugin directory: No such file or directory");
+}
+
+// --- PluginInstance::Create --------------------------------------------------------
+
+class LoaderCreate : public ::testing::Test {
+ protected:
+  LoaderCreate() {
+    // The fixtures never call back, so an empty host table will do.
+    std::memset(&host_, 0, sizeof(host_));
+    host_.struct_size = sizeof(host_);
+    host_.abi_major = SIGNALS_ABI_MAJOR;
+    host_.abi_minor = SIGNALS_ABI_MINOR;
+  }
+
+  Result<std::unique_ptr<PluginInstance>> Create(const LoadedComponent* component) {
+    InstanceConfig config;
+    config.section = "source.fixture";
+    config.component = component;
+    return PluginInstance::Create(config, "/srv/signals", &host_);
+  }
+  const LoadedComponent* Load(const std::string& fixture, const std::string& component) {
+    Status s = registry_.LoadFile(Fixture(fixture));
+    if (!s.ok()) throw std::runtime_error(s.message());
+    return registry_.Find(component);
+  }
+
+  PluginRegistry registry_;
+  signals_host host_;
+};
+
+TEST_F(LoaderCreate, CreatesAnInstanceOfAValidPlugin) {
+  auto created = Create(Load("noop", "source-fixture-noop"));
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  EXPECT_EQ((*created)->section(), "source.fixture");
+  EXPECT_TRUE((*created)->Health().ok());
+}
+
+TEST_F(LoaderCreate, ReportsTheMessageCreateWroteWhenItFails) {
+  auto created = Create(Load("create_fails", "source-fixture-create-fails"));
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.status().code(), Code::kConfig);
+  EXPECT_EQ(created.status().message(),
+            "[source.fixture] source-fixture-create-fails: fixture: option 'x' is wrong");
+}
+
+TEST_F(LoaderCreate, CatchesAnExceptionThrownAcrossTheCAbi) {
+  auto created = Create(Load("create_throws", "source-fixture-create-throws"));
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.status().code(), Code::kConfig);
+  EXPECT_EQ(created.status().message(),
+            "[source.fixture] source-fixture-create-throws: create threw an exception across the C "
+            "ABI (fixture: thrown across the C ABI); the plugin must catch it and return a status, "
+            "as plugin.hpp does");
+}
+
+TEST_F(LoaderCreate, WrapperTurnsAThrowingConstructorIntoAnError) {
+  auto created = Create(Load("wrapper_throws", "source-fixture-wrapper-throws"));
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.status().code(), Code::kInternal);
+  EXPECT_EQ(created.status().message(), "[source.fixture] source-fixture-wrapper-throws: boom");
+}
+
+TEST_F(LoaderCreate, NamesTheStatusWhenCreateFailsWithoutAMessage) {
+  static const signals_component components[] = {[] {
+    signals_component c = Component("source-silent");
+    c.create = &CreateFailsSilently;
+    return c;
+  }()};
+  static const signals_plugin_descriptor descriptor = Descriptor(components, 1);
+  ASSERT_TRUE(registry_.Register(&descriptor, "(in-process)").ok());
+  auto created = Create(registry_.Find("source-silent"));
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.status().code(), Code::kInternal);
+  EXPECT_EQ(created.status().message(),
+            "[source.fixture] source-silent: create failed with status 1 and no message");
+}
+
+TEST_F(LoaderCreate, RejectsCreateThatSucceedsWithoutAnInstance) {
+  static const signals_component components[] = {[] {
+    signals_component c = Component("source-hollow");
+    c.create = &CreateOkWithoutInstance;
+    return c;
+  }()};
+  static const signals_plugin_descriptor descriptor = Descriptor(components, 1);
+  ASSERT_TRUE(registry_.Register(&descriptor, "(in-process)").ok());
+  auto created = Create(registry_.Find("source-hollow"));
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.status().code(), Code::kInternal);
+  EXPECT_EQ(created.status().message(),
+            "[source.fixture] source-hollow: create returned OK without an instance");
+}
+
+// --- config validation against a declared option table ------------------------------
+
+// A registry with declares_options (source-fixture-options) and in-process
+// cas, index and signer stubs, so that ResolveConfig sees a complete config.
+class ConfigValidation : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(registry_.LoadFile(Fixture("declares_options")).ok());
+    static const signals_component core[] = {Component("cas-stub", SIGNALS_KIND_CAS, &kCasApi),
+                                             Component("index-stub", SIGNALS_KIND_INDEX, &kIndexApi),
+                                             Component("signer-stub", SIGNALS_KIND_SIGNER, &kSignerApi)};
+    static const signals_plugin_descriptor descriptor = Descriptor(core, 3);
+    ASSERT_TRUE(registry_.Register(&descriptor, "(in-process)").ok());
+
+    Set("kernel", "data_dir", "/srv/signals");
+    Set("cas", "plugin", "cas-stub");
+    Set("index", "plugin", "index-stub");
+    Set("signing", "plugin", "signer-stub");
+    Set("source.opts", "plugin", "source-fixture-options");
+  }
+
+  void Set(const std::string& section, const std::string& key, const std::string& value) {
+    settings_.Set(section, key, value, "file test.conf");
+  }
+  // The [source.opts] options ResolveConfig hands to the plugin.
+  std::map<std::string, std::string> Resolve() {
+    auto config = ResolveConfig(settings_, registry_);
+    if (!config.ok()) {
+      ADD_FAILURE() << config.status().message();
+      return {};
+    }
+    const InstanceConfig* instance = config->Instance("source.opts");
+    if (instance == nullptr) {
+      ADD_FAILURE() << "no [source.opts] instance";
+      return {};
+    }
+    return instance->options;
+  }
+  std::string Problems() {
+    auto config = ResolveConfig(settings_, registry_);
+    return config.ok() ? "(no problems)" : config.status().message();
+  }
+  // One option through ValidateOptions alone: the normalised value or the problem.
+  std::string Validate(const std::string& key, const std::string& value) {
+    const LoadedComponent* c = registry_.Find("source-fixture-options");
+    std::vector<std::string> problems;
+    auto out = ValidateOptions(OptionTable{c->component->options, c->component->option_count},
+                               {{"label", "x"}, {key, value}}, "[source.opts]", "/srv/signals", &problems);
+    return problems.empty() ? out[key] : problems.front();
+  }
+
+  PluginRegistry registry_;
+  Settings settings_;
+};
+
+TEST_F(ConfigValidation, FillsEveryDefaultNormalised) {
+  Set("source.opts", "label", "edge");
+  EXPECT_EQ(Resolve(), (std::map<std::string, std::string>{{"label", "edge"},
+                                                           {"workers", "4"},
+                                                           {"verbose", "false"},
+                                                           {"spool_dir", "/srv/signals/spool"},
+                                                           {"mode", "safe"},
+                                                           {"flush_interval", "30000"},
+                                                           {"max_batch", "1048576"}}));
+}
+
+TEST_F(ConfigValidation, NormalisesGivenValuesOfEveryType) {
+  Set("source.opts", "label", "edge");
+  Set("source.opts", "workers", "8");
+  Set("source.opts", "verbose", "Yes");
+  Set("source.opts", "spool_dir", "queue/../in");
+  Set("source.opts", "mode", "PARANOID");
+  Set("source.opts", "flush_interval", "2m");
+  Set("source.opts", "max_batch", "16MiB");
+  Set("source.opts", "api_token", "s3cret");
+  EXPECT_EQ(Resolve(), (std::map<std::string, std::string>{{"label", "edge"},
+                                                           {"workers", "8"},
+                                                           {"verbose", "true"},
+                                                           {"spool_dir", "/srv/signals/in"},
+                                                           {"mode", "paranoid"},
+                                                           {"flush_interval", "120000"},
+                                                           {"max_batch", "16777216"},
+                                                           {"api_token", "s3cret"}}));
+}
+
+TEST_F(ConfigValidation, NormalisesEveryBooleanSpelling) {
+  for (const char* yes : {"true", "TRUE", "yes", "on", "1"})
+    EXPECT_EQ(Validate("verbose", yes), "true") << yes;
+  for (const char* no : {"false", "False", "no", "off", "0"})
+    EXPECT_EQ(Validate("verbose", no), "false") << no;
+  EXPECT_EQ(Validate("verbose", "maybe"),
+            "[source.opts]: option 'verbose': 'maybe' is not a boolean (true/false, yes/no, on/off, 1/0)");
+}
+
+TEST_F(ConfigValidation, NormalisesDurationsToMillisecondsAndSizesToBytes) {
+  EXPECT_EQ(Validate("flush_interval", "500ms"), "500");
+  EXPECT_EQ(Validate("flush_interval", "30"), "30000");
+  EXPECT_EQ(Validate("flush_interval", "1h"), "3600000");
+  EXPECT_EQ(Validate("max_batch", "2048"), "2048");
+  EXPECT_EQ(Validate("max_batch", "64KiB"), "65536");
+  EXPECT_EQ(Validate("max_batch", "10MB"), "10000000");
+  EXPECT_EQ(
+      Validate("flush_interval", "5w"),
+      "[source.opts]: option 'flush_interval': unknown duration unit 'w' in '5w' (use ms, s, m, h or d)");
+}
+
+TEST_F(ConfigValidation, ResolvesRelativePathsAgainstTheDataDirAndKeepsAbsoluteOnes) {
+  EXPECT_EQ(Validate("spool_dir", "spool/in"), "/srv/signals/spool/in");
+  EXPECT_EQ(Validate("spool_dir", "/var/spool/x/../y"), "/var/spool/y");
+}
+
+TEST_F(ConfigValidation, RejectsAnUnknownKeyWithADidYouMean) {
+  Set("source.opts", "label", "edge");
+  Set("source.opts", "wrokers", "8");
+  EXPECT_EQ(Problems(),
+            "[source.opts] (source-fixture-options): unknown option 'wrokers'; did you mean "
+            "'workers'? (file test.conf)");
+}
+
+TEST_F(ConfigValidation, ListsTheValidKeysWhenNothingIsClose) {
+  Set("source.opts", "label", "edge");
+  Set("source.opts", "colour", "blue");
+  EXPECT_EQ(Problems(),
+            "[source.opts] (source-fixture-options): unknown option 'colour'; valid options: label, "
+            "workers, verbose, spool_dir, mode, flush_interval, max_batch, api_token (file test.conf)");
+}
+
+TEST_F(ConfigValidation, RejectsAnIntegerThatIsNotOne) {
+  Set("source.opts", "label", "edge");
+  Set("source.opts", "workers", "many");
+  EXPECT_EQ(Problems(),
+            "[source.opts] (source-fixture-options): option 'workers': 'many' is not an integer "
+            "(file test.conf)");
+}
+
+TEST_F(ConfigValidation, RejectsValuesOutsideTheDeclaredBounds) {
+  EXPECT_EQ(Validate("workers", "17"), "[source.opts]: option 'workers': value '17' is outside [1, 16]");
+  EXPECT_EQ(Validate("workers", "0"), "[source.opts]: option 'workers': value '0' is outside [1, 16]");
+  EXPECT_EQ(Validate("flush_interval", "2h"),
+            "[source.opts]: option 'flush_interval': value '2h' is outside [100, 3600000]");
+  EXPECT_EQ(Validate("max_batch", "1GiB"),
+            "[source.opts]: option 'max_batch': value '1GiB' is outside [1024, 67108864]");
+}
+
+TEST_F(ConfigValidation, RejectsAValueNotAmongTheEnumValues) {
+  Set("source.opts", "label", "edge");
+  Set("source.opts", "mode", "reckless");
+  EXPECT_EQ(Problems(),
+            "[source.opts] (source-fixture-options): option 'mode': 'reckless' is not one of "
+            "fast|safe|paranoid (file test.conf)");
+}
+
+TEST_F(ConfigValidation, RejectsAMissingRequiredOption) {
+  EXPECT_EQ(Problems(),
+            "[source.opts] (source-fixture-options): required option 'label' is not set (file test.conf)");
+}
+
+TEST_F(ConfigValidation, ReportsEveryProblemAtOnce) {
+  Set("source.opts", "workers", "99");
+  Set("source.opts", "mode", "reckless");
+  EXPECT_EQ(Problems(),
+            "[source.opts] (source-fixture-options): option 'mode': 'reckless' is not one of "
+            "fast|safe|paranoid (file test.conf)\n"
+            "[source.opts] (source-fixture-options): option 'workers': value '99' is outside [1, 16] "
+            "(file test.conf)\n"
+            "[source.opts] (source-fixture-options): required option 'label' is not set (file test.conf)");
+}
+
+}  // namespace
+}  // namespace signals

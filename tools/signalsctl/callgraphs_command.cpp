@@ -1,0 +1,50 @@
+// signalsctl callgraphs list [--tenant T] [--purl P] [--limit N] [--format table|json]
+// Stored callgraphs, newest first.
+#include <iostream>
+
+#include "callgraph_store.hpp"
+#include "cli.hpp"
+
+namespace signalsctl {
+
+int RunCallgraphs(Context& ctx, const std::vector<std::string>& tokens) {
+  auto args = Args::Parse(tokens, {"tenant", "purl", "limit", "format"});
+  if (!args.ok()) return Usage("callgraphs: " + args.status().message());
+  const auto& pos = args->positional();
+  if (pos.size() != 1 || pos[0] != "list") return Usage("callgraphs: expected `callgraphs list`");
+  const std::string format = args->Flag("format").value_or("table");
+  if (format != "table" && format != "json") return Usage("callgraphs list: --format is table or json");
+  signals::CallgraphListQuery query;
+  query.tenant = args->Flag("tenant");
+  query.component_purl = args->Flag("purl");
+  if (auto limit = args->Flag("limit")) {
+    try {
+      query.limit = std::stoull(*limit);
+    } catch (const std::exception&) {
+      return Usage("callgraphs list: --limit must be a number");
+    }
+  }
+  auto kernel = ctx.OpenKernel();
+  if (!kernel.ok()) return Fail(kernel.status());
+  auto records = signals::CallgraphStore(**kernel).List(query);
+  if (!records.ok()) return Fail(records.status());
+  if (format == "json") {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : *records) {
+      nlohmann::json manifest = nlohmann::json::object();
+      for (const auto& field : signals::CallgraphManifestFields()) manifest[field] = r.value(field, nlohmann::json());
+      out.push_back(std::move(manifest));
+    }
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << "GRAPH ID\tTENANT\tPURL\tLANGUAGE\tNODES\tEDGES\tCREATED\tDIGEST\n";
+  for (const auto& r : *records) {
+    std::cout << r.value("graphId", "") << "\t" << r.value("tenantId", "") << "\t" << r.value("componentPurl", "")
+              << "\t" << r.value("language", "") << "\t" << r.value("nodeCount", 0) << "\t"
+              << r.value("edgeCount", 0) << "\t" << r.value("createdAt", "") << "\t" << r.value("digest", "") << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace signalsctl
