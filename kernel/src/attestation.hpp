@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dsse.hpp"
+#include "metrics_registry.hpp"
 #include "plugin_instance.hpp"
 #include "status.hpp"
 
@@ -32,6 +33,12 @@ nlohmann::json MakeStatement(const std::vector<AttestationSubject>& subjects,
 // Signs PAE(in-toto type, JCS(statement)) with `signer`; the signature's keyid
 // is the signer's key id.
 Result<DsseEnvelope> SignStatement(Signer& signer, const nlohmann::json& statement);
+
+// Signs `statement` (SignStatement) and stores the envelope as CAS object
+// `key`, counting signals_attestations_created_total{result=ok|error}. On
+// failure nothing was stored.
+Status StoreSignedStatement(Signer& signer, const nlohmann::json& statement, CasStore& cas,
+                            MetricsRegistry& metrics, const std::string& key);
 
 // OK when at least one signature of `envelope` verifies with `public_key_pem`
 // (and, when `key_id` is non-empty, carries that keyid).

@@ -230,11 +230,7 @@ Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& su
       MakeStatement({AttestationSubject{cas_paths::CallgraphSubjectName(tenant, graph_id_),
                                         summary.digest.substr(std::string("sha256:").size())}},
                     kCallgraphManifestPredicate, body);
-  auto envelope = SignStatement(*signer_, statement);
-  metrics.CounterAdd("signals_attestations_created_total",
-                     std::string("result=") + (envelope.ok() ? "ok" : "error"), 1);
-  if (!envelope.ok()) return envelope.status();
-  SIGNALS_RETURN_IF_ERROR(kernel_.cas().Put(envelope_key, SerializeDsseEnvelope(*envelope)));
+  SIGNALS_RETURN_IF_ERROR(StoreSignedStatement(*signer_, statement, kernel_.cas(), metrics, envelope_key));
   committed_keys_.push_back(envelope_key);
 
   nlohmann::json row = meta;

@@ -254,11 +254,7 @@ Result<nlohmann::json> FactBatchIngest::Commit() {
                           provenance_hash.substr(std::string("sha256:").size())},
        callgraph_subject_},
       kRuntimeFactsPredicate, predicate);
-  auto envelope = SignStatement(*signer_, statement);
-  metrics.CounterAdd("signals_attestations_created_total",
-                     std::string("result=") + (envelope.ok() ? "ok" : "error"), 1);
-  if (!envelope.ok()) return envelope.status();
-  SIGNALS_RETURN_IF_ERROR(kernel_.cas().Put(attestation_key, SerializeDsseEnvelope(*envelope)));
+  SIGNALS_RETURN_IF_ERROR(StoreSignedStatement(*signer_, statement, kernel_.cas(), metrics, attestation_key));
   committed_keys_.push_back(attestation_key);
 
   nlohmann::json provenance = predicate;

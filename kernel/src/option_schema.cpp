@@ -208,7 +208,11 @@ std::map<std::string, std::string> ValidateOptions(const OptionTable& table,
     }
     auto normalised = NormaliseOptionValue(*option, value, data_dir);
     if (!normalised.ok()) {
-      problems->push_back(where + ": option '" + key + "': " + normalised.status().message());
+      // A secret's value must not reach a log or a terminal, even when wrong.
+      std::string reason = (option->flags & SIGNALS_OPTF_SECRET) != 0
+                               ? "the value (redacted) is not a valid " + std::string(OptionTypeName(option->type))
+                               : normalised.status().message();
+      problems->push_back(where + ": option '" + key + "': " + reason);
       continue;
     }
     out[key] = *normalised;

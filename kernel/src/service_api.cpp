@@ -2,12 +2,16 @@
 // service_objects.cpp, ingests in service_ingest.cpp.
 #include "service_api.hpp"
 
+#include "callgraph_store.hpp"
 #include "canonical_json.hpp"
+#include "purl.hpp"
 #include "cas_paths.hpp"
 #include "dsse.hpp"
 #include "kernel.hpp"
 #include "service_internal.hpp"
 #include "ulid.hpp"
+
+#include <algorithm>
 
 namespace signals {
 
@@ -60,6 +64,22 @@ Result<nlohmann::json> LoadBatchRow(Kernel& kernel, const nlohmann::json& reques
   return doc;
 }
 
+Result<nlohmann::json> LoadCallgraphRecord(Kernel& kernel, const nlohmann::json& request,
+                                           const Principal& principal, Resource resource) {
+  SIGNALS_RETURN_IF_ERROR(RequireAuthenticated(principal));
+  auto graph_id = StringArg(request, "graphId", true);
+  if (!graph_id.ok()) return graph_id.status();
+  SIGNALS_RETURN_IF_ERROR(ValidateUlid(*graph_id, "graphId"));
+  auto record = CallgraphStore(kernel).Record(*graph_id);
+  if (!record.ok()) return record.status();
+  Status allowed = Authorize(kernel.policy(), principal, record->value("tenantId", ""), resource, Action::kRead);
+  if (!allowed.ok()) {
+    if (allowed.rule() == "tenant-binding") return Status::NotFound("callgraph " + *graph_id + " not found");
+    return allowed;
+  }
+  return record;
+}
+
 }  // namespace service_internal
 
 Result<nlohmann::json> ServiceApi::Call(const nlohmann::json& request, const Principal& principal) {
@@ -107,6 +127,67 @@ Result<nlohmann::json> ServiceApi::Call(const nlohmann::json& request, const Pri
     auto doc = nlohmann::json::parse(*text, nullptr, false);
     if (!doc.is_object()) return Status::Internal("attestation envelope is malformed");
     return doc;
+  }
+  if (*op == "callgraphs.manifest") {
+    auto format = StringArg(request, "format", false);
+    if (!format.ok()) return format.status();
+    bool dsse = *format == "dsse";
+    if (!format->empty() && !dsse && *format != "json") {
+      return Status::Invalid("format", "format", "format must be json or dsse");
+    }
+    auto record = LoadCallgraphRecord(kernel_, request, principal, dsse ? Resource::kAttestations : Resource::kManifests);
+    if (!record.ok()) return record.status();
+    CallgraphStore store(kernel_);
+    if (dsse) {
+      auto envelope = store.ManifestEnvelope(record->value("graphId", ""));
+      if (!envelope.ok()) return envelope.status();
+      auto doc = nlohmann::json::parse(*envelope, nullptr, false);
+      if (!doc.is_object()) return Status::Internal("manifest envelope is malformed");
+      return doc;
+    }
+    return store.Manifest(record->value("graphId", ""));
+  }
+  if (*op == "callgraphs.by-purl") {
+    SIGNALS_RETURN_IF_ERROR(RequireAuthenticated(principal));
+    auto purl = StringArg(request, "purl", true);
+    if (!purl.ok()) return purl.status();
+    SIGNALS_RETURN_IF_ERROR(ValidatePurl(*purl, "purl"));
+    auto tenant = StringArg(request, "tenant", false);
+    if (!tenant.ok()) return tenant.status();
+    // The tenants whose graphs the caller sees: the one asked for, or all it
+    // is bound to; `global` is readable by every reader.
+    std::vector<std::string> tenants;
+    if (!tenant->empty()) {
+      SIGNALS_RETURN_IF_ERROR(Authorize(kernel_.policy(), principal, *tenant, Resource::kCallgraphs, Action::kRead));
+      tenants = {*tenant};
+    } else if (principal.trusted) {
+      auto all = kernel_.tenants().List();
+      if (!all.ok()) return all.status();
+      tenants = *all;
+    } else {
+      SIGNALS_RETURN_IF_ERROR(Authorize(kernel_.policy(), principal, "global", Resource::kCallgraphs, Action::kRead));
+      tenants = principal.tenants;
+      if (std::find(tenants.begin(), tenants.end(), "global") == tenants.end()) tenants.push_back("global");
+    }
+    std::vector<nlohmann::json> records;
+    CallgraphStore store(kernel_);
+    for (const auto& t : tenants) {
+      CallgraphListQuery query;
+      query.tenant = t;
+      query.component_purl = *purl;
+      auto list = store.List(query);
+      if (!list.ok()) return list.status();
+      for (auto& r : *list) records.push_back(std::move(r));
+    }
+    // Newest first across tenants; ULIDs order by creation, ties by id.
+    std::sort(records.begin(), records.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
+      auto ka = std::make_pair(a.value("createdAt", ""), a.value("graphId", ""));
+      auto kb = std::make_pair(b.value("createdAt", ""), b.value("graphId", ""));
+      return ka > kb;
+    });
+    nlohmann::json out = nlohmann::json::array();
+    for (auto& r : records) out.push_back(std::move(r));
+    return nlohmann::json{{"purl", *purl}, {"callgraphs", out}};
   }
   return Status::Invalid("op", "op", "unknown operation '" + *op + "'");
 }

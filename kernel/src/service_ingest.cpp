@@ -10,6 +10,7 @@
 // taken over.
 #include <spdlog/spdlog.h>
 
+#include "callgraph_ingest.hpp"
 #include "canonical_json.hpp"
 #include "digest.hpp"
 #include "fact_ingest.hpp"
@@ -180,6 +181,35 @@ class FactIngestSession : public IngestSession {
   bool finished_ = false;
 };
 
+class CallgraphIngestSession : public IngestSession {
+ public:
+  explicit CallgraphIngestSession(std::unique_ptr<CallgraphIngest> ingest) : ingest_(std::move(ingest)) {}
+  Status Write(std::string_view chunk) override { return ingest_->Write(chunk); }
+  Result<nlohmann::json> Finish(bool* created) override {
+    auto result = ingest_->Finish();
+    if (!result.ok()) return result.status();
+    *created = result->created;
+    return result->manifest;
+  }
+
+ private:
+  std::unique_ptr<CallgraphIngest> ingest_;
+};
+
+Result<std::unique_ptr<IngestSession>> BeginCallgraphIngest(Kernel& kernel, const nlohmann::json& request,
+                                                            const Principal& principal) {
+  auto parsed = CallgraphIngestRequest::FromJson(request);
+  if (!parsed.ok()) return parsed.status();
+  CallgraphIngestRequest graph_request = std::move(*parsed);
+  graph_request.principal = principal.name;
+  SIGNALS_RETURN_IF_ERROR(ValidateTenantName(graph_request.tenant, "tenant"));
+  SIGNALS_RETURN_IF_ERROR(
+      Authorize(kernel.policy(), principal, graph_request.tenant, Resource::kCallgraphs, Action::kWrite));
+  auto ingest = CallgraphIngest::Begin(kernel, graph_request);
+  if (!ingest.ok()) return ingest.status();
+  return std::unique_ptr<IngestSession>(new CallgraphIngestSession(std::move(*ingest)));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<IngestSession>> ServiceApi::BeginIngest(const nlohmann::json& request,
@@ -188,6 +218,7 @@ Result<std::unique_ptr<IngestSession>> ServiceApi::BeginIngest(const nlohmann::j
   SIGNALS_RETURN_IF_ERROR(RequireAuthenticated(principal));
   auto kind = StringArg(request, "kind", false);
   if (!kind.ok()) return kind.status();
+  if (*kind == "callgraph") return BeginCallgraphIngest(kernel_, request, principal);
   if (!kind->empty() && *kind != "runtime-facts") {
     return Status::Invalid("kind", "kind", "unsupported ingest kind '" + *kind + "'");
   }

@@ -25,5 +25,10 @@ Result<std::string> StringArg(const nlohmann::json& request, const char* name, b
 Result<nlohmann::json> LoadBatchRow(Kernel& kernel, const nlohmann::json& request, const Principal& principal,
                                     Resource resource);
 
+// The index record of request.graphId, after checking that `principal` may
+// read `resource` content of the graph's tenant (404 when it may not see it).
+Result<nlohmann::json> LoadCallgraphRecord(Kernel& kernel, const nlohmann::json& request,
+                                           const Principal& principal, Resource resource);
+
 }  // namespace service_internal
 }  // namespace signals

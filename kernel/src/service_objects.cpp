@@ -7,6 +7,7 @@
 
 #include <deque>
 
+#include "callgraph_store.hpp"
 #include "kernel.hpp"
 #include "service_api.hpp"
 #include "service_internal.hpp"
@@ -194,6 +195,23 @@ Result<std::unique_ptr<ObjectSource>> ServiceApi::Open(const nlohmann::json& req
     }
     (*metadata)["contentEncoding"] = "identity";
     (*metadata)["size"] = row->value("sizeBytes", uint64_t{0});
+    return std::unique_ptr<ObjectSource>(new DecompressingSource(std::move(*reader)));
+  }
+
+  if (*op == "callgraphs.blob") {
+    auto record = LoadCallgraphRecord(kernel_, request, principal, Resource::kCallgraphs);
+    if (!record.ok()) return record.status();
+    auto encoding = StringArg(request, "encoding", false);
+    if (!encoding.ok()) return encoding.status();
+    auto reader = CallgraphStore(kernel_).OpenBlob(record->value("graphId", ""));
+    if (!reader.ok()) return reader.status();
+    (*metadata)["contentType"] = "application/x-ndjson";
+    if (*encoding == "zstd") {
+      (*metadata)["contentEncoding"] = "zstd";
+      (*metadata)["size"] = (*reader)->size();
+      return std::unique_ptr<ObjectSource>(new StoredSource(std::move(*reader)));
+    }
+    (*metadata)["contentEncoding"] = "identity";
     return std::unique_ptr<ObjectSource>(new DecompressingSource(std::move(*reader)));
   }
 

@@ -39,29 +39,11 @@ void Settings::Set(const std::string& section, const std::string& key, std::stri
   sections[section][key] = SettingValue{std::move(value), std::move(origin)};
 }
 
-const char* EmbeddedDefaultConfig() {
-  return R"INI(# Signals embedded default: everything local under the data directory.
-[kernel]
-data_dir = var/signals
+// configs/signals.conf, compiled in (see kernel/CMakeLists.txt), so that the
+// shipped file and the built-in default are the same bytes.
+extern const char kEmbeddedDefaultConfig[];
 
-[provenance]
-rekor_enabled = false
-
-[cas]
-plugin = cas-fs
-root = cas
-
-[index]
-plugin = index-sqlite
-path = index.sqlite
-
-[signing]
-plugin = signer-ed25519
-algorithm = Ed25519
-key_dir = keys
-create_if_missing = true
-)INI";
-}
+const char* EmbeddedDefaultConfig() { return kEmbeddedDefaultConfig; }
 
 Result<SettingsMap> ParseIniSettings(const std::string& text, const std::string& origin) {
   SettingsMap out;

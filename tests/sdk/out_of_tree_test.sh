@@ -7,7 +7,8 @@
 #   2. builds the SDK's example plugin (source-spool) as a separate CMake
 #      project that is given only that prefix, and installs it there;
 #   3. the installed signalsctl describes and lists it beside the bundled plugins;
-#   4. the installed signalsd runs it: a valid NDJSON file dropped into the
+#   4. the installed signalsd runs it (after a callgraph is stored, where the
+#      kernel requires facts to refer to one): a valid NDJSON file dropped into the
 #      spool is ingested (provenance record beside it, `verify batch` passes),
 #      an invalid one is rejected with a problem document, and SIGTERM stops
 #      the daemon with exit status 0.
@@ -27,7 +28,7 @@ CMAKE=${SDK_TEST_CMAKE:-cmake}
 CXX_COMPILER=${SDK_TEST_CXX:-c++}
 BUILD_TYPE=${SDK_TEST_BUILD_TYPE:-Release}
 LIBDIR=${SDK_TEST_LIBDIR:-lib}
-CALLGRAPH_ID=01ARZ3NDEKTSV4RRFFQ69G5FAV
+CALLGRAPH_ID=01ARZ3NDEKTSV4RRFFQ69G5FAV  # replaced by a stored graph's id where the kernel has a callgraph store
 WAIT_SECONDS=20
 
 # Settings in the environment would change what the daemon and CLI see.
@@ -73,6 +74,7 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM  # interrupted (e.g. a ctest timeout): still clean up
 
 # --- 1. install Signals ------------------------------------------------------
 step "installing $BUILD_DIR into $PREFIX"
@@ -135,9 +137,30 @@ grep -q "^source-spool  *source  *1\.0\.0 .*$PREFIX/$LIBDIR/signals/plugins/libs
 
 # --- 4. end to end in signalsd --------------------------------------------------
 mkdir -p "$SPOOL" "$DATA"
+# A kernel with a callgraph store only accepts facts for a stored callgraph:
+# store one first (before the daemon starts, with the same data directory).
+if "$PREFIX/bin/signalsctl" --help 2>&1 | grep -q "ingest callgraph"; then
+  step "storing a callgraph for the facts to refer to"
+  cat >"$TMP/callgraph.json" <<'EOF'
+{"nodes":[{"id":"n1","name":"main","kind":"method"},{"id":"n2","name":"Foo.bar","kind":"method"}],
+ "edges":[{"sourceId":"n1","targetId":"n2","kind":"static"}],
+ "entrypoints":[{"nodeId":"n1","kind":"main"}]}
+EOF
+  manifest=$("$PREFIX/bin/signalsctl" --data-dir "$DATA" ingest callgraph "$TMP/callgraph.json" --tenant global \
+    --purl pkg:maven/com.example/app@1.0.0 --language java 2>"$TMP/step.log") ||
+    { cat "$TMP/step.log" >&2; fail "signalsctl ingest callgraph failed"; }
+  CALLGRAPH_ID=$(sed -n 's/.*"graphId":"\([0-9A-HJKMNP-TV-Z]\{26\}\)".*/\1/p' <<<"$manifest")
+  [[ -n $CALLGRAPH_ID ]] || fail "no graphId in the callgraph manifest: $manifest"
+fi
 CONFIG=$TMP/signals.ini
-# The embedded default configuration plus one spool source.
-cat >"$CONFIG" <<EOF
+# The default configuration plus one spool source. The install ships the
+# default as share/signals/configs/signals.conf (the same bytes signalsd
+# embeds); older trees did not, so fall back to a copy of it.
+SHIPPED_DEFAULT=$PREFIX/share/signals/configs/signals.conf
+if [[ -f $SHIPPED_DEFAULT ]]; then
+  cp "$SHIPPED_DEFAULT" "$CONFIG"
+else
+  cat >"$CONFIG" <<'EOF'
 [kernel]
 data_dir = var/signals
 
@@ -157,6 +180,9 @@ plugin = signer-ed25519
 algorithm = Ed25519
 key_dir = keys
 create_if_missing = true
+EOF
+fi
+cat >>"$CONFIG" <<EOF
 
 [source.spool-a]
 plugin = source-spool
@@ -187,13 +213,17 @@ drop facts-bad.ndjson \
   '{"factType":"runtime.symbol.hit","hitCount":1}'
 
 step "waiting (at most ${WAIT_SECONDS}s) for the spool to be processed"
+processed() { [[ -e $SPOOL/$1.done || -e $SPOOL/$1.rejected ]]; }
 deadline=$((SECONDS + WAIT_SECONDS))
-until [[ -e $SPOOL/facts-ok.ndjson.done && -e $SPOOL/facts-bad.ndjson.rejected ]]; do
+until processed facts-ok.ndjson && processed facts-bad.ndjson; do
   kill -0 "$DAEMON_PID" 2>/dev/null || { wait "$DAEMON_PID" || true; DAEMON_PID=; fail "signalsd exited early"; }
   ((SECONDS < deadline)) || fail "after ${WAIT_SECONDS}s the spool holds: $(ls -A "$SPOOL" | tr '\n' ' ')"
   sleep 0.2
 done
 ls -A "$SPOOL"
+[[ -e $SPOOL/facts-ok.ndjson.done ]] ||
+  fail "the valid file was rejected: $(cat "$SPOOL/facts-ok.ndjson.problem.json" 2>/dev/null)"
+[[ -e $SPOOL/facts-bad.ndjson.rejected ]] || fail "the invalid file (line 2 lacks symbolId) was accepted"
 
 provenance=$SPOOL/facts-ok.ndjson.provenance.json
 [[ -s $provenance ]] || fail "no provenance record $provenance"

@@ -25,6 +25,7 @@
 #include "kernel_config.hpp"
 #include "plugin_registry.hpp"
 #include "settings.hpp"
+#include "test_kernel.hpp"
 #include "ulid.hpp"
 #include "zstd_frame_reader.hpp"
 
@@ -45,52 +46,12 @@ std::string Facts(int n) {
 
 class FactIngestTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    registry_ = new PluginRegistry();
-    for (const auto& problem : registry_->LoadDirectory(SIGNALS_BUILD_PLUGIN_DIR)) {
-      std::cerr << "plugin not loaded (ignored): " << problem << "\n";
-    }
-  }
-  static void TearDownTestSuite() {
-    // Libraries stay loaded until exit; the registry may go now that no
-    // kernel refers to its components.
-    delete registry_;
-    registry_ = nullptr;
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(OpenKernel()); }
 
-  void SetUp() override {
-    for (const char* name : {"cas-fs", "index-sqlite", "signer-ed25519"}) {
-      ASSERT_NE(registry_->Find(name), nullptr) << name << " not found in " << SIGNALS_BUILD_PLUGIN_DIR;
-    }
-    std::string pattern = (fs::temp_directory_path() / "signals-fact-ingest-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    data_dir_ = pattern;
-    OpenKernel();
-  }
-
-  void TearDown() override {
-    kernel_.reset();
-    fs::remove_all(data_dir_);
-  }
-
-  // (Re)opens the kernel over data_dir_ with the embedded default and the
-  // given "section.key" → value overrides.
+  // (Re)opens the kernel over the test's data directory with the embedded
+  // default and the given "section.key" → value overrides.
   void OpenKernel(const std::map<std::string, std::string>& overrides = {}) {
-    kernel_.reset();
-    SettingsSources sources;
-    sources.data_dir = data_dir_;
-    auto settings = LoadSettings(sources);
-    ASSERT_TRUE(settings.ok()) << settings.status().ToString();
-    settings->Set("kernel", "plugin_dir", SIGNALS_BUILD_PLUGIN_DIR, "test");
-    for (const auto& [name, value] : overrides) {
-      size_t dot = name.rfind('.');
-      settings->Set(name.substr(0, dot), name.substr(dot + 1), value, "test");
-    }
-    auto config = ResolveConfig(*settings, *registry_);
-    ASSERT_TRUE(config.ok()) << config.status().ToString();
-    auto kernel = Kernel::Open(std::move(*config));
-    ASSERT_TRUE(kernel.ok()) << kernel.status().ToString();
-    kernel_ = std::move(*kernel);
+    ASSERT_NO_FATAL_FAILURE(kernel_.Open(overrides));
     if (callgraph_id_.empty()) {
       ASSERT_NO_FATAL_FAILURE(StoreCallgraph());
     }
@@ -150,11 +111,7 @@ class FactIngestTest : public ::testing::Test {
   // files, except those of the callgraph the batches reference.
   std::vector<std::string> CasFiles() const {
     std::vector<std::string> files;
-    fs::path root = fs::path(data_dir_) / "cas";
-    if (!fs::exists(root)) return files;
-    for (const auto& entry : fs::recursive_directory_iterator(root)) {
-      if (entry.is_directory()) continue;
-      std::string file = fs::relative(entry.path(), root).string();
+    for (const auto& file : kernel_.CasFiles()) {
       if (file.find("callgraphs/") == std::string::npos && file.find("manifests/") == std::string::npos) {
         files.push_back(file);
       }
@@ -224,15 +181,11 @@ class FactIngestTest : public ::testing::Test {
     EXPECT_TRUE(blob == input) << "the stored blob differs from the input";
   }
 
-  static PluginRegistry* registry_;
-  std::string data_dir_;
-  std::unique_ptr<Kernel> kernel_;
+  testing::TestKernel kernel_;
   std::string last_batch_id_;
   std::string callgraph_id_;
   std::string callgraph_digest_;
 };
-
-PluginRegistry* FactIngestTest::registry_ = nullptr;
 
 // --- success --------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 //                             [--source S] [--format auto|json|ndjson]
 // Prints the manifest (one JSON line); says on stderr whether the graph is new
 // or an identical one already existed.
+#include <unistd.h>
+
 #include <iostream>
 
 #include "callgraph_ingest.hpp"
@@ -20,6 +22,10 @@ int RunIngestCallgraph(Context& ctx, const std::vector<std::string>& tokens) {
   auto format = signals::ParseCallgraphInputFormat(args->Flag("format").value_or("auto"), "--format");
   if (!format.ok()) return Usage("ingest callgraph: " + format.status().message());
 
+  // A missing input is a usage error found before anything (a key, say) is created.
+  if (pos[1] != "-" && ::access(pos[1].c_str(), R_OK) != 0) {
+    return Fail(signals::Status::Config("cannot open " + pos[1]));
+  }
   auto kernel = ctx.OpenKernel();
   if (!kernel.ok()) return Fail(kernel.status());
   signals::CallgraphIngestRequest request;

@@ -155,6 +155,32 @@ void Routes::Dispatch(Exchange& x) {
     }
     return;
   }
+  if (is({"signals", "callgraphs"})) {
+    if (require(beast_http::verb::post, "/signals/callgraphs")) PostCallgraph(x);
+    return;
+  }
+  if (is({"signals", "callgraphs", "by-purl", "*"})) {
+    if (require(beast_http::verb::get, "/signals/callgraphs/by-purl/{purl}")) {
+      nlohmann::json request = {{"op", "callgraphs.by-purl"}, {"purl", s[3]}};
+      if (x.HasQuery("tenant")) request["tenant"] = x.Query("tenant");
+      CallJson(x, request);
+    }
+    return;
+  }
+  if (is({"signals", "callgraphs", "*"})) {
+    if (require(beast_http::verb::get, "/signals/callgraphs/{graphId}")) {
+      Stream(x, {{"op", "callgraphs.blob"}, {"graphId", s[2]}, {"encoding", AcceptsZstd(x) ? "zstd" : "identity"}});
+    }
+    return;
+  }
+  if (is({"signals", "callgraphs", "*", "manifest"})) {
+    if (require(beast_http::verb::get, "/signals/callgraphs/{graphId}/manifest")) {
+      nlohmann::json request = {{"op", "callgraphs.manifest"}, {"graphId", s[2]}};
+      if (x.HasQuery("format")) request["format"] = x.Query("format");
+      CallJson(x, request);
+    }
+    return;
+  }
   x.route = "unmatched";
   Problem(x, 404, "not-found", "no route for " + x.target.substr(0, x.target.find('?')));
 }
@@ -177,6 +203,31 @@ void Routes::GetFactStream(Exchange& x) {
   Stream(x, request);
 }
 
+void Routes::PostCallgraph(Exchange& x) {
+  std::string media = MediaType(x.Header(beast_http::field::content_type));
+  std::string format;
+  if (media == "application/json") {
+    format = "json";
+  } else if (media == "application/x-ndjson" || media == "application/ndjson" || media == "application/jsonl") {
+    format = "ndjson";
+  } else {
+    return Problem(x, 415, "media-type",
+                   "callgraphs are application/json (stella.callgraph.v1, richgraph-v1) or application/x-ndjson "
+                   "(canonical), not '" + media + "'",
+                   "Content-Type");
+  }
+  auto arg = [&](const char* camel, const char* snake) {
+    return x.HasQuery(camel) ? x.Query(camel) : x.Query(snake);
+  };
+  nlohmann::json request = {{"kind", "callgraph"},
+                            {"tenant", x.Query("tenant")},
+                            {"componentPurl", arg("componentPurl", "component_purl")},
+                            {"language", x.Query("language")},
+                            {"format", format}};
+  if (x.HasQuery("source")) request["source"] = x.Query("source");
+  Upload(x, request, "/signals/callgraphs/", "graphId", 201, 200);
+}
+
 void Routes::PostRuntimeFacts(Exchange& x) {
   std::string media = MediaType(x.Header(beast_http::field::content_type));
   std::string format;
@@ -187,10 +238,6 @@ void Routes::PostRuntimeFacts(Exchange& x) {
   } else {
     return Problem(x, 415, "media-type",
                    "runtime facts are application/x-ndjson or application/json, not '" + media + "'", "Content-Type");
-  }
-  auto decoder = ContentDecoder::For(x.Header(beast_http::field::content_encoding));
-  if (!decoder) {
-    return Problem(x, 415, "content-encoding", "Content-Encoding must be identity, zstd or gzip", "Content-Encoding");
   }
   nlohmann::json request = {{"kind", "runtime-facts"},
                             {"tenant", x.Query("tenant")},
@@ -216,6 +263,17 @@ void Routes::PostRuntimeFacts(Exchange& x) {
   std::string idempotency_key = x.Header("Idempotency-Key");
   if (!idempotency_key.empty()) request["idempotencyKey"] = idempotency_key;
 
+  Upload(x, request, "/signals/runtime-facts/", "batchId", 201, 201);
+}
+
+void Routes::Upload(Exchange& x, nlohmann::json request, const std::string& location_prefix,
+                    const char* id_member, int created_status, int existing_status) {
+  auto decoder = ContentDecoder::For(x.Header(beast_http::field::content_encoding));
+  if (!decoder) {
+    return Problem(x, 415, "content-encoding", "Content-Encoding must be identity, zstd or gzip", "Content-Encoding");
+  }
+  request["credentials"] = Credentials(x);
+  request["receivedAt"] = FormatMs(x.received_at_ms);
   sdk::Ingest* ingest_ptr = nullptr;
   std::optional<sdk::Ingest> ingest;
   try {
@@ -263,12 +321,14 @@ void Routes::PostRuntimeFacts(Exchange& x) {
     bool created = true;
     std::string record = ingest->Finish(&created);
     auto doc = nlohmann::json::parse(record, nullptr, false);
-    std::string batch_id = doc.is_object() ? doc.value("batchId", "") : "";
-    // A replayed Idempotency-Key answers what the first request answered.
-    x.respond(201, kJson, record, {{"Location", "/signals/runtime-facts/" + batch_id}});
+    std::string id = doc.is_object() ? doc.value(id_member, "") : "";
+    // An existing identical object answers existing_status (a replayed
+    // Idempotency-Key answers what the first request answered).
+    x.respond(created ? created_status : existing_status, kJson, record, {{"Location", location_prefix + id}});
   } catch (const sdk::Error& e) {
     KernelProblem(x, e.what());
   }
 }
+
 
 }  // namespace signals::http

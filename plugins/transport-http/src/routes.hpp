@@ -25,6 +25,11 @@ class Routes {
 
  private:
   void PostRuntimeFacts(Exchange& x);
+  void PostCallgraph(Exchange& x);
+  // Streams the (decoded) body into a kernel ingest described by `request`
+  // and answers the result with a Location of location_prefix + result[id_member].
+  void Upload(Exchange& x, nlohmann::json request, const std::string& location_prefix, const char* id_member,
+              int created_status, int existing_status);
   void GetFactStream(Exchange& x);
   void GetBatchBlob(Exchange& x, const std::string& batch_id);
   void CallJson(Exchange& x, nlohmann::json request, int success_status = 200);
