@@ -8,7 +8,7 @@
 #include "callgraph_store.hpp"
 #include "canonical_json.hpp"
 #include "cas_paths.hpp"
-#include "ingest_source.hpp"
+#include "ingest_request.hpp"
 #include "purl.hpp"
 #include "timestamp.hpp"
 #include "zstd_frame_writer.hpp"
@@ -36,12 +36,7 @@ Status ValidateCallgraphLanguage(std::string_view language, std::string_view fie
 Result<CallgraphIngestRequest> CallgraphIngestRequest::FromJson(const nlohmann::json& j) {
   if (!j.is_object()) return Status::Invalid("request", "", "ingest request must be a JSON object");
   CallgraphIngestRequest r;
-  auto str = [&](const char* name, std::string* out) -> Status {
-    if (!j.contains(name) || j[name].is_null()) return Status::Ok();
-    if (!j[name].is_string()) return Status::Invalid("type", name, std::string(name) + " must be a string");
-    *out = j[name].get<std::string>();
-    return Status::Ok();
-  };
+  auto str = [&](const char* name, std::string* out) { return ReadRequestString(j, name, out); };
   std::string kind = "callgraph", format;
   SIGNALS_RETURN_IF_ERROR(str("kind", &kind));
   if (kind != "callgraph") return Status::Invalid("kind", "kind", "unsupported ingest kind '" + kind + "'");

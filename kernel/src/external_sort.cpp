@@ -148,15 +148,6 @@ ExternalSorter::ExternalSorter(size_t memory_budget, std::string temp_parent)
       block_size_(std::clamp<size_t>(memory_budget / 8, 256, 8 << 20)),
       temp_parent_(std::move(temp_parent)) {}
 
-ExternalSorter::~ExternalSorter() {
-  heap_.clear();
-  readers_.clear();
-  if (!run_dir_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(run_dir_, ec);
-  }
-}
-
 Status ExternalSorter::Add(std::string_view key, std::string_view value, uint64_t position) {
   if (!failure_.ok()) return failure_;
   if (finished_) return Status::Internal("ExternalSorter::Add after Finish");
@@ -238,40 +229,70 @@ Status ExternalSorter::Spill() {
   return Status::Ok();
 }
 
-bool ExternalSorter::ReaderAfter(const RunReader* a, const RunReader* b) {
-  return Less(b->current(), a->current());
+// A k-way merge of run files: a min-heap of readers by their current record.
+class ExternalSorter::Merge {
+ public:
+  Status Open(const std::vector<std::string>& paths, size_t buffer_bytes) {
+    for (const auto& path : paths) {
+      auto reader = RunReader::Open(path, buffer_bytes);
+      if (!reader.ok()) return reader.status();
+      auto has = (*reader)->Advance();
+      if (!has.ok()) return has.status();
+      if (*has) heap_.push_back(reader->get());
+      readers_.push_back(std::move(*reader));
+    }
+    std::make_heap(heap_.begin(), heap_.end(), &After);
+    return Status::Ok();
+  }
+
+  // As ExternalSorter::Next.
+  Result<bool> Next(SortRecord* out) {
+    // The reader handed out last time is advanced only now, so that the views
+    // given to the caller stayed valid until this call.
+    if (last_ != nullptr) {
+      auto has = last_->Advance();
+      if (!has.ok()) return has.status();
+      if (*has) {
+        heap_.push_back(last_);
+        std::push_heap(heap_.begin(), heap_.end(), &After);
+      }
+      last_ = nullptr;
+    }
+    if (heap_.empty()) return false;
+    std::pop_heap(heap_.begin(), heap_.end(), &After);
+    last_ = heap_.back();
+    heap_.pop_back();
+    *out = last_->current();
+    return true;
+  }
+
+ private:
+  static bool After(const RunReader* a, const RunReader* b) { return Less(b->current(), a->current()); }
+
+  std::vector<std::unique_ptr<RunReader>> readers_;
+  std::vector<RunReader*> heap_;
+  RunReader* last_ = nullptr;
+};
+
+size_t ExternalSorter::MergeBufferBytes() const {
+  return std::clamp<size_t>(budget_ / (2 * kMaxFanIn), 64 << 10, 1 << 20);
 }
 
 Status ExternalSorter::MergeRuns(std::vector<std::string> inputs, const std::string& output) {
-  const size_t buffer = std::clamp<size_t>(budget_ / (2 * kMaxFanIn), 64 << 10, 1 << 20);
-  std::vector<std::unique_ptr<RunReader>> readers;
-  std::vector<RunReader*> heap;
-  const auto greater = &ExternalSorter::ReaderAfter;
-  for (const auto& path : inputs) {
-    auto reader = RunReader::Open(path, buffer);
-    if (!reader.ok()) return reader.status();
-    auto has = (*reader)->Advance();
-    if (!has.ok()) return has.status();
-    if (*has) heap.push_back(reader->get());
-    readers.push_back(std::move(*reader));
-  }
-  std::make_heap(heap.begin(), heap.end(), greater);
-  auto writer = RunWriter::Open(output);
-  if (!writer.ok()) return writer.status();
-  while (!heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), greater);
-    RunReader* top = heap.back();
-    SIGNALS_RETURN_IF_ERROR((*writer)->Write(top->current()));
-    auto has = top->Advance();
-    if (!has.ok()) return has.status();
-    if (*has) {
-      std::push_heap(heap.begin(), heap.end(), greater);
-    } else {
-      heap.pop_back();
+  {
+    Merge merge;
+    SIGNALS_RETURN_IF_ERROR(merge.Open(inputs, MergeBufferBytes()));
+    auto writer = RunWriter::Open(output);
+    if (!writer.ok()) return writer.status();
+    SortRecord r;
+    while (true) {
+      auto more = merge.Next(&r);
+      if (!more.ok()) return more.status();
+      if (!*more) break;
+      SIGNALS_RETURN_IF_ERROR((*writer)->Write(r));
     }
+    SIGNALS_RETURN_IF_ERROR((*writer)->Close());
   }
-  SIGNALS_RETURN_IF_ERROR((*writer)->Close());
-  readers.clear();
   for (const auto& path : inputs) std::filesystem::remove(path);
   return Status::Ok();
 }
@@ -284,17 +305,8 @@ Status ExternalSorter::OpenMerge() {
     SIGNALS_RETURN_IF_ERROR(MergeRuns(std::move(group), merged));
     runs_.push_back(merged);
   }
-  const size_t buffer = std::clamp<size_t>(budget_ / (2 * kMaxFanIn), 64 << 10, 1 << 20);
-  for (const auto& path : runs_) {
-    auto reader = RunReader::Open(path, buffer);
-    if (!reader.ok()) return reader.status();
-    auto has = (*reader)->Advance();
-    if (!has.ok()) return has.status();
-    if (*has) heap_.push_back(reader->get());
-    readers_.push_back(std::move(*reader));
-  }
-  std::make_heap(heap_.begin(), heap_.end(), &ExternalSorter::ReaderAfter);
-  return Status::Ok();
+  merge_ = std::make_unique<Merge>();
+  return merge_->Open(runs_, MergeBufferBytes());
 }
 
 Status ExternalSorter::Finish() {
@@ -323,24 +335,17 @@ Result<bool> ExternalSorter::Next(SortRecord* out) {
     *out = Decode(records_[next_in_memory_++].record);
     return true;
   }
-  const auto greater = &ExternalSorter::ReaderAfter;
-  // The reader handed out last time is advanced only now, so that the views
-  // given to the caller stayed valid until this call.
-  if (last_ != nullptr) {
-    auto has = last_->Advance();
-    if (!has.ok()) return failure_ = has.status();
-    if (*has) {
-      heap_.push_back(last_);
-      std::push_heap(heap_.begin(), heap_.end(), greater);
-    }
-    last_ = nullptr;
+  auto more = merge_->Next(out);
+  if (!more.ok()) return failure_ = more.status();
+  return more;
+}
+
+ExternalSorter::~ExternalSorter() {
+  merge_.reset();  // closes the run files before they are removed
+  if (!run_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(run_dir_, ec);
   }
-  if (heap_.empty()) return false;
-  std::pop_heap(heap_.begin(), heap_.end(), greater);
-  last_ = heap_.back();
-  heap_.pop_back();
-  *out = last_->current();
-  return true;
 }
 
 }  // namespace signals

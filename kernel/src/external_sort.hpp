@@ -63,6 +63,7 @@ class ExternalSorter {
  private:
   class RunWriter;
   class RunReader;
+  class Merge;
   struct Block;
 
   Status Spill();
@@ -72,8 +73,7 @@ class ExternalSorter {
   Status OpenMerge();
   void SortInMemory();
   void ReleaseMemory();
-  // Heap order of run readers: the one with the smallest record on top.
-  static bool ReaderAfter(const RunReader* a, const RunReader* b);
+  size_t MergeBufferBytes() const;
 
   size_t budget_;
   size_t block_size_;
@@ -96,11 +96,9 @@ class ExternalSorter {
   bool finished_ = false;
   Status failure_;
 
-  // Output state: either an index into records_ or a merge of run readers.
+  // Output state: either an index into records_ or a merge of the runs.
   size_t next_in_memory_ = 0;
-  std::vector<std::unique_ptr<RunReader>> readers_;
-  std::vector<RunReader*> heap_;
-  RunReader* last_ = nullptr;  // handed out by the last Next(), advanced by the next
+  std::unique_ptr<Merge> merge_;
 };
 
 }  // namespace signals

@@ -7,7 +7,7 @@
 #include "callgraph_store.hpp"
 #include "cas_paths.hpp"
 #include "digest.hpp"
-#include "ingest_source.hpp"
+#include "ingest_request.hpp"
 #include "timestamp.hpp"
 
 #ifndef SIGNALS_PIPELINE_VERSION
@@ -29,12 +29,7 @@ bool IsBlank(std::string_view line) {
 Result<FactIngestRequest> FactIngestRequest::FromJson(const nlohmann::json& j) {
   if (!j.is_object()) return Status::Invalid("request", "", "ingest request must be a JSON object");
   FactIngestRequest r;
-  auto str = [&](const char* name, std::string* out) -> Status {
-    if (!j.contains(name) || j[name].is_null()) return Status::Ok();
-    if (!j[name].is_string()) return Status::Invalid("type", name, std::string(name) + " must be a string");
-    *out = j[name].get<std::string>();
-    return Status::Ok();
-  };
+  auto str = [&](const char* name, std::string* out) { return ReadRequestString(j, name, out); };
   std::string kind = "runtime-facts", received_at, hash;
   SIGNALS_RETURN_IF_ERROR(str("kind", &kind));
   if (kind != "runtime-facts") {

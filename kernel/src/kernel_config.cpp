@@ -62,6 +62,12 @@ const sdkopt kAuthOptions[] = {
         "How long an Idempotency-Key answer is replayed.", nullptr, 1000, 365LL * 86400 * 1000),
 };
 
+const sdkopt kReachabilityOptions[] = {
+    Opt("cache_graphs", SIGNALS_OPT_INT, "4",
+        "Most callgraphs kept loaded (CSR form and BFS) for reachability, drift and VEX; least "
+        "recently used ones are evicted. 0 disables the cache.", nullptr, 0, 1024),
+};
+
 const sdkopt kPluginKeyOnly[] = {
     Opt("plugin", SIGNALS_OPT_STRING, nullptr, "The plugin that provides this instance."),
 };
@@ -122,6 +128,7 @@ OptionTable KernelOptionTable(const std::string& section) {
   if (section == "signing") return Table(kSigningOptions);
   if (section == "retention") return Table(kRetentionOptions);
   if (section == "auth") return Table(kAuthOptions);
+  if (section == "reachability") return Table(kReachabilityOptions);
   return OptionTable{};
 }
 

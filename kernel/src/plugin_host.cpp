@@ -119,7 +119,13 @@ signals_status HostIngestFinish(void*, signals_ingest* ingest, signals_sink resu
   try {
     bool created = true;
     auto result = handle->session->Finish(&created);
-    if (!result.ok()) return Report(result.status(), result_sink, sink_ctx);
+    if (!result.ok()) {
+      // SIGNALS_EXISTS from ingest_finish means "an identical object existed,
+      // here it is"; a refusal (e.g. an Idempotency-Key conflict, 409) must
+      // not look like that. Its problem JSON carries the HTTP status.
+      signals_status status = Report(result.status(), result_sink, sink_ctx);
+      return status == SIGNALS_EXISTS ? SIGNALS_INVALID_ARGUMENT : status;
+    }
     EmitText(result_sink, sink_ctx, result->dump());
     // SIGNALS_EXISTS with a result: the identical object already existed.
     return created ? SIGNALS_OK : SIGNALS_EXISTS;

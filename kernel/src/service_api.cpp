@@ -6,10 +6,13 @@
 #include "canonical_json.hpp"
 #include "purl.hpp"
 #include "cas_paths.hpp"
+#include "drift.hpp"
 #include "dsse.hpp"
 #include "kernel.hpp"
+#include "reachability.hpp"
 #include "service_internal.hpp"
 #include "ulid.hpp"
+#include "vex.hpp"
 
 #include <algorithm>
 
@@ -82,6 +85,51 @@ Result<nlohmann::json> LoadCallgraphRecord(Kernel& kernel, const nlohmann::json&
 
 }  // namespace service_internal
 
+namespace {
+
+// Reachability ops (DESIGN §11): the graph named by `member`, authorised like a
+// callgraph read.
+Result<nlohmann::json> LoadGraphArg(Kernel& kernel, const nlohmann::json& request, const char* member,
+                                    const Principal& principal) {
+  auto id = service_internal::StringArg(request, member, true);
+  if (!id.ok()) return id.status();
+  SIGNALS_RETURN_IF_ERROR(ValidateUlid(*id, member));
+  return service_internal::LoadCallgraphRecord(kernel, nlohmann::json{{"graphId", *id}}, principal,
+                                               Resource::kCallgraphs);
+}
+
+Result<std::vector<std::string>> StringListArg(const nlohmann::json& request, const char* name) {
+  auto it = request.find(name);
+  if (it == request.end() || !it->is_array()) {
+    return Status::Invalid("required", name, std::string(name) + " must be an array of strings");
+  }
+  std::vector<std::string> out;
+  for (const auto& v : *it) {
+    if (!v.is_string()) return Status::Invalid("type", name, std::string(name) + " must be an array of strings");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+// Runtime evidence counts only batches of tenants whose runtime facts the
+// caller may read.
+ReachOptions ReachOptionsFor(Kernel& kernel, const nlohmann::json& request, const Principal& principal) {
+  ReachOptions options;
+  auto flag = request.find("unconfirmedAsNotAffected");
+  options.unconfirmed_as_not_affected = flag != request.end() && flag->is_boolean() && flag->get<bool>();
+  if (principal.trusted) return options;
+  std::vector<std::string> tenants;
+  std::vector<std::string> candidates = principal.tenants;
+  candidates.push_back("global");
+  for (const auto& t : candidates) {
+    if (Authorize(kernel.policy(), principal, t, Resource::kRuntimeFacts, Action::kRead).ok()) tenants.push_back(t);
+  }
+  options.batch_tenants = std::move(tenants);
+  return options;
+}
+
+}  // namespace
+
 Result<nlohmann::json> ServiceApi::Call(const nlohmann::json& request, const Principal& principal) {
   using namespace service_internal;
   auto op = StringArg(request, "op", true);
@@ -120,13 +168,30 @@ Result<nlohmann::json> ServiceApi::Call(const nlohmann::json& request, const Pri
     return doc;
   }
   if (*op == "runtime-facts.attestation") {
+    auto format = StringArg(request, "format", false);
+    if (!format.ok()) return format.status();
+    if (!format->empty() && *format != "dsse" && *format != "sigstore-bundle") {
+      return Status::Invalid("format", "format", "format must be dsse or sigstore-bundle");
+    }
     auto row = LoadBatchRow(kernel_, request, principal, Resource::kAttestations);
     if (!row.ok()) return row.status();
     auto text = kernel_.cas().ReadAll(row->value("attestationKey", ""));
     if (!text.ok()) return text.status();
     auto doc = nlohmann::json::parse(*text, nullptr, false);
     if (!doc.is_object()) return Status::Internal("attestation envelope is malformed");
-    return doc;
+    if (*format != "sigstore-bundle") return doc;
+    // Sigstore bundle v0.3: the same envelope, the signing key named by its
+    // hint (no certificate, no transparency-log entry: Rekor is optional).
+    nlohmann::json signatures = nlohmann::json::array();
+    for (const auto& sig : doc.value("signatures", nlohmann::json::array())) {
+      signatures.push_back({{"sig", sig.value("sig", "")}, {"keyid", sig.value("keyid", "")}});
+    }
+    std::string hint = signatures.empty() ? "" : signatures[0].value("keyid", "");
+    return nlohmann::json{
+        {"mediaType", "application/vnd.dev.sigstore.bundle.v0.3+json"},
+        {"verificationMaterial", {{"publicKey", {{"hint", hint}}}, {"tlogEntries", nlohmann::json::array()}}},
+        {"dsseEnvelope",
+         {{"payload", doc.value("payload", "")}, {"payloadType", doc.value("payloadType", "")}, {"signatures", signatures}}}};
   }
   if (*op == "callgraphs.manifest") {
     auto format = StringArg(request, "format", false);
@@ -188,6 +253,28 @@ Result<nlohmann::json> ServiceApi::Call(const nlohmann::json& request, const Pri
     nlohmann::json out = nlohmann::json::array();
     for (auto& r : records) out.push_back(std::move(r));
     return nlohmann::json{{"purl", *purl}, {"callgraphs", out}};
+  }
+  if (*op == "reachability.query" || *op == "reachability.vex") {
+    auto record = LoadGraphArg(kernel_, request, "callgraphId", principal);
+    if (!record.ok()) return record.status();
+    auto targets = StringListArg(request, *op == "reachability.query" ? "targets" : "symbols");
+    if (!targets.ok()) return targets.status();
+    ReachOptions options = ReachOptionsFor(kernel_, request, principal);
+    if (*op == "reachability.query") return QueryReachability(kernel_, record->value("graphId", ""), *targets, options);
+    auto vulnerability = StringArg(request, "vulnerability", true);
+    if (!vulnerability.ok()) return vulnerability.status();
+    auto vex = BuildVex(kernel_, record->value("graphId", ""), *vulnerability, *targets, options);
+    if (!vex.ok()) return vex.status();
+    return (*vex)["document"];
+  }
+  if (*op == "reachability.drift") {
+    auto base = LoadGraphArg(kernel_, request, "baseGraphId", principal);
+    if (!base.ok()) return base.status();
+    auto head = LoadGraphArg(kernel_, request, "headGraphId", principal);
+    if (!head.ok()) return head.status();
+    auto sinks = ParseSinkJson(request.value("sinks", nlohmann::json()));
+    if (!sinks.ok()) return sinks.status();
+    return QueryDrift(kernel_, base->value("graphId", ""), head->value("graphId", ""), *sinks);
   }
   return Status::Invalid("op", "op", "unknown operation '" + *op + "'");
 }

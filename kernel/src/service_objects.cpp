@@ -172,6 +172,24 @@ class FactStreamSource : public ObjectSource {
   std::string provenance_hash_, callgraph_id_, batch_id_;
 };
 
+// A stored .ndjson.zst object as the client asked for it: the frame as is
+// (request.encoding "zstd") or decompressed on the fly (`plain_size` bytes).
+Result<std::unique_ptr<ObjectSource>> ServeStoredNdjson(const nlohmann::json& request,
+                                                        std::unique_ptr<CasStore::Reader> reader,
+                                                        uint64_t plain_size, nlohmann::json* metadata) {
+  auto encoding = service_internal::StringArg(request, "encoding", false);
+  if (!encoding.ok()) return encoding.status();
+  (*metadata)["contentType"] = "application/x-ndjson";
+  if (*encoding == "zstd") {
+    (*metadata)["contentEncoding"] = "zstd";
+    (*metadata)["size"] = reader->size();
+    return std::unique_ptr<ObjectSource>(new StoredSource(std::move(reader)));
+  }
+  (*metadata)["contentEncoding"] = "identity";
+  if (plain_size > 0) (*metadata)["size"] = plain_size;
+  return std::unique_ptr<ObjectSource>(new DecompressingSource(std::move(reader)));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ObjectSource>> ServiceApi::Open(const nlohmann::json& request, const Principal& principal,
@@ -183,36 +201,17 @@ Result<std::unique_ptr<ObjectSource>> ServiceApi::Open(const nlohmann::json& req
   if (*op == "runtime-facts.blob") {
     auto row = LoadBatchRow(kernel_, request, principal, Resource::kRuntimeFacts);
     if (!row.ok()) return row.status();
-    auto encoding = StringArg(request, "encoding", false);
-    if (!encoding.ok()) return encoding.status();
     auto reader = kernel_.cas().Open(row->value("blobKey", ""));
     if (!reader.ok()) return reader.status();
-    (*metadata)["contentType"] = "application/x-ndjson";
-    if (*encoding == "zstd") {
-      (*metadata)["contentEncoding"] = "zstd";
-      (*metadata)["size"] = (*reader)->size();
-      return std::unique_ptr<ObjectSource>(new StoredSource(std::move(*reader)));
-    }
-    (*metadata)["contentEncoding"] = "identity";
-    (*metadata)["size"] = row->value("sizeBytes", uint64_t{0});
-    return std::unique_ptr<ObjectSource>(new DecompressingSource(std::move(*reader)));
+    return ServeStoredNdjson(request, std::move(*reader), row->value("sizeBytes", uint64_t{0}), metadata);
   }
 
   if (*op == "callgraphs.blob") {
     auto record = LoadCallgraphRecord(kernel_, request, principal, Resource::kCallgraphs);
     if (!record.ok()) return record.status();
-    auto encoding = StringArg(request, "encoding", false);
-    if (!encoding.ok()) return encoding.status();
     auto reader = CallgraphStore(kernel_).OpenBlob(record->value("graphId", ""));
     if (!reader.ok()) return reader.status();
-    (*metadata)["contentType"] = "application/x-ndjson";
-    if (*encoding == "zstd") {
-      (*metadata)["contentEncoding"] = "zstd";
-      (*metadata)["size"] = (*reader)->size();
-      return std::unique_ptr<ObjectSource>(new StoredSource(std::move(*reader)));
-    }
-    (*metadata)["contentEncoding"] = "identity";
-    return std::unique_ptr<ObjectSource>(new DecompressingSource(std::move(*reader)));
+    return ServeStoredNdjson(request, std::move(*reader), record->value("sizeBytes", uint64_t{0}), metadata);
   }
 
   if (*op == "runtime-facts.stream") {

@@ -61,6 +61,9 @@ int RunIngestCallgraph(Context& ctx, const std::vector<std::string>& args);
 int RunVerifyCallgraph(Context& ctx, const std::vector<std::string>& args);
 int RunCallgraphs(Context& ctx, const std::vector<std::string>& args);
 int RunKeysRotate(Context& ctx, const std::vector<std::string>& args);
+int RunReach(Context& ctx, const std::vector<std::string>& args);
+int RunDrift(Context& ctx, const std::vector<std::string>& args);
+int RunVex(Context& ctx, const std::vector<std::string>& args);
 
 // Reads `path` ("-" = stdin) in 1 MiB chunks and hands each to `consume`;
 // stops at the first failure.

@@ -29,6 +29,12 @@ commands:
                                         ingest a callgraph; prints the manifest
   callgraphs list [--tenant T] [--purl P] [--limit N] [--format table|json]
                                         stored callgraphs, newest first
+  reach <graphId> --targets <file> [--format json|table] [--unconfirmed-as-not-affected]
+                                        reachability, lattice state and VEX status per target
+  drift --base <graphId> --head <graphId> --sinks <file> [--format json|table]
+                                        sinks that became reachable / unreachable
+  vex <graphId> --vulnerability CVE-… --symbols <file> [--unconfirmed-as-not-affected] [--evidence]
+                                        an OpenVEX v0.2.0 document
   verify batch <batchId>                re-hash, check provenance and the DSSE signature
   verify callgraph <graphId> [--deep]   re-hash, manifest signature, envelope, subject digest
   verify dsse <envelope.json> --key <public.pem>
@@ -164,6 +170,9 @@ int main(int argc, char** argv) {
     if (command == "verify" && !args.empty() && args[0] == "callgraph") return RunVerifyCallgraph(ctx, args);
     if (command == "verify") return RunVerify(ctx, args);
     if (command == "callgraphs") return RunCallgraphs(ctx, args);
+    if (command == "reach") return RunReach(ctx, args);
+    if (command == "drift") return RunDrift(ctx, args);
+    if (command == "vex") return RunVex(ctx, args);
     if (command == "token") return RunToken(ctx, args);
     if (command == "policy") return RunPolicy(ctx, args);
     return Usage("unknown command '" + command + "'");

@@ -5,7 +5,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <chrono>
+#include <vector>
 
 #include "http_text.hpp"
 
@@ -141,6 +143,25 @@ void HttpServer::Watchdog() {
   }
 }
 
+void HttpServer::DrainBeforeClose(Connection& connection) {
+  // Closing a socket with unread input makes the kernel send a RST, which
+  // can destroy the answer before the client has read it. So: stop sending
+  // (FIN after the answer), then read and discard what the client still
+  // sends, for a bounded time and amount.
+  boost::system::error_code ec;
+  connection.socket.shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) return;
+  connection.deadline_ms = NowMs() + std::min<int64_t>(limits_.read_timeout_ms, 2000);
+  std::vector<char> discard(16 * 1024);
+  uint64_t total = 0;
+  while (total < (64u << 20) && !stopping_) {
+    size_t n = connection.socket.read_some(net::buffer(discard), ec);
+    if (ec) break;
+    total += n;
+  }
+  connection.deadline_ms = 0;
+}
+
 void HttpServer::Serve(std::shared_ptr<Connection> connection) {
   beast::flat_buffer buffer;
   auto& socket = connection->socket;
@@ -166,9 +187,14 @@ void HttpServer::Serve(std::shared_ptr<Connection> connection) {
     beast::http::read_header(socket, buffer, parser, ec);
     if (ec) {
       if (ec == beast::http::error::end_of_stream || ec == net::error::eof) break;
-      int status = ec == beast::http::error::header_limit ? 431 : 400;
-      std::string body = ProblemJson(status, status == 431 ? "header-too-large" : "bad-request",
-                                     "malformed HTTP request: " + ec.message());
+      // A Content-Length over max_body_bytes is refused with the header.
+      const bool too_large = ec == beast::http::error::body_limit;
+      int status = ec == beast::http::error::header_limit ? 431 : too_large ? 413 : 400;
+      std::string body =
+          too_large ? ProblemJson(413, "too-large",
+                                  "the body is larger than max_body_bytes (" + std::to_string(limits_.max_body_bytes) + ")")
+                    : ProblemJson(status, status == 431 ? "header-too-large" : "bad-request",
+                                  "malformed HTTP request: " + ec.message());
       beast::http::response<beast::http::string_body> res{static_cast<beast::http::status>(status), 11};
       res.set(beast::http::field::content_type, "application/problem+json");
       res.set(beast::http::field::connection, "close");
@@ -176,6 +202,7 @@ void HttpServer::Serve(std::shared_ptr<Connection> connection) {
       res.prepare_payload();
       connection->deadline_ms = NowMs() + limits_.read_timeout_ms;
       beast::http::write(socket, res, ec);
+      if (!ec) DrainBeforeClose(*connection);
       break;
     }
     auto& header = parser.get();
@@ -332,7 +359,12 @@ void HttpServer::Serve(std::shared_ptr<Connection> connection) {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (observer_) observer_(x, seconds);
     (void)body_consumed;
-    if (client_gone || !keep_alive || !parser.is_done()) break;
+    if (client_gone || !keep_alive || !parser.is_done()) {
+      // Answered before the whole body arrived (413, 415, 401, ...): the
+      // client is likely still sending.
+      if (!client_gone && !parser.is_done()) DrainBeforeClose(*connection);
+      break;
+    }
   }
   socket.shutdown(tcp::socket::shutdown_both, ec);
   socket.close(ec);

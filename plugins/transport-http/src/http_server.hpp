@@ -53,6 +53,9 @@ class HttpServer {
   struct Connection;
   void AcceptLoop();
   void Serve(std::shared_ptr<Connection> connection);
+  // Half-closes and discards what the client still sends (bounded), so that
+  // an answer sent before the body was read reaches the client.
+  void DrainBeforeClose(Connection& connection);
   void Watchdog();
   void ReapFinished();
 

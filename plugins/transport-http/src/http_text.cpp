@@ -36,6 +36,20 @@ std::optional<std::string> DecodeBase64(std::string_view text) {
   return out;
 }
 
+// True when a decoded value has a "." or ".." component once split at '/'
+// or '\\' ("..", "../x", "a/..", "..\\x"): a traversal attempt, wherever it is.
+bool HasDotComponent(std::string_view text) {
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find_first_of("/\\", start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view part = text.substr(start, end - start);
+    if (part == "." || part == "..") return true;
+    start = end + 1;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string Lower(std::string_view text) {
@@ -86,6 +100,7 @@ std::optional<std::multimap<std::string, std::string>> ParseQuery(std::string_vi
       auto key = PercentDecode(raw_key);
       auto value = PercentDecode(raw_value);
       if (!key || !value) return std::nullopt;
+      if (HasDotComponent(*key) || HasDotComponent(*value)) return std::nullopt;
       out.emplace(*key, *value);
     }
     start = end + 1;
@@ -103,7 +118,8 @@ std::optional<std::vector<std::string>> SplitPath(std::string_view path) {
     std::string_view raw = path.substr(start, end - start);
     auto segment = PercentDecode(raw);
     if (!segment) return std::nullopt;
-    if (*segment == "." || *segment == "..") return std::nullopt;
+    // "..", and an encoded "..%2F" inside one segment, are both refused.
+    if (HasDotComponent(*segment)) return std::nullopt;
     if (!(end == path.size() && segment->empty())) segments.push_back(*segment);
     start = end + 1;
   }

@@ -14,11 +14,13 @@ namespace signals::http {
 // nullopt when an escape is malformed or decodes to NUL.
 std::optional<std::string> PercentDecode(std::string_view text);
 
-// Splits "a=1&b=2" into decoded pairs; nullopt on malformed escapes or NUL.
+// Splits "a=1&b=2" into decoded pairs; nullopt on malformed escapes, NUL, or a
+// key or value with a "." / ".." component (split at '/' or '\\').
 std::optional<std::multimap<std::string, std::string>> ParseQuery(std::string_view query);
 
 // Splits a path into decoded segments ("/a/b%2Fc" → {"a", "b/c"}); nullopt on
-// malformed escapes, NUL, or "." / ".." segments.
+// malformed escapes, NUL, or a segment with a "." / ".." component (also
+// inside a decoded segment: "..%2Fkeys").
 std::optional<std::vector<std::string>> SplitPath(std::string_view path);
 
 // {"type","title","status","code","detail",...} for errors the transport

@@ -1,5 +1,7 @@
 #include "routes.hpp"
 
+#include <map>
+
 #include "content_decoder.hpp"
 #include "http_text.hpp"
 
@@ -63,6 +65,14 @@ void Routes::CallJson(Exchange& x, nlohmann::json request, int success_status) {
   }
 }
 
+void Routes::PublicJson(Exchange& x, const nlohmann::json& request) {
+  try {
+    x.respond(200, kJson, host_.Call(request.dump()), {});
+  } catch (const sdk::Error& e) {
+    KernelProblem(x, e.what());
+  }
+}
+
 void Routes::Stream(Exchange& x, nlohmann::json request) {
   request["credentials"] = Credentials(x);
   try {
@@ -104,11 +114,11 @@ void Routes::Dispatch(Exchange& x) {
   };
 
   if (is({"healthz"})) {
-    if (require(beast_http::verb::get, "/healthz")) CallJson(x, {{"op", "health"}});
+    if (require(beast_http::verb::get, "/healthz")) PublicJson(x, {{"op", "health"}});
     return;
   }
   if (is({"readyz"})) {
-    if (require(beast_http::verb::get, "/readyz")) CallJson(x, {{"op", "ready"}});
+    if (require(beast_http::verb::get, "/readyz")) PublicJson(x, {{"op", "ready"}});
     return;
   }
   if (is({"openapi.json"})) {
@@ -126,7 +136,7 @@ void Routes::Dispatch(Exchange& x) {
     return;
   }
   if (is({"signals", "keys"})) {
-    if (require(beast_http::verb::get, "/signals/keys")) CallJson(x, {{"op", "keys.list"}});
+    if (require(beast_http::verb::get, "/signals/keys")) PublicJson(x, {{"op", "keys.list"}});
     return;
   }
   if (is({"signals", "runtime-facts"})) {
@@ -181,6 +191,15 @@ void Routes::Dispatch(Exchange& x) {
     }
     return;
   }
+  if (s.size() == 3 && s[0] == "signals" && s[1] == "reachability") {
+    static const std::map<std::string, std::string> kOps = {
+        {"query", "reachability.query"}, {"drift", "reachability.drift"}, {"vex", "reachability.vex"}};
+    auto op = kOps.find(s[2]);
+    if (op != kOps.end()) {
+      if (require(beast_http::verb::post, ("/signals/reachability/" + s[2]).c_str())) PostJsonCall(x, op->second);
+      return;
+    }
+  }
   x.route = "unmatched";
   Problem(x, 404, "not-found", "no route for " + x.target.substr(0, x.target.find('?')));
 }
@@ -201,6 +220,32 @@ void Routes::GetFactStream(Exchange& x) {
   }
   request["includeProvenance"] = include == "true" || include == "1";
   Stream(x, request);
+}
+
+void Routes::PostJsonCall(Exchange& x, const std::string& op) {
+  if (MediaType(x.Header(beast_http::field::content_type)) != "application/json") {
+    return Problem(x, 415, "media-type", "the body must be application/json", "Content-Type");
+  }
+  // Questions are small documents; their answers may be large, their inputs not.
+  constexpr size_t kMaxQuestionBytes = 16u << 20;
+  std::string body;
+  std::vector<char> buffer(64 * 1024);
+  while (true) {
+    int64_t n = x.read_body(buffer.data(), buffer.size());
+    if (n < 0) {
+      if (x.error_status == 0) return;
+      return Problem(x, x.error_status, x.error_status == 413 ? "too-large" : "bad-request", x.error_detail);
+    }
+    if (n == 0) break;
+    if (body.size() + static_cast<size_t>(n) > kMaxQuestionBytes) {
+      return Problem(x, 413, "too-large", "a reachability request is limited to 16 MiB");
+    }
+    body.append(buffer.data(), static_cast<size_t>(n));
+  }
+  auto request = nlohmann::json::parse(body, nullptr, false);
+  if (!request.is_object()) return Problem(x, 400, "json", "the body is not a JSON object", "body");
+  request["op"] = op;
+  CallJson(x, request);
 }
 
 void Routes::PostCallgraph(Exchange& x) {
@@ -321,6 +366,13 @@ void Routes::Upload(Exchange& x, nlohmann::json request, const std::string& loca
     bool created = true;
     std::string record = ingest->Finish(&created);
     auto doc = nlohmann::json::parse(record, nullptr, false);
+    // The ABI reports a conflict (e.g. an Idempotency-Key reused with another
+    // body) with the same status as "the identical object exists"; the kernel
+    // then hands over a problem document instead of a result.
+    if (!created && doc.is_object() && !doc.contains(id_member) && doc.contains("status") &&
+        doc["status"].is_number_integer() && doc["status"].get<int>() >= 400) {
+      return KernelProblem(x, record);
+    }
     std::string id = doc.is_object() ? doc.value(id_member, "") : "";
     // An existing identical object answers existing_status (a replayed
     // Idempotency-Key answers what the first request answered).

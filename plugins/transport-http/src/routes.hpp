@@ -26,6 +26,8 @@ class Routes {
  private:
   void PostRuntimeFacts(Exchange& x);
   void PostCallgraph(Exchange& x);
+  // Reads a JSON body and runs kernel operation `op` with it as arguments.
+  void PostJsonCall(Exchange& x, const std::string& op);
   // Streams the (decoded) body into a kernel ingest described by `request`
   // and answers the result with a Location of location_prefix + result[id_member].
   void Upload(Exchange& x, nlohmann::json request, const std::string& location_prefix, const char* id_member,
@@ -33,6 +35,9 @@ class Routes {
   void GetFactStream(Exchange& x);
   void GetBatchBlob(Exchange& x, const std::string& batch_id);
   void CallJson(Exchange& x, nlohmann::json request, int success_status = 200);
+  // For the public endpoints (health, readiness, public keys): credentials,
+  // even unknown ones, are not passed on, so they never turn into a 401.
+  void PublicJson(Exchange& x, const nlohmann::json& request);
   void Stream(Exchange& x, nlohmann::json request);
   void Problem(Exchange& x, int status, const std::string& code, const std::string& detail,
                const std::string& field = "");
