@@ -255,6 +255,7 @@ Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& su
     return Existing(**winner);
   }
   SIGNALS_RETURN_IF_ERROR(unique);
+  SIGNALS_RETURN_IF_ERROR(kernel_.RecordKeyUse(**txn, signer_->key_id(), kernel_.NowMs()));
   SIGNALS_RETURN_IF_ERROR((*txn)->Commit());  // the commit point
   committed_keys_.clear();
 

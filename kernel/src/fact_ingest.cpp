@@ -272,6 +272,7 @@ Result<nlohmann::json> FactBatchIngest::Commit() {
   auto txn = kernel_.index().Begin();
   if (!txn.ok()) return txn.status();
   SIGNALS_RETURN_IF_ERROR((*txn)->Insert("batches", batch_id_, CanonicalJson(row)));
+  SIGNALS_RETURN_IF_ERROR(kernel_.RecordKeyUse(**txn, signer_->key_id(), kernel_.NowMs()));
   SIGNALS_RETURN_IF_ERROR((*txn)->Commit());  // the commit point
   committed_keys_.clear();
 

@@ -122,6 +122,22 @@ Status Kernel::RegisterKey(const std::string& key_id, const std::string& algorit
   return (*txn)->Commit();
 }
 
+Status Kernel::RecordKeyUse(IndexStore::Txn& txn, const std::string& key_id, int64_t now_ms) {
+  auto existing = index_->Get("keys", key_id);
+  if (!existing.ok()) {
+    // Every signer is registered when it is created; a missing record means
+    // the index was rebuilt without it, which is not this commit's problem.
+    if (existing.status().code() == Code::kNotFound) return Status::Ok();
+    return existing.status();
+  }
+  auto record = nlohmann::json::parse(*existing, nullptr, false);
+  if (!record.is_object()) return Status::Internal("key registry record of '" + key_id + "' is malformed");
+  const std::string now = FormatRfc3339Millis(now_ms);
+  if (!record.contains("firstUsedAt")) record["firstUsedAt"] = now;
+  record["lastUsedAt"] = now;
+  return txn.Upsert("keys", key_id, CanonicalJson(record));
+}
+
 Result<std::vector<nlohmann::json>> Kernel::ListKeys() {
   std::vector<nlohmann::json> keys;
   Status s = index_->Query("keys", "{}", [&](const std::string& record) {

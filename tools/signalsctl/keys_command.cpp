@@ -78,10 +78,11 @@ int RunKeys(Context& ctx, const std::vector<std::string>& tokens) {
       std::cout << out.dump(2) << "\n";
       return kExitOk;
     }
-    std::cout << "KEY ID\tALGORITHM\tSTATUS\tREGISTERED\n";
+    std::cout << "KEY ID\tALGORITHM\tSTATUS\tREGISTERED\tFIRST USED\tLAST USED\n";
     for (const auto& k : *keys) {
       std::cout << k.value("keyId", "") << "\t" << k.value("algorithm", "") << "\t" << k.value("status", "")
-                << "\t" << k.value("registeredAt", "") << "\n";
+                << "\t" << k.value("registeredAt", "") << "\t" << k.value("firstUsedAt", "-") << "\t"
+                << k.value("lastUsedAt", "-") << "\n";
     }
     return kExitOk;
   }
