@@ -250,7 +250,10 @@ Result<KernelConfig> ResolveConfig(const Settings& settings, const PluginRegistr
     std::map<std::string, std::string> raw = raw_of(keys);
     auto plugin_it = raw.find("plugin");
     if (plugin_it == raw.end() || plugin_it->second.empty()) {
+      // Sections with an obvious plugin need not name it, so that for example
+      // `--transport.http.listen=127.0.0.1:8080` alone turns the REST API on.
       if (section == "signing") plugin_it = raw.emplace("plugin", "signer-ed25519").first;
+      else if (section == "transport.http") plugin_it = raw.emplace("plugin", "transport-http").first;
       else {
         problems.push_back("[" + section + "]: key 'plugin' is required in an instance section (" +
                            origin_of(section) + ")");
