@@ -38,22 +38,13 @@ Result<BatchVerification> VerifyBatch(Kernel& kernel, const std::string& batch_i
   auto reader = kernel.cas().Open(blob_key);
   if (!reader.ok()) return Corrupt("blob " + blob_key + " is missing: " + reader.status().message());
   Sha256Hasher hasher;
-  uint64_t newlines = 0;
   ZstdFrameReader zstd([&](std::string_view plain) {
     hasher.Update(plain);
-    for (char c : plain) newlines += c == '\n';
     return Status::Ok();
   });
-  std::string buffer(1 << 16, '\0');
-  while (true) {
-    auto n = (*reader)->Read(reinterpret_cast<uint8_t*>(buffer.data()), buffer.size());
-    if (!n.ok()) return n.status();
-    if (*n == 0) break;
-    Status s = zstd.Write(std::string_view(buffer.data(), *n));
-    if (!s.ok()) return Corrupt("blob " + blob_key + ": " + s.message());
-  }
-  Status finished = zstd.Finish();
-  if (!finished.ok()) return Corrupt("blob " + blob_key + ": " + finished.message());
+  Status drained = zstd.Drain([&](uint8_t* buffer, size_t capacity) { return (*reader)->Read(buffer, capacity); });
+  if (drained.rule() == "zstd") return Corrupt("blob " + blob_key + ": " + drained.message());
+  SIGNALS_RETURN_IF_ERROR(drained);
   const std::string actual = DigestFromRaw(hasher.Finish());
   if (actual != v.provenance_hash) {
     return Corrupt("blob " + blob_key + " hashes to " + actual + " but provenanceHash is " + v.provenance_hash);

@@ -159,11 +159,7 @@ Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& su
   MetricsRegistry& metrics = kernel_.metrics();
   const std::string& tenant = request_.tenant;
   const std::string blob_key = blob_->key();
-  Status stored = blob_->Commit();
-  blob_.reset();
-  metrics.CounterAdd("signals_cas_operations_total",
-                     std::string("operation=put,result=") + (stored.ok() ? "ok" : "error"), 1);
-  SIGNALS_RETURN_IF_ERROR(stored);
+  SIGNALS_RETURN_IF_ERROR(kernel_.CommitBlob(std::move(blob_)));
   committed_keys_.push_back(blob_key);
 
   const std::string meta_key = cas_paths::CallgraphMeta(tenant, graph_id_);

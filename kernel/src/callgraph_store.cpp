@@ -130,14 +130,7 @@ Status CallgraphStore::ReadCanonical(const std::string& graph_id, const std::fun
   auto reader = OpenBlob(graph_id);
   if (!reader.ok()) return reader.status();
   ZstdFrameReader zstd(sink);
-  std::string buffer(1 << 16, '\0');
-  while (true) {
-    auto n = (*reader)->Read(reinterpret_cast<uint8_t*>(buffer.data()), buffer.size());
-    if (!n.ok()) return n.status();
-    if (*n == 0) break;
-    SIGNALS_RETURN_IF_ERROR(zstd.Write(std::string_view(buffer.data(), *n)));
-  }
-  return zstd.Finish();
+  return zstd.Drain([&](uint8_t* buffer, size_t capacity) { return (*reader)->Read(buffer, capacity); });
 }
 
 }  // namespace signals

@@ -56,6 +56,13 @@ int64_t Kernel::NowMs() const {
       .count();
 }
 
+Status Kernel::CommitBlob(std::unique_ptr<CasStore::Writer> writer) {
+  Status stored = writer->Commit();
+  metrics_.CounterAdd("signals_cas_operations_total",
+                      std::string("operation=put,result=") + (stored.ok() ? "ok" : "error"), 1);
+  return stored;
+}
+
 Result<std::string> Kernel::NewId() {
   auto id = ulids_.Next(static_cast<uint64_t>(NowMs()));
   if (!id.ok()) return id.status();

@@ -59,6 +59,10 @@ class Kernel {
   // signing.algorithm and records its key in the key registry.
   Result<Signer*> signer();
 
+  // Commits a streamed blob (atomic and durable) and counts the CAS put in
+  // signals_cas_operations_total, whatever the outcome.
+  Status CommitBlob(std::unique_ptr<CasStore::Writer> writer);
+
   // A new ULID for a batch, graph or provenance id.
   Result<std::string> NewId();
 

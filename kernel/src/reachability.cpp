@@ -35,14 +35,8 @@ Status ReadBatchFacts(Kernel& kernel, const std::string& batch_id, const std::st
     return Status::Ok();
   });
   ZstdFrameReader zstd([&](std::string_view plain) { return lines.Write(plain); });
-  std::string buffer(1 << 16, '\0');
-  while (true) {
-    auto n = (*reader)->Read(reinterpret_cast<uint8_t*>(buffer.data()), buffer.size());
-    if (!n.ok()) return n.status();
-    if (*n == 0) break;
-    SIGNALS_RETURN_IF_ERROR(zstd.Write(std::string_view(buffer.data(), *n)));
-  }
-  SIGNALS_RETURN_IF_ERROR(zstd.Finish());
+  SIGNALS_RETURN_IF_ERROR(
+      zstd.Drain([&](uint8_t* buffer, size_t capacity) { return (*reader)->Read(buffer, capacity); }));
   return lines.Finish();
 }
 

@@ -91,7 +91,7 @@ class FactIngestSession : public IngestSession {
   }
 
   Status Write(std::string_view chunk) override {
-    if (idem_) hasher_.Update(chunk);
+    if (HashesBody()) hasher_.Update(chunk);
     if (json_form_) {
       if (body_.size() + chunk.size() > kMaxJsonBodyBytes) {
         return Status(Code::kTooLarge, "a JSON events document is limited to 64 MiB; send NDJSON for larger batches",
@@ -107,7 +107,7 @@ class FactIngestSession : public IngestSession {
   Result<nlohmann::json> Finish(bool* created) override {
     *created = true;
     std::string body_hash;
-    if (idem_) body_hash = DigestFromRaw(hasher_.Finish());
+    if (HashesBody()) body_hash = DigestFromRaw(hasher_.Finish());
     if (idem_ && !idem_->owner) {
       finished_ = true;
       const nlohmann::json& record = idem_->existing;
@@ -127,6 +127,9 @@ class FactIngestSession : public IngestSession {
     if (!result.ok()) return result.status();
     finished_ = true;
     if (idem_) {
+      // An NDJSON body is stored as received, so the pipeline's
+      // provenanceHash already is the body's hash.
+      if (!json_form_) body_hash = result->value("provenanceHash", "");
       const int64_t now = kernel_.NowMs();
       nlohmann::json record = {{"state", "complete"},     {"bodyHash", body_hash},
                                {"response", *result},     {"createdAtMs", now},
@@ -140,6 +143,11 @@ class FactIngestSession : public IngestSession {
   }
 
  private:
+  // The body is hashed here only where the pipeline does not hash it as
+  // received: a replay candidate (never ingested) or the JSON form (whose
+  // stored blob is derived from the body, not the body).
+  bool HashesBody() const { return idem_ && (json_form_ || !idem_->owner); }
+
   Status FeedJsonEvents() {
     auto doc = nlohmann::json::parse(body_, nullptr, false);
     if (!doc.is_object()) return Status::Invalid("json", "body", "the body is not a JSON object");

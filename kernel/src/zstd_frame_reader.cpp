@@ -36,6 +36,17 @@ Status ZstdFrameReader::Write(std::string_view compressed) {
   return Status::Ok();
 }
 
+Status ZstdFrameReader::Drain(const std::function<Result<size_t>(uint8_t*, size_t)>& read) {
+  std::string buffer(1 << 16, '\0');
+  while (true) {
+    auto n = read(reinterpret_cast<uint8_t*>(buffer.data()), buffer.size());
+    if (!n.ok()) return n.status();
+    if (*n == 0) break;
+    SIGNALS_RETURN_IF_ERROR(Write(std::string_view(buffer.data(), *n)));
+  }
+  return Finish();
+}
+
 Status ZstdFrameReader::Finish() {
   if (last_hint_ != 0) return Status::Invalid("zstd", "", "truncated zstd frame");
   return Status::Ok();

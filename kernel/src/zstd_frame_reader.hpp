@@ -25,6 +25,11 @@ class ZstdFrameReader {
   // Fails when the input ended inside a frame.
   Status Finish();
 
+  // Pulls compressed bytes from `read` (0 at the end) through Write() until
+  // the end, then Finish(): the whole of a stored object, chunk by chunk.
+  // Errors of `read` come back as they are; corrupt data as kInvalid.
+  Status Drain(const std::function<Result<size_t>(uint8_t* buffer, size_t capacity)>& read);
+
  private:
   ZSTD_DCtx_s* dctx_;
   Sink sink_;

@@ -366,13 +366,6 @@ void Routes::Upload(Exchange& x, nlohmann::json request, const std::string& loca
     bool created = true;
     std::string record = ingest->Finish(&created);
     auto doc = nlohmann::json::parse(record, nullptr, false);
-    // The ABI reports a conflict (e.g. an Idempotency-Key reused with another
-    // body) with the same status as "the identical object exists"; the kernel
-    // then hands over a problem document instead of a result.
-    if (!created && doc.is_object() && !doc.contains(id_member) && doc.contains("status") &&
-        doc["status"].is_number_integer() && doc["status"].get<int>() >= 400) {
-      return KernelProblem(x, record);
-    }
     std::string id = doc.is_object() ? doc.value(id_member, "") : "";
     // An existing identical object answers existing_status (a replayed
     // Idempotency-Key answers what the first request answered).
