@@ -103,11 +103,6 @@ uint32_t ExpectedKind(const std::string& section) {
   return SIGNALS_KIND_SOURCE;
 }
 
-std::string Where(const Settings& settings, const std::string& section) {
-  (void)settings;
-  return "[" + section + "]";
-}
-
 std::string AbsolutePath(const std::string& path) {
   std::filesystem::path p(path);
   if (p.is_relative()) p = std::filesystem::current_path() / p;
@@ -223,13 +218,12 @@ Result<KernelConfig> ResolveConfig(const Settings& settings, const PluginRegistr
     if (section == "kernel") raw.erase("data_dir"), raw.erase("plugin_dir");
     std::vector<std::string> local;
     config.kernel[section] =
-        ValidateOptions(KernelOptionTable(section), raw, Where(settings, section), config.data_dir, &local);
+        ValidateOptions(KernelOptionTable(section), raw, "[" + section + "]", config.data_dir, &local);
     for (auto& p : local) problems.push_back(p + " (" + origin_for(section, p) + ")");
   }
   config.kernel["kernel"]["data_dir"] = config.data_dir;
   config.kernel["kernel"]["plugin_dir"] = config.plugin_dir;
 
-  std::vector<std::string> known_sections = KernelSections();
   for (const auto& [section, keys] : settings.sections) {
     bool kernel_section = false;
     for (const auto& k : KernelSections()) kernel_section = kernel_section || k == section;
