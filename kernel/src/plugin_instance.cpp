@@ -307,4 +307,58 @@ Result<std::string> Signer::Sign(std::string_view message) {
   return signature;
 }
 
+TlogClient::TlogClient(std::unique_ptr<PluginInstance> instance) : instance_(std::move(instance)) {}
+
+Status TlogClient::Init() {
+  auto lock = instance_->Lock();
+  const auto& api = instance_->api<signals_tlog_api>();
+  const char* url = api.url(instance_->raw());
+  url_ = url ? url : "";
+  return instance_->Check(api.log_public_key_pem(instance_->raw(), &AppendTo, &log_public_key_pem_),
+                          "log public key");
+}
+
+Result<std::string> TlogClient::Submit(std::string_view envelope_json, std::string_view public_key_pem,
+                                       signals_status* plugin_status) {
+  auto lock = instance_->Lock();
+  std::string entry;
+  signals_bytes envelope{reinterpret_cast<const uint8_t*>(envelope_json.data()), envelope_json.size()};
+  signals_bytes key{reinterpret_cast<const uint8_t*>(public_key_pem.data()), public_key_pem.size()};
+  signals_status status =
+      instance_->api<signals_tlog_api>().submit(instance_->raw(), envelope, key, &AppendTo, &entry);
+  if (plugin_status != nullptr) *plugin_status = status;
+  Status s = instance_->Check(status, "submit");
+  if (!s.ok()) return s;
+  return entry;
+}
+
+MetricsExposer::MetricsExposer(std::unique_ptr<PluginInstance> instance) : instance_(std::move(instance)) {}
+
+Status MetricsExposer::Init() {
+  auto lock = instance_->Lock();
+  const char* type = instance_->api<signals_metrics_api>().content_type(instance_->raw());
+  content_type_ = type ? type : "text/plain";
+  return Status::Ok();
+}
+
+Result<std::string> MetricsExposer::Render(std::string_view snapshot_json) {
+  auto lock = instance_->Lock();
+  std::string text;
+  signals_bytes b{reinterpret_cast<const uint8_t*>(snapshot_json.data()), snapshot_json.size()};
+  Status s = instance_->Check(
+      instance_->api<signals_metrics_api>().render(instance_->raw(), b, &AppendTo, &text), "render");
+  if (!s.ok()) return s;
+  return text;
+}
+
+Status MetricsExposer::Start() {
+  auto lock = instance_->Lock();
+  return instance_->Check(instance_->api<signals_metrics_api>().start(instance_->raw()), "start");
+}
+
+Status MetricsExposer::Stop() {
+  auto lock = instance_->Lock();
+  return instance_->Check(instance_->api<signals_metrics_api>().stop(instance_->raw()), "stop");
+}
+
 }  // namespace signals

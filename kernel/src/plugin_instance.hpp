@@ -3,8 +3,8 @@
 // declared concurrent, turns plugin statuses into kernel Status values carrying
 // the instance's last_error, and destroys the instance when it goes away.
 //
-// CasStore, IndexStore and Signer are the kernel's facades over the cas, index
-// and signer kinds: the pipeline talks to these, never to the C tables.
+// CasStore, IndexStore, Signer, TlogClient and MetricsExposer are the
+// kernel's facades over the cas, index, signer, tlog and metrics kinds: the pipeline talks to these, never to the C tables.
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
@@ -162,6 +162,39 @@ class Signer {
   std::string algorithm_;
   std::string key_id_;
   std::string public_key_pem_;
+};
+
+class TlogClient {
+ public:
+  explicit TlogClient(std::unique_ptr<PluginInstance> instance);
+  const std::string& url() const { return url_; }
+  const std::string& log_public_key_pem() const { return log_public_key_pem_; }
+  // The whole entry the log returned (JSON), unverified. Code kUnavailable-like
+  // statuses come from SIGNALS_RETRY; a refusal from SIGNALS_INVALID_ARGUMENT.
+  Result<std::string> Submit(std::string_view envelope_json, std::string_view public_key_pem,
+                             signals_status* plugin_status = nullptr);
+  Status Init();
+  PluginInstance& instance() { return *instance_; }
+
+ private:
+  std::unique_ptr<PluginInstance> instance_;
+  std::string url_;
+  std::string log_public_key_pem_;
+};
+
+class MetricsExposer {
+ public:
+  explicit MetricsExposer(std::unique_ptr<PluginInstance> instance);
+  const std::string& content_type() const { return content_type_; }
+  Result<std::string> Render(std::string_view snapshot_json);
+  Status Start();
+  Status Stop();
+  Status Init();
+  PluginInstance& instance() { return *instance_; }
+
+ private:
+  std::unique_ptr<PluginInstance> instance_;
+  std::string content_type_;
 };
 
 }  // namespace signals

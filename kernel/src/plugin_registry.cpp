@@ -36,13 +36,15 @@ size_t KindApiMinimumSize(uint32_t kind) {
     case SIGNALS_KIND_CAS: return sizeof(signals_cas_api);
     case SIGNALS_KIND_INDEX: return sizeof(signals_index_api);
     case SIGNALS_KIND_SIGNER: return sizeof(signals_signer_api);
+    case SIGNALS_KIND_TLOG: return sizeof(signals_tlog_api);
+    case SIGNALS_KIND_METRICS: return sizeof(signals_metrics_api);
     case SIGNALS_KIND_SOURCE: return sizeof(signals_source_api);
     case SIGNALS_KIND_TRANSPORT: return sizeof(signals_transport_api);
     default: return 0;
   }
 }
 
-// "cas, index, signer, source and transport": the kinds this kernel has tables for.
+// "cas, index, signer, tlog, metrics, transport and source": the kinds this kernel has tables for.
 std::string SupportedKinds() {
   std::vector<std::string> kinds;
   for (uint32_t kind = SIGNALS_KIND_CAS; kind <= SIGNALS_KIND_SOURCE; ++kind) {

@@ -25,9 +25,10 @@ namespace {
 // you bump the version; never edit a row: plugins built against it exist.
 const std::map<std::string, std::string> kPluginHeaderSha256 = {
     {"1.0", "cbebfb02548568b9641967204fe9e465f1b086fd33eee3f91098eb7275ac750b"},
-    // 1.1 (transport kind, host service API) is still being written: until it
-    // is released, update this row with the header; after that, never again.
     {"1.1", "586d6faeda1cebc95d5fb101c733de43fb5724a4a2d6f3dfcaf393d3f59bb2a4"},
+    // 1.2 (tlog and metrics kinds) is still being written: until it is
+    // released, update this row with the header; after that, never again.
+    {"1.2", "4f3374e85ff6e465e6ae106d16323118082c1846b7cbdc4acb292ca51fddc7ac"},
 };
 
 std::string ReadFile(const std::string& path) {

@@ -270,13 +270,13 @@ TEST(PluginRegistry, RejectsInProcessComponentAlreadyLoadedFromAFile) {
 }
 
 TEST(PluginRegistry, RejectsAKindThisAbiHasNoTableFor) {
-  static const signals_component components[] = {Component("tlog-in-process", SIGNALS_KIND_TLOG)};
+  static const signals_component components[] = {Component("future-in-process", 42)};
   static const signals_plugin_descriptor descriptor = Descriptor(components, 1);
   PluginRegistry registry;
   EXPECT_EQ(registry.Register(&descriptor, "(in-process)").message(),
-            "(in-process): component 0 'tlog-in-process': kind 4 (tlog) is not supported by this "
-            "kernel's ABI " +
-                kKernelAbi + ", which supports cas, index, signer, transport and source");
+            "(in-process): component 0 'future-in-process': kind 42 (unknown) is not supported by "
+            "this kernel's ABI " +
+                kKernelAbi + ", which supports cas, index, signer, tlog, metrics, transport and source");
 }
 
 TEST(PluginRegistry, RejectsAComponentWithoutAName) {

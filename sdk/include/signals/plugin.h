@@ -1,5 +1,5 @@
 /*
- * signals/plugin.h — the Signals plugin ABI, version 1.1.
+ * signals/plugin.h — the Signals plugin ABI, version 1.2.
  *
  * This one C99 header is the whole contract between the Signals kernel and a
  * plugin shared library. Nothing else crosses the boundary: no C++ types, no
@@ -41,7 +41,7 @@ extern "C" {
 
 #define SIGNALS_PLUGIN_MAGIC 0x5349474e414c5331ULL /* "SIGNALS1" */
 #define SIGNALS_ABI_MAJOR 1
-#define SIGNALS_ABI_MINOR 1
+#define SIGNALS_ABI_MINOR 2
 #define SIGNALS_SDK_VERSION "0.1.0"
 
 /* The one symbol a plugin library exports. */
@@ -348,8 +348,54 @@ typedef struct signals_transport_api {
   signals_status (*stop)(void* instance);
 } signals_transport_api;
 
-/* Kinds tlog and metrics get their tables in later minor versions; until then
- * the kernel refuses components of those kinds with a clear error. */
+/* --- tlog: a transparency-log client (ABI 1.2) ---------------------------- */
+/* The kernel checks every entry a tlog returns (leaf hash, inclusion proof,
+ * signed checkpoint, signed entry timestamp) against `log_public_key_pem`
+ * before it records the entry as logged, and again offline. */
+typedef struct signals_tlog_api {
+  uint32_t struct_size;
+  /* Submits one DSSE envelope (its JSON bytes), signed by the key whose
+   * SubjectPublicKeyInfo PEM is `public_key_pem`. On success the whole entry
+   * the log returned, as one JSON object, to `sink`:
+   *   {"uuid": "<entry uuid>", "body": "<base64>", "integratedTime": n,
+   *    "logID": "<hex>", "logIndex": n,
+   *    "verification": {"inclusionProof": {"checkpoint": "...", "hashes": ["<hex>", ...],
+   *                     "logIndex": n, "rootHash": "<hex>", "treeSize": n},
+   *                     "signedEntryTimestamp": "<base64>"}}
+   * An envelope the log already holds yields that existing entry (SIGNALS_OK),
+   * so a retried submission never creates a second entry.
+   * SIGNALS_RETRY: the log is unreachable, too slow, or answered 5xx/429.
+   * SIGNALS_INVALID_ARGUMENT: the log refused the entry (4xx); last_error says why. */
+  signals_status (*submit)(void* instance, signals_bytes envelope_json, signals_bytes public_key_pem,
+                           signals_sink sink, void* sink_ctx);
+  /* The log's public key (SubjectPublicKeyInfo PEM), to `sink`. */
+  signals_status (*log_public_key_pem)(void* instance, signals_sink sink, void* sink_ctx);
+  /* The log's base URL, for the record. Valid for the life of the instance. */
+  const char* (*url)(void* instance);
+} signals_tlog_api;
+
+/* --- metrics: exposes the kernel's metrics registry (ABI 1.2) ------------- */
+/* A snapshot of the registry is one JSON object:
+ *   {"families": [{"name": "...", "type": "counter"|"gauge"|"histogram", "help": "...",
+ *                  "series": [{"labels": {"k": "v", ...},
+ *                              "value": x}                          counter, gauge
+ *                              | {"labels": {...}, "buckets": [[le, cumulative count], ...],
+ *                                 "sum": x, "count": n}]}]}      histogram (le may be "+Inf")
+ * Families and series come sorted by name and labels. A plugin that serves on
+ * a listener of its own gets a fresh snapshot with the host's `call`
+ * ({"op": "metrics.snapshot"}). */
+typedef struct signals_metrics_api {
+  uint32_t struct_size;
+  /* Renders `snapshot_json` in the component's exposition format, to `sink`. */
+  signals_status (*render)(void* instance, signals_bytes snapshot_json, signals_sink sink,
+                           void* sink_ctx);
+  /* The media type of what render produces. Valid for the life of the instance. */
+  const char* (*content_type)(void* instance);
+  /* Starts the component's own listener, if it has one configured (else OK). */
+  signals_status (*start)(void* instance);
+  /* Stops it and joins its threads. */
+  signals_status (*stop)(void* instance);
+} signals_metrics_api;
 
 /* A component: one named, configurable thing a library provides. */
 typedef struct signals_component {

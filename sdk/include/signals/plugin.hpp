@@ -316,6 +316,28 @@ class SignerComponent : public Component {
   virtual std::string Sign(const uint8_t* message, size_t len) = 0;
 };
 
+// A transparency-log client (ABI 1.2). Submit returns the whole entry as the
+// JSON object plugin.h describes; throw Error(SIGNALS_RETRY, ...) when the log
+// is unavailable and Error(SIGNALS_INVALID_ARGUMENT, reason) when it refuses.
+class TlogComponent : public Component {
+ public:
+  static constexpr uint32_t kKind = SIGNALS_KIND_TLOG;
+  virtual std::string Submit(const std::string& envelope_json, const std::string& public_key_pem) = 0;
+  virtual std::string LogPublicKeyPem() const = 0;
+  virtual const std::string& Url() const = 0;
+};
+
+// Exposes the kernel's metrics (ABI 1.2): renders a registry snapshot (the JSON
+// plugin.h describes) and optionally serves it on a listener of its own.
+class MetricsComponent : public Component {
+ public:
+  static constexpr uint32_t kKind = SIGNALS_KIND_METRICS;
+  virtual std::string Render(const std::string& snapshot_json) = 0;
+  virtual const std::string& ContentType() const = 0;
+  virtual void Start() {}
+  virtual void Stop() {}
+};
+
 class TransportComponent : public Component {
  public:
   static constexpr uint32_t kKind = SIGNALS_KIND_TRANSPORT;
@@ -557,6 +579,49 @@ struct SignerAdapter {
 };
 
 template <typename T>
+struct TlogAdapter {
+  static T& Impl(void* instance) { return *static_cast<Box<T>*>(instance)->impl; }
+  static signals_status Submit(void* instance, signals_bytes envelope, signals_bytes public_key,
+                               signals_sink sink, void* ctx) {
+    return Guard<T>(instance, [&](T& t) {
+      Emit(sink, ctx,
+           t.Submit(std::string(reinterpret_cast<const char*>(envelope.data), envelope.len),
+                    std::string(reinterpret_cast<const char*>(public_key.data), public_key.len)));
+    });
+  }
+  static signals_status LogPublicKeyPem(void* instance, signals_sink sink, void* ctx) {
+    return Guard<T>(instance, [&](T& t) { Emit(sink, ctx, t.LogPublicKeyPem()); });
+  }
+  static const char* Url(void* instance) { return Impl(instance).Url().c_str(); }
+  static const void* Api() {
+    static const signals_tlog_api api = {sizeof(signals_tlog_api), &Submit, &LogPublicKeyPem, &Url};
+    return &api;
+  }
+};
+
+template <typename T>
+struct MetricsAdapter {
+  static T& Impl(void* instance) { return *static_cast<Box<T>*>(instance)->impl; }
+  static signals_status Render(void* instance, signals_bytes snapshot, signals_sink sink, void* ctx) {
+    return Guard<T>(instance, [&](T& t) {
+      Emit(sink, ctx, t.Render(std::string(reinterpret_cast<const char*>(snapshot.data), snapshot.len)));
+    });
+  }
+  static const char* ContentType(void* instance) { return Impl(instance).ContentType().c_str(); }
+  static signals_status Start(void* instance) {
+    return Guard<T>(instance, [](T& t) { t.Start(); });
+  }
+  static signals_status Stop(void* instance) {
+    return Guard<T>(instance, [](T& t) { t.Stop(); });
+  }
+  static const void* Api() {
+    static const signals_metrics_api api = {sizeof(signals_metrics_api), &Render, &ContentType, &Start,
+                                            &Stop};
+    return &api;
+  }
+};
+
+template <typename T>
 struct SourceAdapter {
   static signals_status Start(void* instance) {
     return Guard<T>(instance, [](T& t) { t.Start(); });
@@ -601,6 +666,10 @@ const void* KindApi() {
     return IndexAdapter<T>::Api();
   } else if constexpr (std::is_base_of_v<SignerComponent, T>) {
     return SignerAdapter<T>::Api();
+  } else if constexpr (std::is_base_of_v<TlogComponent, T>) {
+    return TlogAdapter<T>::Api();
+  } else if constexpr (std::is_base_of_v<MetricsComponent, T>) {
+    return MetricsAdapter<T>::Api();
   } else if constexpr (std::is_base_of_v<SourceComponent, T>) {
     return SourceAdapter<T>::Api();
   } else if constexpr (std::is_base_of_v<TransportComponent, T>) {
@@ -608,7 +677,7 @@ const void* KindApi() {
   } else {
     static_assert(sizeof(T) == 0,
                   "a component must derive from CasComponent, IndexComponent, SignerComponent, "
-                  "SourceComponent or TransportComponent");
+                  "TlogComponent, MetricsComponent, SourceComponent or TransportComponent");
     return nullptr;
   }
 }
