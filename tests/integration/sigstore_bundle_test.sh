@@ -16,8 +16,7 @@ set -euo pipefail
 SIGNALSCTL=$1 SIGNALSD=$2 TESTDATA=$3
 source "$(dirname "$0")/lib.sh"
 need jq node openssl base64
-[[ -x $PY ]] || fail "$PY is missing (Debian python3 with python3-cryptography; run tools/setup)"
-$PY -c 'import cryptography' 2>/dev/null || fail "$PY has no 'cryptography' module (apt install python3-cryptography)"
+need_python_cryptography
 NODE_DIR=$HERE/node
 [[ -d $NODE_DIR/node_modules/@sigstore/verify ]] ||
   fail "$NODE_DIR/node_modules is missing @sigstore/verify: run tools/setup (npm ci --prefix tests/integration/node)"
@@ -125,6 +124,22 @@ run_expect 0 out err ctl verify batch "$BATCH"
 expect_in out "log entry: not logged (skipReason rekor-disabled)"
 run_expect 0 out err ctl verify callgraph "$CALLGRAPH_ID"
 expect_in out "log entry: not logged (skipReason rekor-disabled)"
+
+step "an ECDSA P-256 batch's bundle verifies too"
+PLUGIN_DIR=$(cd "$(dirname "$SIGNALSCTL")/../lib/signals/plugins" 2>/dev/null && pwd || true)
+if [[ -z $PLUGIN_DIR || ! -f $PLUGIN_DIR/libsignals-signer-ecdsa-p256.so ]]; then
+  echo "!!!! SKIPPED: ECDSA P-256 bundle of $TEST_NAME (plugin signer-ecdsa-p256 is not built) !!!!"
+else
+  run_expect 0 out err ctl keygen --alg ecdsa-p256 --key-id ec-1
+  ECDSA=(--signing.plugin=signer-ecdsa-p256 --signing.key_id=ec-1 --signing.algorithm=ECDSA-P256-SHA256)
+  run_expect 0 ec-record.json err ctl "${ECDSA[@]}" ingest facts facts.ndjson --tenant global --callgraph-id "$CALLGRAPH_ID"
+  [[ $(jq -r .signerKeyId ec-record.json) == ec-1 ]] || fail "the ECDSA batch was signed by $(jq -r .signerKeyId ec-record.json)"
+  run_expect 0 ec.pem err ctl keys export ec-1
+  run_expect 0 ec-bundle.json err ctl export bundle "$(jq -r .batchId ec-record.json)"
+  run_expect 0 out err sigstore_verify ec-bundle.json --key ec.pem
+  run_expect 0 out err ctl verify bundle ec-bundle.json --key ec.pem
+  run_expect 1 out err sigstore_verify ec-bundle.json --key signer.pem
+fi
 
 step "a tampered exported bundle fails in both verifiers"
 jq '.dsseEnvelope.payload |= (@base64d | sub("runtime-facts"; "runtime-fakes") | @base64)' bundle.json >bad-payload.json
