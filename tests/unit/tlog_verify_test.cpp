@@ -344,6 +344,27 @@ TEST(Checkpoint, ProductionCheckpointParses) {
   EXPECT_EQ(cp->signer_name, "rekor.sigstore.dev");
 }
 
+TEST(Checkpoint, OtherSignersAndHintCollisionsDoNotHideTheLogSignature) {
+  std::string note = TlogEntryOf(kManagedKey)["inclusionProof"]["checkpoint"]["envelope"];
+  const size_t signatures = note.find("\n\n") + 2;
+  // A witness's line, and a line that claims the log's hint with a bad signature.
+  std::string witness =
+      "\xE2\x80\x94 witness.example " + Base64Encode("\x01\x02\x03\x04" + std::string(64, 'w')) + "\n";
+  std::string impostor = "\xE2\x80\x94 rekor.sigstore.dev " +
+                         Base64Encode(std::string("\xc0\xd2\x3d\x6a") + std::string(70, 'i')) + "\n";
+  std::string crowded = note;
+  crowded.insert(signatures, witness + impostor);
+  auto cp = VerifyCheckpoint(crowded, kProductionRekorKey);
+  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+  EXPECT_EQ(cp->tree_size, 649584076u);
+  std::string only_impostor = note.substr(0, signatures) + witness + impostor;
+  ExpectFailureNaming(VerifyCheckpoint(only_impostor, kProductionRekorKey).status(),
+                      "checkpoint: signature of 'rekor.sigstore.dev' (key hint c0d23d6a) does not verify");
+  std::string only_witness = note.substr(0, signatures) + witness;
+  ExpectFailureNaming(VerifyCheckpoint(only_witness, kProductionRekorKey).status(),
+                      "no signature with the log key's hint c0d23d6a (found: witness.example 01020304)");
+}
+
 TEST(Checkpoint, MalformedNotesAreNamed) {
   std::string note = TlogEntryOf(kManagedKey)["inclusionProof"]["checkpoint"]["envelope"];
   ExpectFailureNaming(VerifyCheckpoint("a\nb\n", kProductionRekorKey).status(), "checkpoint: no blank line");
