@@ -6,8 +6,9 @@
 #     record) makes fsck exit 1 with a line naming that object; so does a
 #     deleted object, and a batch row deleted with the sqlite3 CLI names the
 #     objects left without it;
-#   * a leftover temp file of an interrupted write is reported, and
-#     `fsck --repair` removes it and nothing else (file listing before/after);
+#   * a leftover temp file of an interrupted write (one planted, and the one
+#     an ingest killed with SIGKILL leaves) is reported, and `fsck --repair`
+#     removes it and nothing else (file listing before/after);
 #   * deleting the index file and running `reindex` gives the same answers to
 #     every list and get query — signalsctl's and the REST API's (through
 #     signalsd and curl) — byte for byte;
@@ -113,6 +114,25 @@ after=$(files_under "$DATA/cas")
 [[ $after == "$(grep -vF "/.$B1.ndjson.zst.tmp." <<<"$before")" ]] || fail "--repair removed more than the leftover"
 [[ ! -e $CAS/$LEFTOVER ]] || fail "--repair left the leftover"
 expect_fsck_clean "after repair"
+
+step "kill -9 during an ingest: the temp file it leaves is a leftover, and only that"
+gen_facts 400000 crash.ndjson
+before=$(files_under "$DATA/cas")
+"$SIGNALSCTL" --data-dir "$DATA" ingest facts crash.ndjson --tenant acme --callgraph-id "$G_ACME" >/dev/null 2>&1 &
+INGEST_PID=$!
+for _ in $(seq 200); do
+  compgen -G "$CAS/runtime-facts/acme/.*.ndjson.zst.tmp.*" >/dev/null && break
+  sleep 0.01
+done
+kill -KILL "$INGEST_PID"
+wait "$INGEST_PID" 2>/dev/null || true
+temp=$(compgen -G "$CAS/runtime-facts/acme/.*.ndjson.zst.tmp.*" | head -n1 || true)
+[[ -n $temp ]] || fail "the killed ingest left no temp file (it finished too early?)"
+run_expect 1 fsck.out fsck.err ctl fsck
+expect_in fsck.out "runtime-facts/acme/$(basename "$temp"): leftover: " "fsck after kill -9"
+[[ $(grep -vc '^fsck: ' fsck.out) -eq 1 ]] || fail "fsck after kill -9 reports more than the leftover: $(cat fsck.out)"
+run_expect 0 repair.out repair.err ctl fsck --repair
+[[ $(files_under "$DATA/cas") == "$before" ]] || fail "--repair after kill -9 did not restore the file listing"
 
 # capture DIR: every list and get answer, from signalsctl and the REST API.
 capture() {
