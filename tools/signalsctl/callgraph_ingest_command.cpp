@@ -49,7 +49,10 @@ int RunIngestCallgraph(Context& ctx, const std::vector<std::string>& tokens) {
     progress.Update(counts);
     return (*ingest)->Write(chunk);
   });
-  if (!read.ok()) return Fail(read);
+  if (!read.ok()) {
+    progress.Finish();  // the error goes on a line of its own
+    return Fail(read);
+  }
   auto result = (*ingest)->Finish();
   progress.Finish();
   if (!result.ok()) return Fail(result.status());

@@ -38,13 +38,19 @@ int RunIngest(Context& ctx, const std::vector<std::string>& tokens) {
     size_t n = std::fread(buffer.data(), 1, buffer.size(), in);
     if (n > 0) {
       signals::Status s = (*ingest)->Write(std::string_view(buffer.data(), n));
-      if (!s.ok()) return Fail(s);
+      if (!s.ok()) {
+        progress.Finish();  // the error goes on a line of its own
+        return Fail(s);
+      }
       counts.bytes += n;
       counts.items = (*ingest)->fact_count();
       progress.Update(counts);
     }
     if (n < buffer.size()) {
-      if (std::ferror(in)) return Fail(signals::Status::Internal("read error on " + pos[1]));
+      if (std::ferror(in)) {
+        progress.Finish();
+        return Fail(signals::Status::Internal("read error on " + pos[1]));
+      }
       break;
     }
   }
