@@ -144,7 +144,12 @@ capture() {
   ctl keys list >"$dir/keys-list.txt"
   ctl tenant list >"$dir/tenant-list.txt"
   for b in "$B1" "$B2" "$B3"; do ctl verify batch "$b" >"$dir/verify-$b.txt"; done
-  for g in "$G_ACME" "$G_GLOBAL"; do ctl verify callgraph "$g" >"$dir/verify-$g.txt"; done
+  for g in "$G_ACME" "$G_GLOBAL"; do
+    ctl verify callgraph "$g" >"$dir/verify-$g.txt"
+    # Reachability joins the graph with the fact batches linked to it.
+    printf 'handle\nSvc.main\n' >targets.txt
+    ctl reach "$g" --targets targets.txt >"$dir/reach-$g.json"
+  done
   start_signalsd "$DATA"
   local tok
   tok=$(token audit-service acme)

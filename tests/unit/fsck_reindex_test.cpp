@@ -343,6 +343,40 @@ TEST_F(FsckReindexTest, TombstonesAreExpectedByFsckAndRestoredVerbatimByReindex)
   EXPECT_EQ(RulesFor(Fsck(), deleted[0]), std::vector<std::string>{"deleted-object-present"});
 }
 
+TEST_F(FsckReindexTest, AFailedReindexLeavesTheIndexAsItWas) {
+  // A valid tombstone is restored first (its key sorts first), then one that
+  // names a collection the index refuses makes the rebuild fail.
+  auto text = kernel_->index().Get("callgraphs", graph_id_);
+  ASSERT_TRUE(text.ok());
+  json record = json::parse(*text);
+  record["marker"] = "restored";
+  json good = {{"kind", "callgraphs"},
+               {"tenantId", "acme"},
+               {"id", graph_id_},
+               {"deletedAt", "2027-01-01T00:00:00.000Z"},
+               {"reason", "retention"},
+               {"deletedKeys", json::array()},
+               {"attestation", cas_paths::ManifestEnvelope(graph_id_)},
+               {"index", {{"collection", "callgraphs"}, {"key", graph_id_}, {"record", record}}}};
+  json bad = good;
+  bad["kind"] = "runtime-facts";
+  bad["id"] = batch_id_;
+  bad["index"] = {{"collection", "Not A Collection"}, {"key", batch_id_}, {"record", json::object()}};
+  ASSERT_TRUE(
+      kernel_->cas().Put(cas_paths::Tombstone("callgraphs", "acme", graph_id_), CanonicalJson(good)).ok());
+  ASSERT_TRUE(
+      kernel_->cas().Put(cas_paths::Tombstone("runtime-facts", "acme", batch_id_), CanonicalJson(bad)).ok());
+  auto txn = kernel_->index().Begin();
+  ASSERT_TRUE(txn.ok());
+  ASSERT_TRUE((*txn)->Remove("batches", batch_id_).ok());
+  ASSERT_TRUE((*txn)->Commit().ok());
+  const auto before = AllRows();
+
+  auto report = Reindex(*kernel_, {});
+  ASSERT_FALSE(report.ok()) << "the index refuses the collection name";
+  EXPECT_EQ(AllRows(), before) << "a failed reindex changed the index";
+}
+
 TEST(CasObject, ReadsBackEveryLayoutOfCasPaths) {
   const std::string id = "01J00000000000000000000000";
   struct Case {
