@@ -1,9 +1,11 @@
 #include "batch_verifier.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "attestation.hpp"
 #include "callgraph_store.hpp"
+#include "canonical_json.hpp"
 #include "cas_paths.hpp"
 #include "digest.hpp"
 #include "dsse.hpp"
@@ -14,9 +16,46 @@
 namespace signals {
 namespace {
 
-Status Corrupt(const std::string& what) { return Status::Invalid("integrity", "", what); }
+// The failure names the object at fault in its field, so that fsck can report
+// it per object.
+Status Corrupt(const std::string& object, const std::string& what) {
+  return Status::Invalid("integrity", object, what);
+}
 
 }  // namespace
+
+const std::vector<std::string>& BatchRowOnlyMembers() {
+  static const std::vector<std::string> kMembers = {"blobKey", "provenanceKey", "attestationKey"};
+  return kMembers;
+}
+
+const std::vector<std::string>& TlogStateMembers() {
+  static const std::vector<std::string> kMembers = {"rekorUuid", "skipReason"};
+  return kMembers;
+}
+
+std::string StoredRecordDifference(const nlohmann::json& stored, const nlohmann::json& row,
+                                   const std::vector<std::string>& row_only) {
+  auto listed = [](const std::vector<std::string>& list, const std::string& name) {
+    return std::find(list.begin(), list.end(), name) != list.end();
+  };
+  for (auto it = stored.begin(); it != stored.end(); ++it) {
+    if (listed(TlogStateMembers(), it.key())) continue;
+    if (!row.contains(it.key()) || row[it.key()] != it.value()) return it.key();
+  }
+  for (auto it = row.begin(); it != row.end(); ++it) {
+    if (listed(TlogStateMembers(), it.key()) || listed(row_only, it.key())) continue;
+    if (!stored.contains(it.key())) return it.key();
+  }
+  return "";
+}
+
+Status CheckCanonicalText(const std::string& key, const std::string& text, const nlohmann::json& parsed) {
+  auto canonical = TryCanonicalJson(parsed);
+  if (!canonical.ok() || *canonical != text)
+    return Corrupt(key, key + " is not the canonical JSON that was stored");
+  return Status::Ok();
+}
 
 Result<BatchVerification> VerifyBatch(Kernel& kernel, const std::string& batch_id) {
   SIGNALS_RETURN_IF_ERROR(ValidateUlid(batch_id, "batchId"));
@@ -26,7 +65,8 @@ Result<BatchVerification> VerifyBatch(Kernel& kernel, const std::string& batch_i
     return row_text.status();
   }
   auto row = nlohmann::json::parse(*row_text, nullptr, false);
-  if (!row.is_object()) return Corrupt("index row of batch " + batch_id + " is not JSON");
+  if (!row.is_object())
+    return Corrupt("batches/" + batch_id, "index row of batch " + batch_id + " is not JSON");
   BatchVerification v;
   v.batch_id = batch_id;
   v.provenance_hash = row.value("provenanceHash", "");
@@ -36,50 +76,65 @@ Result<BatchVerification> VerifyBatch(Kernel& kernel, const std::string& batch_i
 
   // 1. The blob re-hashes to provenanceHash.
   auto reader = kernel.cas().Open(blob_key);
-  if (!reader.ok()) return Corrupt("blob " + blob_key + " is missing: " + reader.status().message());
+  if (!reader.ok())
+    return Corrupt(blob_key, "blob " + blob_key + " is missing: " + reader.status().message());
   Sha256Hasher hasher;
   ZstdFrameReader zstd([&](std::string_view plain) {
     hasher.Update(plain);
     return Status::Ok();
   });
   Status drained = zstd.Drain([&](uint8_t* buffer, size_t capacity) { return (*reader)->Read(buffer, capacity); });
-  if (drained.rule() == "zstd") return Corrupt("blob " + blob_key + ": " + drained.message());
+  if (drained.rule() == "zstd") return Corrupt(blob_key, "blob " + blob_key + ": " + drained.message());
   SIGNALS_RETURN_IF_ERROR(drained);
   const std::string actual = DigestFromRaw(hasher.Finish());
   if (actual != v.provenance_hash) {
-    return Corrupt("blob " + blob_key + " hashes to " + actual + " but provenanceHash is " + v.provenance_hash);
+    return Corrupt(blob_key, "blob " + blob_key + " hashes to " + actual + " but provenanceHash is " +
+                                 v.provenance_hash);
   }
 
-  // 2. The provenance record agrees with the index row.
+  // 2. The provenance record is intact and agrees with the index row in
+  // every member (the row adds the object keys; the tlog state may move on).
   auto provenance_text = kernel.cas().ReadAll(provenance_key);
-  if (!provenance_text.ok()) return Corrupt("provenance record " + provenance_key + " is missing");
+  if (!provenance_text.ok())
+    return Corrupt(provenance_key, "provenance record " + provenance_key + " is missing");
   auto provenance = nlohmann::json::parse(*provenance_text, nullptr, false);
-  if (!provenance.is_object()) return Corrupt("provenance record " + provenance_key + " is not JSON");
-  for (const char* field : {"batchId", "tenantId", "callgraphId", "provenanceHash", "factCount", "signerKeyId"}) {
-    if (provenance.value(field, nlohmann::json()) != row.value(field, nlohmann::json())) {
-      return Corrupt(std::string("provenance record and index disagree on ") + field);
-    }
+  if (!provenance.is_object())
+    return Corrupt(provenance_key, "provenance record " + provenance_key + " is not JSON");
+  if (std::string differs = StoredRecordDifference(provenance, row, BatchRowOnlyMembers());
+      !differs.empty()) {
+    return Corrupt(provenance_key, "provenance record " + provenance_key +
+                                       " and the index row disagree on '" + differs + "'");
   }
   v.fact_count = provenance.value("factCount", uint64_t{0});
+  SIGNALS_RETURN_IF_ERROR(CheckCanonicalText(provenance_key, *provenance_text, provenance));
 
   // 3. The envelope verifies with the registered key.
+  const std::string& a = attestation_key;
   auto envelope_text = kernel.cas().ReadAll(attestation_key);
-  if (!envelope_text.ok()) return Corrupt("attestation " + attestation_key + " is missing");
+  if (!envelope_text.ok()) return Corrupt(a, "attestation " + attestation_key + " is missing");
   auto envelope = ParseDsseEnvelope(*envelope_text);
-  if (!envelope.ok()) return Corrupt("attestation " + attestation_key + ": " + envelope.status().message());
-  if (envelope->signatures.empty()) return Corrupt("attestation has no signature");
+  if (!envelope.ok())
+    return Corrupt(a, "attestation " + attestation_key + ": " + envelope.status().message());
+  if (envelope->signatures.empty()) return Corrupt(a, "attestation " + a + " has no signature");
   v.key_id = envelope->signatures.front().keyid;
   auto public_key = kernel.PublicKey(v.key_id);
-  if (!public_key.ok()) return Corrupt("attestation signed by key '" + v.key_id + "': " + public_key.status().message());
+  if (!public_key.ok()) {
+    return Corrupt(
+        a, "attestation " + a + " signed by key '" + v.key_id + "': " + public_key.status().message());
+  }
   Status signature = VerifyEnvelopeSignature(*envelope, *public_key, v.key_id);
-  if (!signature.ok()) return Corrupt("attestation signature: " + signature.message());
-  if (envelope->payload_type != kInTotoPayloadType) return Corrupt("attestation payloadType is " + envelope->payload_type);
+  if (!signature.ok()) return Corrupt(a, "attestation " + a + " signature: " + signature.message());
+  if (envelope->payload_type != kInTotoPayloadType) {
+    return Corrupt(a, "attestation " + a + " payloadType is " + envelope->payload_type);
+  }
 
   // 4. The statement names this batch and this hash.
   auto statement = nlohmann::json::parse(envelope->payload, nullptr, false);
-  if (!statement.is_object()) return Corrupt("attestation payload is not JSON");
-  if (statement.value("_type", "") != kStatementType) return Corrupt("statement _type is wrong");
-  if (statement.value("predicateType", "") != kRuntimeFactsPredicate) return Corrupt("statement predicateType is wrong");
+  if (!statement.is_object()) return Corrupt(a, "attestation " + a + " payload is not JSON");
+  if (statement.value("_type", "") != kStatementType) return Corrupt(a, "statement _type is wrong in " + a);
+  if (statement.value("predicateType", "") != kRuntimeFactsPredicate) {
+    return Corrupt(a, "statement predicateType is wrong in " + a);
+  }
   bool subject_ok = false;
   const std::string hex = v.provenance_hash.substr(7);
   for (const auto& subject : statement.value("subject", nlohmann::json::array())) {
@@ -88,11 +143,14 @@ Result<BatchVerification> VerifyBatch(Kernel& kernel, const std::string& batch_i
       subject_ok = true;
     }
   }
-  if (!subject_ok) return Corrupt("statement subject does not name this batch's blob digest");
+  if (!subject_ok) return Corrupt(a, "statement subject in " + a + " does not name this batch's blob digest");
   // The referenced callgraph is a subject too, with the digest it has in the CAS.
   const std::string callgraph_id = row.value("callgraphId", "");
   auto graph = CallgraphStore(kernel).Record(callgraph_id);
-  if (!graph.ok()) return Corrupt("callgraph " + callgraph_id + " of the batch: " + graph.status().message());
+  if (!graph.ok()) {
+    return Corrupt("batches/" + batch_id,
+                   "callgraph " + callgraph_id + " of the batch: " + graph.status().message());
+  }
   const std::string graph_name = cas_paths::CallgraphSubjectName(graph->value("tenantId", ""), callgraph_id);
   const std::string graph_hex = graph->value("digest", "").substr(kSha256DigestPrefix.size());
   bool graph_subject_ok = false;
@@ -100,10 +158,16 @@ Result<BatchVerification> VerifyBatch(Kernel& kernel, const std::string& batch_i
     graph_subject_ok = graph_subject_ok || (subject.value("name", "") == graph_name && subject.contains("digest") &&
                                             subject["digest"].value("sha256", "") == graph_hex);
   }
-  if (!graph_subject_ok) return Corrupt("statement subject does not name callgraph " + graph_name + " with its digest");
+  if (!graph_subject_ok) {
+    return Corrupt(
+        a, "statement subject in " + a + " does not name callgraph " + graph_name + " with its digest");
+  }
   const auto& predicate = statement.value("predicate", nlohmann::json::object());
   if (predicate.value("batchId", "") != batch_id || predicate.value("provenanceHash", "") != v.provenance_hash) {
-    return Corrupt("statement predicate does not match the batch");
+    return Corrupt(a, "statement predicate in " + a + " does not match the batch");
+  }
+  if (SerializeDsseEnvelope(*envelope) != *envelope_text) {
+    return Corrupt(a, "attestation " + a + " is not the canonical JSON that was stored");
   }
   return v;
 }

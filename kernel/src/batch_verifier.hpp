@@ -6,6 +6,7 @@
 // callgraph's blob with the digest stored for it.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -21,8 +22,25 @@ struct BatchVerification {
   uint64_t fact_count = 0;
 };
 
-// OK with the facts checked, or Invalid with the first reason it is not valid
+// OK with the facts checked, or Invalid (rule "integrity") with the first
+// reason it is not valid and the CAS key of the object at fault as the field
 // (kNotFound for an unknown batch).
 Result<BatchVerification> VerifyBatch(Kernel& kernel, const std::string& batch_id);
+
+// Helpers shared with the callgraph verifier, fsck and reindex: how a stored
+// record (provenance, callgraph meta) relates to its index row.
+//
+// Members only the index row has for a batch: the keys of its objects.
+const std::vector<std::string>& BatchRowOnlyMembers();
+// Members a transparency log updates in the row after the record was stored.
+const std::vector<std::string>& TlogStateMembers();
+// The first member (other than the tlog state) on which the immutable record
+// `stored` and the index `row` disagree — including a member one of them
+// lacks, unless it is in `row_only` — or "" when they agree.
+std::string StoredRecordDifference(const nlohmann::json& stored, const nlohmann::json& row,
+                                   const std::vector<std::string>& row_only);
+// Invalid (rule "integrity", field `key`) unless `text` is exactly the
+// canonical JSON of `parsed`: every stored JSON record is written canonical.
+Status CheckCanonicalText(const std::string& key, const std::string& text, const nlohmann::json& parsed);
 
 }  // namespace signals

@@ -8,6 +8,7 @@
 #include "callgraph_store.hpp"
 #include "canonical_json.hpp"
 #include "cas_paths.hpp"
+#include "index_rows.hpp"
 #include "ingest_request.hpp"
 #include "purl.hpp"
 #include "timestamp.hpp"
@@ -165,8 +166,11 @@ Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& su
   const std::string meta_key = cas_paths::CallgraphMeta(tenant, graph_id_);
   const std::string manifest_key = cas_paths::Manifest(graph_id_);
   const std::string envelope_key = cas_paths::ManifestEnvelope(graph_id_);
-  const std::string created_at = FormatRfc3339Millis(kernel_.NowMs());
+  const int64_t created_at_ms = kernel_.NowMs();
+  const std::string created_at = FormatRfc3339Millis(created_at_ms);
   const bool sign_manifests = kernel_.config().GetBool("signing", "sign_manifests");
+  const std::string skip_reason =
+      kernel_.config().GetBool("provenance", "rekor_enabled") ? "rekor-unavailable" : "rekor-disabled";
 
   nlohmann::json meta = {
       {"graphId", graph_id_},
@@ -181,6 +185,11 @@ Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& su
       {"sizeBytes", summary.canonical_bytes},
       {"compressedSizeBytes", compressed_bytes},
       {"blobKey", blob_key},
+      // Who stored it and the transparency-log state at ingest: the index row
+      // carries both, and reindex takes them from here.
+      {"principal",
+       request_.principal.empty() ? nlohmann::json(nullptr) : nlohmann::json(request_.principal)},
+      {"skipReason", skip_reason},
   };
   SIGNALS_RETURN_IF_ERROR(kernel_.cas().Put(meta_key, CanonicalJson(meta)));
   committed_keys_.push_back(meta_key);
@@ -224,17 +233,8 @@ Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& su
   SIGNALS_RETURN_IF_ERROR(StoreSignedStatement(*signer_, statement, kernel_.cas(), metrics, envelope_key));
   committed_keys_.push_back(envelope_key);
 
-  nlohmann::json row = meta;
-  row.update(manifest);
-  row["metaKey"] = meta_key;
-  row["manifestKey"] = manifest_key;
-  row["envelopeKey"] = envelope_key;
-  row["principal"] = request_.principal.empty() ? nlohmann::json(nullptr) : nlohmann::json(request_.principal);
-  row["skipReason"] = kernel_.config().GetBool("provenance", "rekor_enabled") ? "rekor-unavailable" : "rekor-disabled";
-  nlohmann::json digest_row = {{"graphId", graph_id_},
-                               {"tenantId", tenant},
-                               {"componentPurl", request_.component_purl},
-                               {"digest", summary.digest}};
+  const nlohmann::json row = CallgraphRow(meta, manifest, skip_reason);
+  const nlohmann::json digest_row = CallgraphDigestRow(meta);
   auto txn = kernel_.index().Begin();
   if (!txn.ok()) return txn.status();
   SIGNALS_RETURN_IF_ERROR((*txn)->Insert(kCallgraphCollection, graph_id_, CanonicalJson(row)));
@@ -251,7 +251,7 @@ Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& su
     return Existing(**winner);
   }
   SIGNALS_RETURN_IF_ERROR(unique);
-  SIGNALS_RETURN_IF_ERROR(kernel_.RecordKeyUse(**txn, signer_->key_id(), kernel_.NowMs()));
+  SIGNALS_RETURN_IF_ERROR(kernel_.RecordKeyUse(**txn, signer_->key_id(), created_at_ms));
   SIGNALS_RETURN_IF_ERROR((*txn)->Commit());  // the commit point
   committed_keys_.clear();
 

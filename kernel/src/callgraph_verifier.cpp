@@ -7,6 +7,7 @@
 
 #include "attestation.hpp"
 #include "base64.hpp"
+#include "batch_verifier.hpp"
 #include "callgraph_canonicalizer.hpp"
 #include "callgraph_store.hpp"
 #include "canonical_json.hpp"
@@ -19,7 +20,10 @@
 namespace signals {
 namespace {
 
-Status Corrupt(const std::string& what) { return Status::Invalid("integrity", "", what); }
+// The failure names the object at fault in its field (see VerifyCallgraph).
+Status Corrupt(const std::string& object, const std::string& what) {
+  return Status::Invalid("integrity", object, what);
+}
 
 // The first member of `fields` whose value differs between a and b, or "".
 std::string FirstDifference(const nlohmann::json& a, const nlohmann::json& b, const std::vector<std::string>& fields) {
@@ -32,11 +36,11 @@ std::string FirstDifference(const nlohmann::json& a, const nlohmann::json& b, co
 Status CheckManifestShape(const nlohmann::json& manifest, const std::string& key) {
   const auto& fields = CallgraphManifestFields();
   for (const auto& f : fields) {
-    if (!manifest.contains(f)) return Corrupt("manifest " + key + " lacks member '" + f + "'");
+    if (!manifest.contains(f)) return Corrupt(key, "manifest " + key + " lacks member '" + f + "'");
   }
   for (auto it = manifest.begin(); it != manifest.end(); ++it) {
     if (std::find(fields.begin(), fields.end(), it.key()) == fields.end()) {
-      return Corrupt("manifest " + key + " has an unexpected member '" + it.key() + "'");
+      return Corrupt(key, "manifest " + key + " has an unexpected member '" + it.key() + "'");
     }
   }
   return Status::Ok();
@@ -46,21 +50,25 @@ Status CheckManifestShape(const nlohmann::json& manifest, const std::string& key
 Result<std::string> VerifyEnvelope(Kernel& kernel, const std::string& key, const std::string& envelope_text,
                                    const nlohmann::json& manifest) {
   auto envelope = ParseDsseEnvelope(envelope_text);
-  if (!envelope.ok()) return Corrupt("envelope " + key + ": " + envelope.status().message());
+  if (!envelope.ok()) return Corrupt(key, "envelope " + key + ": " + envelope.status().message());
   if (envelope->payload_type != kInTotoPayloadType) {
-    return Corrupt("envelope " + key + ": payloadType is " + envelope->payload_type);
+    return Corrupt(key, "envelope " + key + ": payloadType is " + envelope->payload_type);
   }
   const std::string key_id = envelope->signatures.front().keyid;
   auto public_key = kernel.PublicKey(key_id);
-  if (!public_key.ok()) return Corrupt("envelope " + key + " signed by key '" + key_id + "': " + public_key.status().message());
+  if (!public_key.ok())
+    return Corrupt(key,
+                   "envelope " + key + " signed by key '" + key_id + "': " + public_key.status().message());
   Status signature = VerifyEnvelopeSignature(*envelope, *public_key, key_id);
-  if (!signature.ok()) return Corrupt("envelope " + key + ": signature: " + signature.message());
+  if (!signature.ok()) return Corrupt(key, "envelope " + key + ": signature: " + signature.message());
 
   auto statement = nlohmann::json::parse(envelope->payload, nullptr, false);
-  if (!statement.is_object()) return Corrupt("envelope " + key + ": payload is not JSON");
-  if (statement.value("_type", "") != kStatementType) return Corrupt("envelope " + key + ": statement _type is wrong");
+  if (!statement.is_object()) return Corrupt(key, "envelope " + key + ": payload is not JSON");
+  if (statement.value("_type", "") != kStatementType)
+    return Corrupt(key, "envelope " + key + ": statement _type is wrong");
   if (statement.value("predicateType", "") != kCallgraphManifestPredicate) {
-    return Corrupt("envelope " + key + ": predicateType is not " + std::string(kCallgraphManifestPredicate));
+    return Corrupt(key,
+                   "envelope " + key + ": predicateType is not " + std::string(kCallgraphManifestPredicate));
   }
   const nlohmann::json predicate = statement.value("predicate", nlohmann::json::object());
   const nlohmann::json body = CallgraphManifestBody(manifest);
@@ -69,7 +77,7 @@ Result<std::string> VerifyEnvelope(Kernel& kernel, const std::string& key, const
   for (auto it = predicate.begin(); it != predicate.end(); ++it) fields.push_back(it.key());
   const std::string differs = FirstDifference(body, predicate, fields);
   if (!differs.empty()) {
-    return Corrupt("manifest field '" + differs + "' differs from the predicate signed in " + key);
+    return Corrupt(key, "manifest field '" + differs + "' differs from the predicate signed in " + key);
   }
   const std::string name =
       cas_paths::CallgraphSubjectName(manifest.value("tenantId", ""), manifest.value("graphId", ""));
@@ -79,7 +87,11 @@ Result<std::string> VerifyEnvelope(Kernel& kernel, const std::string& key, const
     subject_ok = subject_ok || (subject.value("name", "") == name && subject.contains("digest") &&
                                 subject["digest"].value("sha256", "") == hex);
   }
-  if (!subject_ok) return Corrupt("envelope " + key + ": no subject names " + name + " with sha256 " + hex);
+  if (!subject_ok)
+    return Corrupt(key, "envelope " + key + ": no subject names " + name + " with sha256 " + hex);
+  if (SerializeDsseEnvelope(*envelope) != envelope_text) {
+    return Corrupt(key, "envelope " + key + " is not the canonical JSON that was stored");
+  }
   return key_id;
 }
 
@@ -89,21 +101,24 @@ Status VerifyManifestSignature(Kernel& kernel, const std::string& key, const nlo
   *is_signed = !signature.is_null();
   if (!*is_signed) {
     if (kernel.config().GetBool("signing", "sign_manifests")) {
-      return Corrupt("manifest " + key + " is unsigned but signing.sign_manifests is true");
+      return Corrupt(key, "manifest " + key + " is unsigned but signing.sign_manifests is true");
     }
     return Status::Ok();
   }
-  if (!signature.is_string()) return Corrupt("manifest field 'signature' is not a string");
-  if (!manifest["signerKeyId"].is_string()) return Corrupt("manifest field 'signerKeyId' is not a string");
+  if (!signature.is_string()) return Corrupt(key, "manifest field 'signature' is not a string");
+  if (!manifest["signerKeyId"].is_string())
+    return Corrupt(key, "manifest field 'signerKeyId' is not a string");
   const std::string key_id = manifest["signerKeyId"].get<std::string>();
   auto raw = Base64Decode(signature.get<std::string>());
-  if (!raw.ok()) return Corrupt("manifest field 'signature': " + raw.status().message());
+  if (!raw.ok()) return Corrupt(key, "manifest field 'signature': " + raw.status().message());
   auto public_key = kernel.PublicKey(key_id);
-  if (!public_key.ok()) return Corrupt("manifest signerKeyId '" + key_id + "': " + public_key.status().message());
+  if (!public_key.ok())
+    return Corrupt(key, "manifest signerKeyId '" + key_id + "': " + public_key.status().message());
   auto body = TryCanonicalJson(CallgraphManifestBody(manifest));
-  if (!body.ok()) return Corrupt("manifest " + key + ": " + body.status().message());
+  if (!body.ok()) return Corrupt(key, "manifest " + key + ": " + body.status().message());
   Status s = VerifySignature(*public_key, *body, *raw);
-  if (!s.ok()) return Corrupt("manifest " + key + ": field 'signature' does not verify with key '" + key_id + "'");
+  if (!s.ok())
+    return Corrupt(key, "manifest " + key + ": field 'signature' does not verify with key '" + key_id + "'");
   return Status::Ok();
 }
 
@@ -119,13 +134,19 @@ Result<CallgraphVerification> VerifyCallgraph(Kernel& kernel, const std::string&
 
   // 1. The manifest and the envelope.
   auto manifest_text = kernel.cas().ReadAll(manifest_key);
-  if (!manifest_text.ok()) return Corrupt("manifest " + manifest_key + " is missing: " + manifest_text.status().message());
+  if (!manifest_text.ok()) {
+    return Corrupt(manifest_key,
+                   "manifest " + manifest_key + " is missing: " + manifest_text.status().message());
+  }
   auto manifest = nlohmann::json::parse(*manifest_text, nullptr, false);
-  if (!manifest.is_object()) return Corrupt("manifest " + manifest_key + " is not a JSON object");
+  if (!manifest.is_object())
+    return Corrupt(manifest_key, "manifest " + manifest_key + " is not a JSON object");
   SIGNALS_RETURN_IF_ERROR(CheckManifestShape(manifest, manifest_key));
-  if (manifest.value("graphId", "") != graph_id) return Corrupt("manifest field 'graphId' is not " + graph_id);
+  if (manifest.value("graphId", "") != graph_id) {
+    return Corrupt(manifest_key, "manifest field 'graphId' is not " + graph_id);
+  }
   auto envelope_text = kernel.cas().ReadAll(envelope_key);
-  if (!envelope_text.ok()) return Corrupt("envelope " + envelope_key + " is missing");
+  if (!envelope_text.ok()) return Corrupt(envelope_key, "envelope " + envelope_key + " is missing");
   auto key_id = VerifyEnvelope(kernel, envelope_key, *envelope_text, manifest);
   if (!key_id.ok()) return key_id.status();
 
@@ -136,6 +157,8 @@ Result<CallgraphVerification> VerifyCallgraph(Kernel& kernel, const std::string&
   v.node_count = manifest.value("nodeCount", uint64_t{0});
   v.edge_count = manifest.value("edgeCount", uint64_t{0});
   SIGNALS_RETURN_IF_ERROR(VerifyManifestSignature(kernel, manifest_key, manifest, &v.manifest_signed));
+  // Last of the manifest's checks: a defect of content is the better message.
+  SIGNALS_RETURN_IF_ERROR(CheckCanonicalText(manifest_key, *manifest_text, manifest));
 
   // 2. The blob re-hashes to the digest (and, deep, is canonical).
   const std::string blob_key = row->value("blobKey", "");
@@ -153,37 +176,65 @@ Result<CallgraphVerification> VerifyCallgraph(Kernel& kernel, const std::string&
     hasher.Update(plain);
     return recanonical ? recanonical->Write(plain) : Status::Ok();
   });
-  if (!read.ok()) return Corrupt("blob " + blob_key + ": " + read.message());
+  if (!read.ok()) return Corrupt(blob_key, "blob " + blob_key + ": " + read.message());
   const std::string actual = DigestFromRaw(hasher.Finish());
-  if (actual != v.digest) return Corrupt("blob " + blob_key + " hashes to " + actual + " but the manifest digest is " + v.digest);
+  if (actual != v.digest) {
+    return Corrupt(blob_key,
+                   "blob " + blob_key + " hashes to " + actual + " but the manifest digest is " + v.digest);
+  }
   if (recanonical) {
     auto summary = recanonical->Finish([](std::string_view) { return Status::Ok(); });
-    if (!summary.ok()) return Corrupt("blob " + blob_key + " is not a valid canonical callgraph: " + summary.status().message());
-    if (summary->digest != v.digest) return Corrupt("blob " + blob_key + " is not in canonical form");
-    if (summary->node_count != v.node_count) return Corrupt("manifest field 'nodeCount' does not match the blob");
-    if (summary->edge_count != v.edge_count) return Corrupt("manifest field 'edgeCount' does not match the blob");
+    if (!summary.ok()) {
+      return Corrupt(blob_key, "blob " + blob_key +
+                                   " is not a valid canonical callgraph: " + summary.status().message());
+    }
+    if (summary->digest != v.digest)
+      return Corrupt(blob_key, "blob " + blob_key + " is not in canonical form");
+    if (summary->node_count != v.node_count) {
+      return Corrupt(manifest_key, "manifest field 'nodeCount' does not match the blob");
+    }
+    if (summary->edge_count != v.edge_count) {
+      return Corrupt(manifest_key, "manifest field 'edgeCount' does not match the blob");
+    }
     nlohmann::json entry_points = nlohmann::json::array();
     for (const auto& e : summary->entrypoints) {
       nlohmann::json entry = {{"id", e.id}};
       if (!e.kind.empty()) entry["kind"] = e.kind;
       entry_points.push_back(std::move(entry));
     }
-    if (entry_points != manifest["entryPoints"]) return Corrupt("manifest field 'entryPoints' does not match the blob");
+    if (entry_points != manifest["entryPoints"]) {
+      return Corrupt(manifest_key, "manifest field 'entryPoints' does not match the blob");
+    }
   }
 
-  // 3. The meta record and the index row agree with the manifest.
+  // 3. The meta record and the index row agree with the manifest, and the
+  // meta record with the row in every member it has.
   const std::vector<std::string> shared = {"graphId", "tenantId",  "componentPurl", "language", "source",
                                            "digest",  "nodeCount", "edgeCount",     "createdAt"};
   const std::string meta_key = row->value("metaKey", "");
   auto meta_text = kernel.cas().ReadAll(meta_key);
-  if (!meta_text.ok()) return Corrupt("meta record " + meta_key + " is missing");
+  if (!meta_text.ok()) return Corrupt(meta_key, "meta record " + meta_key + " is missing");
   auto meta = nlohmann::json::parse(*meta_text, nullptr, false);
-  if (!meta.is_object()) return Corrupt("meta record " + meta_key + " is not JSON");
+  if (!meta.is_object()) return Corrupt(meta_key, "meta record " + meta_key + " is not JSON");
   std::string differs = FirstDifference(meta, manifest, shared);
-  if (!differs.empty()) return Corrupt("meta record " + meta_key + " field '" + differs + "' disagrees with the manifest");
+  if (!differs.empty()) {
+    return Corrupt(meta_key,
+                   "meta record " + meta_key + " field '" + differs + "' disagrees with the manifest");
+  }
   differs = FirstDifference(*row, manifest, shared);
-  if (!differs.empty()) return Corrupt("index row of " + graph_id + " field '" + differs + "' disagrees with the manifest");
-  if (meta.value("blobKey", "") != blob_key) return Corrupt("meta record " + meta_key + " field 'blobKey' disagrees with the index");
+  if (!differs.empty()) {
+    return Corrupt("callgraphs/" + graph_id,
+                   "index row of " + graph_id + " field '" + differs + "' disagrees with the manifest");
+  }
+  for (auto it = meta.begin(); it != meta.end(); ++it) {
+    const auto& tlog = TlogStateMembers();
+    if (std::find(tlog.begin(), tlog.end(), it.key()) != tlog.end()) continue;
+    if (!row->contains(it.key()) || (*row)[it.key()] != it.value()) {
+      return Corrupt(meta_key,
+                     "meta record " + meta_key + " field '" + it.key() + "' disagrees with the index row");
+    }
+  }
+  SIGNALS_RETURN_IF_ERROR(CheckCanonicalText(meta_key, *meta_text, meta));
   return v;
 }
 

@@ -38,8 +38,9 @@ struct CallgraphVerification {
 };
 
 // OK with what was checked; Invalid (rule "integrity") with the first defect,
-// naming the object and field ("manifest field 'nodeCount' …"); kNotFound for
-// an unknown graph.
+// naming the object and field ("manifest field 'nodeCount' …") in the message
+// and the CAS key of the object at fault as the Status field; kNotFound for an
+// unknown graph.
 Result<CallgraphVerification> VerifyCallgraph(Kernel& kernel, const std::string& graph_id,
                                               const CallgraphVerifyOptions& options = {});
 

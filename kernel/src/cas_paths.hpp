@@ -26,6 +26,22 @@ inline std::string CallgraphBlob(const std::string& tenant, const std::string& g
 inline std::string CallgraphMeta(const std::string& tenant, const std::string& graph_id) {
   return "callgraphs/" + tenant + "/" + graph_id + ".meta.json";
 }
+inline std::string BatchRekorEntry(const std::string& batch_id) {
+  return "attestations/" + batch_id + ".rekor.json";
+}
+inline std::string ManifestRekorEntry(const std::string& graph_id) {
+  return "manifests/" + graph_id + ".rekor.json";
+}
+// What retention GC leaves of a deleted batch or graph (kind "runtime-facts"
+// or "callgraphs").
+inline std::string Tombstone(const std::string& kind, const std::string& tenant, const std::string& id) {
+  return "tombstones/" + kind + "/" + tenant + "/" + id + ".json";
+}
+// The immutable part of a key registry record (keyId, algorithm, public key,
+// registeredAt), and the record of its retirement, so that the registry can be
+// rebuilt from the CAS.
+inline std::string KeyRecord(const std::string& key_id) { return "keys/" + key_id + ".json"; }
+inline std::string KeyRetirement(const std::string& key_id) { return "keys/retired/" + key_id + ".json"; }
 inline std::string Manifest(const std::string& graph_id) { return "manifests/" + graph_id + ".json"; }
 inline std::string ManifestEnvelope(const std::string& graph_id) {
   return "manifests/" + graph_id + ".json.dsse";

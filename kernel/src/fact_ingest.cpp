@@ -3,10 +3,11 @@
 #include <cstring>
 
 #include "attestation.hpp"
-#include "canonical_json.hpp"
 #include "callgraph_store.hpp"
+#include "canonical_json.hpp"
 #include "cas_paths.hpp"
 #include "digest.hpp"
+#include "index_rows.hpp"
 #include "ingest_request.hpp"
 #include "timestamp.hpp"
 
@@ -224,7 +225,8 @@ Result<nlohmann::json> FactBatchIngest::Commit() {
   const bool rekor = kernel_.config().GetBool("provenance", "rekor_enabled");
   // ingestedAt is taken just before the commit sequence; the records it goes
   // into are immutable and must exist before the index row that commits them.
-  const std::string ingested_at = FormatRfc3339Millis(kernel_.NowMs());
+  const int64_t ingested_at_ms = kernel_.NowMs();
+  const std::string ingested_at = FormatRfc3339Millis(ingested_at_ms);
   const std::string received_at = FormatRfc3339Millis(request_.received_at_ms);
 
   nlohmann::json predicate = {
@@ -261,14 +263,10 @@ Result<nlohmann::json> FactBatchIngest::Commit() {
   SIGNALS_RETURN_IF_ERROR(kernel_.cas().Put(provenance_key, provenance_json));
   committed_keys_.push_back(provenance_key);
 
-  nlohmann::json row = provenance;
-  row["blobKey"] = blob_key;
-  row["provenanceKey"] = provenance_key;
-  row["attestationKey"] = attestation_key;
   auto txn = kernel_.index().Begin();
   if (!txn.ok()) return txn.status();
-  SIGNALS_RETURN_IF_ERROR((*txn)->Insert("batches", batch_id_, CanonicalJson(row)));
-  SIGNALS_RETURN_IF_ERROR(kernel_.RecordKeyUse(**txn, signer_->key_id(), kernel_.NowMs()));
+  SIGNALS_RETURN_IF_ERROR((*txn)->Insert(kBatchCollection, batch_id_, CanonicalJson(BatchRow(provenance))));
+  SIGNALS_RETURN_IF_ERROR(kernel_.RecordKeyUse(**txn, signer_->key_id(), ingested_at_ms));
   SIGNALS_RETURN_IF_ERROR((*txn)->Commit());  // the commit point
   committed_keys_.clear();
 

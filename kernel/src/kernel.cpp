@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <chrono>
 
-#include "canonical_json.hpp"
 #include "callgraph_ingest.hpp"
+#include "canonical_json.hpp"
 #include "fact_ingest.hpp"
+#include "key_objects.hpp"
 #include "plugin_host.hpp"
 #include "service_api.hpp"
 #include "timestamp.hpp"
@@ -99,6 +100,7 @@ Result<Signer*> Kernel::signer() {
                           " or choose another key");
   }
   SIGNALS_RETURN_IF_ERROR(RegisterKey(signer->key_id(), signer->algorithm(), signer->public_key_pem()));
+  SIGNALS_RETURN_IF_ERROR(StoreRegistryInCas());
   signer_ = std::move(signer);
   return signer_.get();
 }
@@ -121,6 +123,13 @@ Status Kernel::RegisterKey(const std::string& key_id, const std::string& algorit
                            {"publicKeyPem", public_key_pem},
                            {"status", "active"},
                            {"registeredAt", FormatRfc3339Millis(NowMs())}};
+  // The CAS first: it is what the registry is rebuilt from.
+  auto stored = StoreKeyObject(*cas_, record);
+  if (!stored.ok()) {
+    if (stored.status().code() == Code::kConflict) return Status::Config(stored.status().message());
+    return stored.status();
+  }
+  record["registeredAt"] = (*stored)["registeredAt"];
   auto txn = index_->Begin();
   if (!txn.ok()) return txn.status();
   Status s = (*txn)->Insert("keys", key_id, CanonicalJson(record));
@@ -139,10 +148,25 @@ Status Kernel::RecordKeyUse(IndexStore::Txn& txn, const std::string& key_id, int
   }
   auto record = nlohmann::json::parse(*existing, nullptr, false);
   if (!record.is_object()) return Status::Internal("key registry record of '" + key_id + "' is malformed");
+  // Timestamps of concurrent commits may arrive out of order: keep the bounds.
   const std::string now = FormatRfc3339Millis(now_ms);
-  if (!record.contains("firstUsedAt")) record["firstUsedAt"] = now;
-  record["lastUsedAt"] = now;
+  if (!record.contains("firstUsedAt") || record.value("firstUsedAt", "") > now) record["firstUsedAt"] = now;
+  if (!record.contains("lastUsedAt") || record.value("lastUsedAt", "") < now) record["lastUsedAt"] = now;
   return txn.Upsert("keys", key_id, CanonicalJson(record));
+}
+
+Status Kernel::StoreRegistryInCas() {
+  auto keys = ListKeys();
+  if (!keys.ok()) return keys.status();
+  for (const auto& key : *keys) {
+    auto stored = StoreKeyObject(*cas_, key);
+    if (!stored.ok()) return stored.status();
+    if (key.value("status", "") == "retired") {
+      auto retired = StoreKeyRetirement(*cas_, key.value("keyId", ""), key.value("retiredAt", ""));
+      if (!retired.ok()) return retired.status();
+    }
+  }
+  return Status::Ok();
 }
 
 Result<std::vector<nlohmann::json>> Kernel::ListKeys() {

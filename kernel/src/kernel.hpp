@@ -82,10 +82,14 @@ class Kernel {
   // Key registry (index collection "keys"): every key that ever signed.
   Status RegisterKey(const std::string& key_id, const std::string& algorithm,
                      const std::string& public_key_pem);
-  // Records in `txn` that `key_id` signed something at `now_ms`: sets
-  // firstUsedAt once and lastUsedAt every time, so that the registry says
-  // when each key was in use. Committed with the row it signed for.
+  // Records in `txn` that `key_id` signed something stamped `now_ms` (the
+  // ingestedAt / createdAt of what it signed, so that reindex can recompute
+  // it): firstUsedAt and lastUsedAt are the earliest and latest such times.
+  // Committed with the row it signed for.
   Status RecordKeyUse(IndexStore::Txn& txn, const std::string& key_id, int64_t now_ms);
+  // Stores the CAS record (key_objects.hpp) of every registered key that
+  // lacks one — keys registered before the registry was kept in the CAS.
+  Status StoreRegistryInCas();
   // Records from the registry, sorted by keyId.
   Result<std::vector<nlohmann::json>> ListKeys();
   // The public PEM of a registered key, or kNotFound.

@@ -2,6 +2,7 @@
 #include "key_rotation.hpp"
 
 #include "canonical_json.hpp"
+#include "key_objects.hpp"
 #include "timestamp.hpp"
 
 namespace signals {
@@ -18,8 +19,11 @@ Result<std::vector<std::string>> RetireOtherKeys(Kernel& kernel, const std::stri
   for (auto& key : *keys) {
     const std::string id = key.value("keyId", "");
     if (id == active_key_id || key.value("status", "") != "active") continue;
+    // The CAS first: the retirement survives a rebuilt index.
+    auto retired_at = StoreKeyRetirement(kernel.cas(), id, now);
+    if (!retired_at.ok()) return retired_at.status();
     key["status"] = "retired";
-    key["retiredAt"] = now;
+    key["retiredAt"] = *retired_at;
     SIGNALS_RETURN_IF_ERROR((*txn)->Upsert("keys", id, CanonicalJson(key)));
     retired.push_back(id);
   }

@@ -9,6 +9,14 @@
 // immutable. With fsync on, the file and every directory entry created on the
 // way are fsynced before success is reported.
 //
+// Leftovers: a writer holds an exclusive flock(2) on its temp file until the
+// temp file is published or removed. The lock dies with the process, so a
+// temp file nobody holds a lock on is the leftover of an interrupted write.
+// With `list_leftovers` on (signalsctl fsck turns it on for itself), List()
+// also yields such files under their own name (".<name>.tmp.<hex>", never a
+// valid object key), and Stat()/Remove() accept those names; Remove() takes
+// the lock first, so it never deletes the temp file of a live writer.
+//
 // Thread-safety: the component declares SIGNALS_CAP_CONCURRENT. An instance
 // holds only immutable configuration; every call works on its own file
 // descriptors, and concurrent writers of the same key are arbitrated by the
@@ -19,6 +27,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>  // renameat2
+#include <sys/file.h>  // flock
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,12 +87,13 @@ int PublishNoReplace(const std::string& temp, const std::string& final) {
 // writer without a successful Commit() removes the temp file.
 class FsObjectWriter final : public sdk::CasWriter {
  public:
-  FsObjectWriter(std::string key, std::string final_path, std::string temp_path, UniqueFd fd,
+  FsObjectWriter(std::string key, std::string final_path, std::string temp_path, UniqueFd fd, UniqueFd lock,
                  bool durable)
       : key_(std::move(key)),
         final_path_(std::move(final_path)),
         temp_path_(std::move(temp_path)),
         fd_(std::move(fd)),
+        lock_(std::move(lock)),
         durable_(durable) {
     buffer_.reserve(kWriteBufferBytes);
   }
@@ -120,6 +130,7 @@ class FsObjectWriter final : public sdk::CasWriter {
       ThrowErrno(err, "put " + Quote(key_) + ": rename to " + final_path_);
     }
     temp_path_.clear();  // nothing left to clean up
+    lock_.Close();
     if (durable_) {
       if (int err = FsyncDirectory(Parent(final_path_)); err != 0) {
         // The object is visible but may not survive a crash. Take it back so
@@ -158,12 +169,16 @@ class FsObjectWriter final : public sdk::CasWriter {
     buffer_.clear();
     if (!temp_path_.empty() && !committed_) ::unlink(temp_path_.c_str());
     temp_path_.clear();
+    lock_.Close();  // after the unlink: a locked temp file is never a leftover
   }
 
   std::string key_;
   std::string final_path_;
   std::string temp_path_;  // empty once published or removed
   UniqueFd fd_;
+  // A duplicate of fd_ that keeps the temp file's flock held after fd_ is
+  // closed (Commit closes fd_ before the rename, to check close's errors).
+  UniqueFd lock_;
   bool durable_;
   bool committed_ = false;
   std::vector<uint8_t> buffer_;
@@ -222,6 +237,7 @@ class FsCas final : public sdk::CasComponent {
                        "bucket_prefix '" + Printable(prefix) + "': bucket " + *why);
     }
     durable_ = config.GetBool("fsync");
+    list_leftovers_ = config.GetBool("list_leftovers");
     store_dir_ = (root == "/" ? "" : root) + "/" + bucket;
 
     std::string failed;
@@ -260,8 +276,16 @@ class FsCas final : public sdk::CasComponent {
                              O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, kObjectMode));
       }
       if (fd.valid()) {
-        return std::make_unique<FsObjectWriter>(key, final_path, std::move(temp_path),
-                                                std::move(fd), durable_);
+        // Locked at once, so that only a crash leaves an unlocked temp file.
+        UniqueFd lock(::dup(fd.get()));
+        // Blocking: fsck may hold a shared lock for an instant while it looks.
+        if (!lock.valid() || ::flock(lock.get(), LOCK_EX) != 0) {
+          int err = errno;
+          ::unlink(temp_path.c_str());
+          ThrowErrno(err, "put " + Quote(key) + ": lock " + temp_path);
+        }
+        return std::make_unique<FsObjectWriter>(key, final_path, std::move(temp_path), std::move(fd),
+                                                std::move(lock), durable_);
       }
       int err = errno;
       if (err == EEXIST) continue;  // a random-name collision; draw again
@@ -294,7 +318,7 @@ class FsCas final : public sdk::CasComponent {
   }
 
   uint64_t Stat(const std::string& key) override {
-    RequireValidKey("stat", key);
+    RequireValidKey("stat", key, list_leftovers_);
     const std::string path = PathOf(key);
     struct stat st;
     if (::lstat(path.c_str(), &st) != 0) {
@@ -307,8 +331,20 @@ class FsCas final : public sdk::CasComponent {
   }
 
   void Remove(const std::string& key) override {
-    RequireValidKey("remove", key);
+    RequireValidKey("remove", key, list_leftovers_);
     const std::string path = PathOf(key);
+    UniqueFd held;  // for a leftover: its lock, held across the unlink
+    if (IsTempName(BaseName(key))) {
+      held = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+      if (!held.valid()) {
+        int err = errno;
+        if (IsAbsent(err)) throw NotFound("remove", key);
+        ThrowErrno(err, "remove " + Quote(key) + ": open " + path);
+      }
+      if (::flock(held.get(), LOCK_EX | LOCK_NB) != 0) {
+        throw sdk::Error(SIGNALS_ERROR, "remove " + Quote(key) + ": a write in progress holds it");
+      }
+    }
     if (::unlink(path.c_str()) != 0) {
       int err = errno;
       if (IsAbsent(err) || err == EISDIR) throw NotFound("remove", key);
@@ -358,6 +394,10 @@ class FsCas final : public sdk::CasComponent {
       sdk::Option("fsync", SIGNALS_OPT_BOOL, "true",
                   "fsync objects and directories before a write succeeds; false is for "
                   "benchmarks only and can lose or truncate objects on power failure."),
+      sdk::Option("list_leftovers", SIGNALS_OPT_BOOL, "false",
+                  "List temp files of interrupted writes (no writer holds their lock) as keys "
+                  "'<dir>/.<name>.tmp.<hex>', and let stat and remove take such keys; for fsck "
+                  "--repair, off in normal operation."),
   };
 
   std::string PathOf(const std::string& key) const { return store_dir_ + "/" + key; }
@@ -368,7 +408,14 @@ class FsCas final : public sdk::CasComponent {
     return sdk::Error(SIGNALS_NOT_FOUND, std::string(op) + " " + Quote(key) + ": no such object");
   }
 
-  static void RequireValidKey(const char* op, const std::string& key) {
+  // A leftover's key is valid but for its last segment, a temp name.
+  static void RequireValidKey(const char* op, const std::string& key, bool allow_leftover = false) {
+    const size_t slash = key.find_last_of('/');
+    const std::string last = slash == std::string::npos ? key : key.substr(slash + 1);
+    if (allow_leftover && IsTempName(last) &&
+        (slash == std::string::npos || !KeyViolation(key.substr(0, slash)))) {
+      return;
+    }
     if (auto why = KeyViolation(key)) {
       throw sdk::Error(SIGNALS_INVALID_ARGUMENT,
                        std::string(op) + ": invalid key " + Quote(key) + ": " + *why);
@@ -418,8 +465,10 @@ class FsCas final : public sdk::CasComponent {
     while (struct dirent* e = ::readdir(handle)) {
       std::string name = e->d_name;
       // Skips ".", "..", temp files of writes in progress or of a crash, and
-      // anything else that could not have been written through this API.
-      if (!IsValidSegment(name)) continue;
+      // anything else that could not have been written through this API;
+      // leftovers of interrupted writes only when asked for.
+      const bool leftover = list_leftovers_ && IsTempName(name) && IsLeftover(fd, name);
+      if (!leftover && !IsValidSegment(name)) continue;
       unsigned char type = e->d_type;
       if (type == DT_UNKNOWN) {
         struct stat st;
@@ -455,9 +504,22 @@ class FsCas final : public sdk::CasComponent {
     }
   }
 
+  // True when no writer holds the lock of temp file `name` in directory `dir_fd`.
+  // Keeps errno: the caller's readdir loop reads it to tell the end from an error.
+  static bool IsLeftover(int dir_fd, const std::string& name) {
+    const int saved_errno = errno;
+    UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+    // Not openable: gone meanwhile, or not a plain file.
+    const bool unlocked = fd.valid() && ::flock(fd.get(), LOCK_SH | LOCK_NB) == 0;
+    fd.Close();
+    errno = saved_errno;
+    return unlocked;
+  }
+
   sdk::Host host_;
   std::string store_dir_;  // {root}/{bucket}, absolute
   bool durable_ = true;
+  bool list_leftovers_ = false;
 };
 
 }  // namespace

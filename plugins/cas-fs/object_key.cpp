@@ -44,6 +44,19 @@ std::optional<std::string> SegmentViolation(std::string_view segment) {
 
 bool IsValidSegment(std::string_view name) { return !SegmentViolation(name).has_value(); }
 
+bool IsTempName(std::string_view name) {
+  constexpr std::string_view kInfix = ".tmp.";
+  constexpr size_t kHexDigits = 16;
+  if (name.size() < 1 + 1 + kInfix.size() + kHexDigits || name.front() != '.') return false;
+  const std::string_view hex = name.substr(name.size() - kHexDigits);
+  for (char c : hex) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  const std::string_view rest = name.substr(1, name.size() - 1 - kHexDigits);
+  if (rest.size() <= kInfix.size() || rest.substr(rest.size() - kInfix.size()) != kInfix) return false;
+  return IsValidSegment(rest.substr(0, rest.size() - kInfix.size()));
+}
+
 std::string Printable(std::string_view text) {
   std::string out;
   out.reserve(text.size());

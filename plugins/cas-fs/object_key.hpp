@@ -35,6 +35,10 @@ std::optional<std::string> PrefixViolation(std::string_view prefix);
 // True when `name` is a valid key segment. Temp files fail this test.
 bool IsValidSegment(std::string_view name);
 
+// True when `name` is the name of a temp file of a write: "." + a valid
+// segment + ".tmp." + 16 lowercase hex digits.
+bool IsTempName(std::string_view name);
+
 // `text` with control and non-ASCII bytes shown as \xNN, for messages.
 std::string Printable(std::string_view text);
 

@@ -13,11 +13,12 @@ DATA=$TMP/data
 ctl() { "$SIGNALSCTL" --data-dir "$DATA" "$@"; }
 GOOD='{"symbolId":"ok::one","hitCount":2}'
 
-# Batches reference a stored callgraph; its objects are the only ones allowed.
+# Batches reference a stored callgraph; its objects (and the key registry's
+# records) are the only ones allowed.
 store_callgraph "$DATA"
 expect_cas_empty() {
   local files
-  files=$(files_under "$DATA/cas" | grep -vE '/(callgraphs|manifests)/' || true)
+  files=$(files_under "$DATA/cas" | grep -vE '/(callgraphs|manifests|keys)/' || true)
   [[ -z $files ]] || fail "$1: the CAS holds more than the callgraph after a rejected ingest:"$'\n'"$files"
 }
 

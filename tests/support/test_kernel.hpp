@@ -69,6 +69,9 @@ class TestKernel {
     kernel_ = std::move(*kernel);
   }
 
+  // Closes the kernel (and so the index), e.g. to delete the index file.
+  void Close() { kernel_.reset(); }
+
   Kernel& operator*() { return *kernel_; }
   Kernel* operator->() { return kernel_.get(); }
   const std::string& data_dir() const { return data_dir_; }

@@ -89,8 +89,18 @@ class CallgraphIngestTest : public ::testing::Test {
     return rows;
   }
 
+  // CAS files other than the key registry's records (stored when the signer
+  // is first used, whatever the ingest's outcome).
+  std::vector<std::string> IngestFiles() const {
+    std::vector<std::string> files;
+    for (const auto& f : kernel_.CasFiles()) {
+      if (f.find("/keys/") == std::string::npos) files.push_back(f);
+    }
+    return files;
+  }
+
   void ExpectNothingStored() {
-    std::vector<std::string> files = kernel_.CasFiles();
+    std::vector<std::string> files = IngestFiles();
     std::string listing;
     for (const auto& f : files) listing += "\n  " + f;
     EXPECT_TRUE(files.empty()) << "the CAS holds files after a failed ingest:" << listing;
@@ -302,7 +312,7 @@ TEST_F(CallgraphIngestTest, FailureDuringCommitRemovesWhatWasWritten) {
   ASSERT_TRUE((*ingest)->Write(Graph().dump()).ok());
   auto r = (*ingest)->Finish();
   ASSERT_FALSE(r.ok());
-  std::vector<std::string> files = kernel_.CasFiles();
+  std::vector<std::string> files = IngestFiles();
   ASSERT_EQ(files.size(), 1u) << "only the foreign object may remain, not " << files.front();
   EXPECT_EQ(kernel_.ObjectPath(manifest_key), kernel_.data_dir() + "/cas/" + files.front());
   EXPECT_EQ(Rows(kCallgraphCollection), 0u);

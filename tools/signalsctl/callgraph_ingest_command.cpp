@@ -4,10 +4,12 @@
 // or an identical one already existed.
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 
 #include "callgraph_ingest.hpp"
 #include "cli.hpp"
+#include "progress_line.hpp"
 
 namespace signalsctl {
 
@@ -37,9 +39,22 @@ int RunIngestCallgraph(Context& ctx, const std::vector<std::string>& tokens) {
   request.format = *format;
   auto ingest = (*kernel)->BeginCallgraphIngest(request);
   if (!ingest.ok()) return Fail(ingest.status());
-  signals::Status read = StreamInput(pos[1], [&](std::string_view chunk) { return (*ingest)->Write(chunk); });
-  if (!read.ok()) return Fail(read);
+  ProgressLine progress("ingest", "");
+  signals::ProgressCounts counts;
+  std::error_code size_error;
+  if (pos[1] != "-") counts.total_bytes = std::filesystem::file_size(pos[1], size_error);
+  if (size_error) counts.total_bytes = 0;
+  signals::Status read = StreamInput(pos[1], [&](std::string_view chunk) {
+    counts.bytes += chunk.size();
+    progress.Update(counts);
+    return (*ingest)->Write(chunk);
+  });
+  if (!read.ok()) {
+    progress.Finish();  // the error goes on a line of its own
+    return Fail(read);
+  }
   auto result = (*ingest)->Finish();
+  progress.Finish();
   if (!result.ok()) return Fail(result.status());
   std::cerr << (result->created ? "callgraph " + result->graph_id + " stored"
                                 : "an identical callgraph exists: " + result->graph_id)

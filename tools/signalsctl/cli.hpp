@@ -2,6 +2,8 @@
 // context, and exit codes (0 ok, 1 rejected/invalid, 2 usage or configuration).
 #pragma once
 
+#include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
@@ -65,6 +67,9 @@ int RunReach(Context& ctx, const std::vector<std::string>& args);
 int RunDrift(Context& ctx, const std::vector<std::string>& args);
 int RunVex(Context& ctx, const std::vector<std::string>& args);
 
+// The size of `in` when it is a regular file (for progress), else 0.
+uint64_t InputSize(std::FILE* in);
+
 // Reads `path` ("-" = stdin) in 1 MiB chunks and hands each to `consume`;
 // stops at the first failure.
 signals::Status StreamInput(const std::string& path, const std::function<signals::Status(std::string_view)>& consume);
@@ -94,6 +99,8 @@ int ReportLogEntry(signals::Kernel& kernel, const Args& args, const std::string&
                    const LoggedObject& object);
 
 int RunToken(Context& ctx, const std::vector<std::string>& args);
+int RunFsck(Context& ctx, const std::vector<std::string>& args);
+int RunReindex(Context& ctx, const std::vector<std::string>& args);
 int RunPolicy(Context& ctx, const std::vector<std::string>& args);
 
 }  // namespace signalsctl

@@ -4,6 +4,7 @@
 
 #include "cli.hpp"
 #include "fact_ingest.hpp"
+#include "progress_line.hpp"
 
 namespace signalsctl {
 
@@ -29,20 +30,33 @@ int RunIngest(Context& ctx, const std::vector<std::string>& tokens) {
   auto ingest = (*kernel)->BeginFactIngest(request);
   if (!ingest.ok()) return Fail(ingest.status());
 
+  ProgressLine progress("ingest", "facts");
+  signals::ProgressCounts counts;
+  counts.total_bytes = InputSize(in);
   std::string buffer(1 << 20, '\0');
   while (true) {
     size_t n = std::fread(buffer.data(), 1, buffer.size(), in);
     if (n > 0) {
       signals::Status s = (*ingest)->Write(std::string_view(buffer.data(), n));
-      if (!s.ok()) return Fail(s);
+      if (!s.ok()) {
+        progress.Finish();  // the error goes on a line of its own
+        return Fail(s);
+      }
+      counts.bytes += n;
+      counts.items = (*ingest)->fact_count();
+      progress.Update(counts);
     }
     if (n < buffer.size()) {
-      if (std::ferror(in)) return Fail(signals::Status::Internal("read error on " + pos[1]));
+      if (std::ferror(in)) {
+        progress.Finish();
+        return Fail(signals::Status::Internal("read error on " + pos[1]));
+      }
       break;
     }
   }
   if (in != stdin) std::fclose(in);
   auto record = (*ingest)->Finish();
+  progress.Finish();
   if (!record.ok()) return Fail(record.status());
   std::cout << record->dump() << "\n";
   return kExitOk;

@@ -1,5 +1,7 @@
 // signalsctl: the local command line of Signals. It runs the same kernel and
 // plugins as signalsd, in process, against the same data directory.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <iostream>
 
@@ -56,6 +58,14 @@ commands:
                                         create an API token (printed once)
   token list | token revoke <tokenId>   tokens (never their secrets)
   policy show                           the effective access matrix
+  fsck [--repair]                       re-hash every object, verify every signature, cross-check
+                                        objects and index rows; --repair removes leftovers of
+                                        interrupted writes (exit 0 clean, 1 problems, 2 error)
+  reindex                               rebuild the index collections that derive from the CAS
+                                        (stop signalsd first; tokens and tenants are kept)
+
+long commands (ingest, fsck, reindex) draw a progress line on stderr when stdout and
+stderr are terminals
 
 The log key of verify batch/callgraph is --rekor-key, else the [tlog] plugin's
 public_key_file option.
@@ -152,6 +162,12 @@ signals::Status StreamInput(const std::string& path,
   return status;
 }
 
+uint64_t InputSize(std::FILE* in) {
+  struct stat st;
+  if (::fstat(::fileno(in), &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+  return static_cast<uint64_t>(st.st_size);
+}
+
 int Usage(const std::string& message) {
   std::cerr << "signalsctl: " << message << "\n\n" << kUsage;
   return kExitUsage;
@@ -192,6 +208,8 @@ int main(int argc, char** argv) {
     if (command == "vex") return RunVex(ctx, args);
     if (command == "token") return RunToken(ctx, args);
     if (command == "policy") return RunPolicy(ctx, args);
+    if (command == "fsck") return RunFsck(ctx, args);
+    if (command == "reindex") return RunReindex(ctx, args);
     return Usage("unknown command '" + command + "'");
   } catch (const std::exception& e) {
     std::cerr << "signalsctl: internal error: " << e.what() << "\n";

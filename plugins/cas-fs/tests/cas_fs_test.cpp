@@ -135,8 +135,10 @@ TEST_F(CasFsTest, DescribesItselfAsConcurrentCasComponentWithDocumentedOptions) 
   for (size_t i = 0; i < component_->option_count; ++i) {
     defaults[component_->options[i].name] = component_->options[i].default_value;
   }
-  EXPECT_EQ(defaults, (std::map<std::string, std::string>{
-                          {"root", "cas"}, {"bucket_prefix", "cas://signals"}, {"fsync", "true"}}));
+  EXPECT_EQ(defaults, (std::map<std::string, std::string>{{"root", "cas"},
+                                                          {"bucket_prefix", "cas://signals"},
+                                                          {"fsync", "true"},
+                                                          {"list_leftovers", "false"}}));
 }
 
 TEST_F(CasFsTest, StoresObjectsUnderRootAndBucketResolvedAgainstDataDir) {
@@ -329,6 +331,50 @@ TEST_F(CasFsTest, ListIgnoresTempFilesLeftByACrash) {
   EXPECT_EQ(List(cas, ""), std::vector<std::string>{"runtime-facts/t/real"});
   uint64_t size = 0;
   EXPECT_EQ(api_->stat(cas, ".x.tmp.123", &size), SIGNALS_INVALID_ARGUMENT);
+}
+
+TEST_F(CasFsTest, ListLeftoversShowsTempFilesNoWriterHoldsAndRemoveTakesThem) {
+  void* cas = Create({{"list_leftovers", "true"}});
+  ASSERT_EQ(Put(cas, "runtime-facts/t/real", "v"), SIGNALS_OK);
+  const std::string leftover = "runtime-facts/t/.real2.tmp.9f8e7d6c5b4a3210";
+  std::ofstream(StoreDir() / leftover) << "partial";
+  std::ofstream(StoreDir() / "runtime-facts/t/.not-a-temp-name") << "x";
+  // A write in progress holds the lock of its temp file: not a leftover.
+  signals_cas_writer* writer = nullptr;
+  ASSERT_EQ(api_->put_begin(cas, "runtime-facts/t/busy", &writer), SIGNALS_OK);
+  ASSERT_EQ(api_->put_write(cas, writer, Bytes("half")), SIGNALS_OK);
+
+  EXPECT_EQ(List(cas, ""), (std::vector<std::string>{leftover, "runtime-facts/t/real"}));
+  uint64_t size = 0;
+  EXPECT_EQ(api_->stat(cas, leftover.c_str(), &size), SIGNALS_OK);
+  EXPECT_EQ(size, 7u);
+  EXPECT_EQ(api_->remove(cas, leftover.c_str()), SIGNALS_OK) << LastError(cas);
+  EXPECT_FALSE(fs::exists(StoreDir() / leftover));
+  EXPECT_EQ(List(cas, ""), std::vector<std::string>{"runtime-facts/t/real"});
+
+  // The live writer's temp file cannot be removed, and its write completes.
+  std::string busy_temp;
+  for (const auto& f : FilesUnder(StoreDir())) {
+    if (f.find(".busy.tmp.") != std::string::npos) busy_temp = f;
+  }
+  ASSERT_FALSE(busy_temp.empty());
+  EXPECT_EQ(api_->remove(cas, busy_temp.c_str()), SIGNALS_ERROR);
+  EXPECT_NE(LastError(cas).find("write in progress"), std::string::npos) << LastError(cas);
+  ASSERT_EQ(api_->put_commit(cas, writer), SIGNALS_OK) << LastError(cas);
+  EXPECT_EQ(Get(cas, "runtime-facts/t/busy"), "half");
+  // Object keys keep their rules: a temp name is no key to get or put.
+  EXPECT_EQ(api_->put_begin(cas, leftover.c_str(), &writer), SIGNALS_INVALID_ARGUMENT);
+}
+
+TEST_F(CasFsTest, WithoutListLeftoversTempFilesStayInvisibleToStatAndRemove) {
+  void* cas = Create();
+  const std::string leftover = "runtime-facts/t/.real2.tmp.9f8e7d6c5b4a3210";
+  fs::create_directories(StoreDir() / "runtime-facts/t");
+  std::ofstream(StoreDir() / leftover) << "partial";
+  uint64_t size = 0;
+  EXPECT_EQ(api_->stat(cas, leftover.c_str(), &size), SIGNALS_INVALID_ARGUMENT);
+  EXPECT_EQ(api_->remove(cas, leftover.c_str()), SIGNALS_INVALID_ARGUMENT);
+  EXPECT_TRUE(fs::exists(StoreDir() / leftover));
 }
 
 TEST_F(CasFsTest, RemoveDeletesTheObjectAndASecondRemoveIsNotFound) {
