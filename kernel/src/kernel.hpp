@@ -128,7 +128,7 @@ class Kernel {
   std::mutex signer_mutex_;
   std::unique_ptr<Signer> signer_;
   std::vector<std::unique_ptr<PluginInstance>> services_;  // start order
-  std::unique_ptr<MetricsExposer> metrics_exposer_;         // [metrics], when configured
+  std::unique_ptr<MetricsExposer> metrics_exposer_;        // [metrics], when configured
   bool metrics_listening_ = false;
 };
 

@@ -177,19 +177,9 @@ stop_signalsd
 if curl -s -o /dev/null --max-time 2 "$MBASE/metrics"; then fail "the metrics listener still answers after shutdown"; fi
 
 step "without a [metrics] section /metrics answers a 404 problem"
-cat >no-metrics.conf <<EOF
-[cas]
-plugin = cas-fs
-root = cas
-[index]
-plugin = index-sqlite
-path = index.sqlite
-[signing]
-plugin = signer-ed25519
-algorithm = Ed25519
-key_dir = keys
-create_if_missing = true
-EOF
+# The shipped default without its [metrics] section.
+awk '/^\[/ { skip = ($0 == "[metrics]") } !skip' "$HERE/../../configs/signals.conf" >no-metrics.conf
+grep -q '^\[cas\]' no-metrics.conf && ! grep -q '^\[metrics\]' no-metrics.conf || fail "cannot derive a config without [metrics]"
 start_signalsd "$DATA" --config no-metrics.conf
 req nometrics "$BASE/metrics"
 expect_problem 404 "GET /metrics without a metrics plugin"
