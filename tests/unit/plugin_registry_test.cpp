@@ -127,7 +127,7 @@ TEST(LoaderFixture, RejectsComponentOfAnUnknownKind) {
   EXPECT_EQ(registry.LoadFile(Fixture("unknown_kind")).message(),
             Fixture("unknown_kind") + ": component 0 'mystery-fixture': kind 42 (unknown) is not " +
                 "supported by this kernel's ABI " + kKernelAbi +
-                ", which supports cas, index, signer, transport and source");
+                ", which supports cas, index, signer, tlog, metrics, transport and source");
 }
 
 TEST(LoaderFixture, RejectsComponentWithoutCreate) {
