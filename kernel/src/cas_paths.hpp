@@ -26,12 +26,6 @@ inline std::string CallgraphBlob(const std::string& tenant, const std::string& g
 inline std::string CallgraphMeta(const std::string& tenant, const std::string& graph_id) {
   return "callgraphs/" + tenant + "/" + graph_id + ".meta.json";
 }
-inline std::string BatchRekorEntry(const std::string& batch_id) {
-  return "attestations/" + batch_id + ".rekor.json";
-}
-inline std::string ManifestRekorEntry(const std::string& graph_id) {
-  return "manifests/" + graph_id + ".rekor.json";
-}
 // What retention GC leaves of a deleted batch or graph (kind "runtime-facts"
 // or "callgraphs").
 inline std::string Tombstone(const std::string& kind, const std::string& tenant, const std::string& id) {

@@ -7,6 +7,7 @@
 #include "canonical_json.hpp"
 #include "fact_ingest.hpp"
 #include "key_objects.hpp"
+#include "metrics_catalog.hpp"
 #include "plugin_host.hpp"
 #include "service_api.hpp"
 #include "timestamp.hpp"
@@ -14,7 +15,9 @@
 namespace signals {
 
 Kernel::Kernel(KernelConfig config)
-    : config_(std::move(config)), tenants_(nullptr), tokens_(nullptr), policy_(AccessPolicy::Default()) {}
+    : config_(std::move(config)), tenants_(nullptr), tokens_(nullptr), policy_(AccessPolicy::Default()) {
+  DescribeSignalsMetrics(metrics_);
+}
 
 Kernel::~Kernel() {
   StopServices();
@@ -45,6 +48,13 @@ Result<std::unique_ptr<Kernel>> Kernel::Open(KernelConfig config) {
     } else {
       kernel->index_ = std::make_unique<IndexStore>(std::move(*created));
     }
+  }
+  if (const InstanceConfig* metrics = cfg.Instance("metrics")) {
+    // Trusted like the storage plugins: its listener asks for snapshots.
+    auto created = PluginInstance::Create(*metrics, cfg.data_dir, &kernel->host_);
+    if (!created.ok()) return created.status();
+    kernel->metrics_exposer_ = std::make_unique<MetricsExposer>(std::move(*created));
+    SIGNALS_RETURN_IF_ERROR(kernel->metrics_exposer_->Init());
   }
   kernel->tenants_ = TenantRegistry(kernel->index_.get());
   kernel->tokens_ = TokenStore(kernel->index_.get());
@@ -221,10 +231,18 @@ Status Kernel::StartServices() {
       services_.push_back(std::move(*created));
     }
   }
+  if (metrics_exposer_) {
+    SIGNALS_RETURN_IF_ERROR(metrics_exposer_->Start());
+    metrics_listening_ = true;
+  }
   return Status::Ok();
 }
 
 void Kernel::StopServices() {
+  if (metrics_listening_) {
+    metrics_exposer_->Stop();
+    metrics_listening_ = false;
+  }
   for (auto it = services_.rbegin(); it != services_.rend(); ++it) {
     PluginInstance& service = **it;
     if (service.component().kind == SIGNALS_KIND_SOURCE) {
@@ -236,12 +254,40 @@ void Kernel::StopServices() {
   while (!services_.empty()) services_.pop_back();
 }
 
+std::vector<PluginInstance*> Kernel::Instances() {
+  std::vector<PluginInstance*> out = {&cas_->instance(), &index_->instance()};
+  {
+    std::lock_guard<std::mutex> lock(signer_mutex_);
+    if (signer_) out.push_back(&signer_->instance());
+  }
+  if (metrics_exposer_) out.push_back(&metrics_exposer_->instance());
+  for (auto& service : services_) out.push_back(service.get());
+  return out;
+}
+
 std::vector<std::pair<std::string, Status>> Kernel::Health() {
   std::vector<std::pair<std::string, Status>> out;
-  out.emplace_back("cas", cas_->instance().Health());
-  out.emplace_back("index", index_->instance().Health());
-  for (auto& service : services_) out.emplace_back(service->section(), service->Health());
+  for (PluginInstance* instance : Instances()) out.emplace_back(instance->section(), instance->Health());
   return out;
+}
+
+nlohmann::json Kernel::MetricsSnapshot() {
+  for (PluginInstance* instance : Instances()) {
+    metrics_.GaugeSet("signals_plugin_up",
+                      "section=" + instance->section() + ",plugin=" + instance->component().name,
+                      instance->Health().ok() ? 1 : 0);
+  }
+  return metrics_.Snapshot();
+}
+
+Result<nlohmann::json> Kernel::RenderMetrics() {
+  if (!metrics_exposer_) {
+    return Status::NotFound(
+        "no metrics plugin is configured: add a [metrics] section with plugin = metrics-prometheus");
+  }
+  auto text = metrics_exposer_->Render(MetricsSnapshot().dump());
+  if (!text.ok()) return text.status();
+  return nlohmann::json{{"text", std::move(*text)}, {"contentType", metrics_exposer_->content_type()}};
 }
 
 }  // namespace signals

@@ -52,6 +52,12 @@ class Kernel {
   const AccessPolicy& policy() const { return policy_; }
   ServiceApi& service() { return *service_; }
   MetricsRegistry& metrics() { return metrics_; }
+  // The whole registry as the snapshot JSON of plugin.h, with
+  // signals_plugin_up refreshed from every instance's health() first.
+  nlohmann::json MetricsSnapshot();
+  // The registry rendered by the [metrics] plugin: {"text", "contentType"};
+  // kNotFound when no [metrics] section is configured.
+  Result<nlohmann::json> RenderMetrics();
   const signals_host* host() const { return &host_; }
 
   // The signer, created on first call (which may generate a key when the
@@ -97,7 +103,8 @@ class Kernel {
 
   // Sources and transports: created and started by signalsd (sources act as
   // signals-service; transports must authenticate every request), stopped in
-  // reverse order on shutdown.
+  // reverse order on shutdown. The [metrics] instance's own listener, if it
+  // has one, starts last and stops first.
   Status StartServices();
   void StopServices();
 
@@ -106,6 +113,8 @@ class Kernel {
 
  private:
   explicit Kernel(KernelConfig config);
+  // cas, index, the signer once created, metrics, then services.
+  std::vector<PluginInstance*> Instances();
 
   KernelConfig config_;
   signals_host host_{};
@@ -123,6 +132,8 @@ class Kernel {
   std::mutex signer_mutex_;
   std::unique_ptr<Signer> signer_;
   std::vector<std::unique_ptr<PluginInstance>> services_;  // start order
+  std::unique_ptr<MetricsExposer> metrics_exposer_;        // [metrics], when configured
+  bool metrics_listening_ = false;
 };
 
 }  // namespace signals

@@ -156,6 +156,7 @@ class Signer {
   const std::string& public_key_pem() const { return public_key_pem_; }
   Result<std::string> Sign(std::string_view message);
   Status Init();
+  PluginInstance& instance() { return *instance_; }
 
  private:
   std::unique_ptr<PluginInstance> instance_;

@@ -151,7 +151,9 @@ Result<nlohmann::json> ServiceApi::Call(const nlohmann::json& request, const Pri
     if (!ready) return Status(Code::kUnavailable, "not ready: " + failing);
     return nlohmann::json{{"status", "ready"}, {"instances", instances}};
   }
-  if (*op == "metrics") return nlohmann::json{{"text", kernel_.metrics().RenderPrometheus()}};
+  // Public, like a scrape endpoint: counts only, no tenant data.
+  if (*op == "metrics") return kernel_.RenderMetrics();
+  if (*op == "metrics.snapshot") return kernel_.MetricsSnapshot();
   if (*op == "keys.list") {
     auto keys = kernel_.ListKeys();
     if (!keys.ok()) return keys.status();

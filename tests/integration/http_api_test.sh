@@ -382,8 +382,8 @@ unchanged "the malformed requests"
 step "metrics count what happened"
 req metrics "$BASE/metrics"; expect_status 200
 [[ $CTYPE == text/plain* ]] || fail "metrics content type $CTYPE"
-grep -q '^signals_http_requests_total{.*status="201"' metrics.body || fail "no 201 in signals_http_requests_total"
-grep -q '^signals_http_requests_total{.*status="413"' metrics.body || fail "no 413 in signals_http_requests_total"
+grep -q '^signals_http_requests_total{code="201"' metrics.body || fail "no 201 in signals_http_requests_total"
+grep -q '^signals_http_requests_total{code="413"' metrics.body || fail "no 413 in signals_http_requests_total"
 if grep -q "$AGENT\|$SERVICE" "$SIGNALSD_LOG" metrics.body; then fail "a bearer token appears in the log or the metrics"; fi
 
 step "SIGTERM: signalsd exits 0"

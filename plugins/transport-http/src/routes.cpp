@@ -128,8 +128,9 @@ void Routes::Dispatch(Exchange& x) {
   if (is({"metrics"})) {
     if (!require(beast_http::verb::get, "/metrics")) return;
     try {
+      // Rendered by the [metrics] plugin; 404 problem when none is configured.
       auto result = nlohmann::json::parse(host_.Call(R"({"op":"metrics"})"));
-      x.respond(200, "text/plain; version=0.0.4; charset=utf-8", result.value("text", ""), {});
+      x.respond(200, result.value("contentType", "text/plain; charset=utf-8"), result.value("text", ""), {});
     } catch (const sdk::Error& e) {
       KernelProblem(x, e.what());
     }

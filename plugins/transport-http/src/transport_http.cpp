@@ -64,12 +64,16 @@ class HttpTransport : public sdk::TransportComponent {
   }
 
  private:
+  // Request metrics (shared contract): the route is the template the request
+  // matched ("unmatched" or "invalid" otherwise), never the raw path, so the
+  // number of series stays bounded whatever clients send.
   void Observe(const Exchange& x, double seconds) {
-    std::string labels = "route=" + x.route + ",method=" + std::string(boost::beast::http::to_string(x.method)) +
-                         ",status=" + std::to_string(x.status);
-    host_.CounterAdd("signals_http_requests_total", labels.c_str(), 1);
-    std::string route = "route=" + x.route;
-    host_.raw()->histogram_observe(host_.raw()->ctx, "signals_http_request_duration_seconds", route.c_str(), seconds);
+    const std::string route_method =
+        "route=" + x.route + ",method=" + std::string(boost::beast::http::to_string(x.method));
+    const std::string with_code = route_method + ",code=" + std::to_string(x.status);
+    host_.CounterAdd("signals_http_requests_total", with_code.c_str(), 1);
+    host_.raw()->histogram_observe(host_.raw()->ctx, "signals_http_request_duration_seconds",
+                                   route_method.c_str(), seconds);
     // The target may carry a tenant but never a token: tokens travel in the
     // Authorization header, which is not logged.
     host_.Log(SIGNALS_LOG_DEBUG, std::string(boost::beast::http::to_string(x.method)) + " " +
