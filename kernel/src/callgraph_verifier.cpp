@@ -13,6 +13,7 @@
 #include "cas_paths.hpp"
 #include "digest.hpp"
 #include "dsse.hpp"
+#include "retention.hpp"
 #include "sha256.hpp"
 #include "signature_verify.hpp"
 
@@ -136,6 +137,24 @@ Result<CallgraphVerification> VerifyCallgraph(Kernel& kernel, const std::string&
   v.node_count = manifest.value("nodeCount", uint64_t{0});
   v.edge_count = manifest.value("edgeCount", uint64_t{0});
   SIGNALS_RETURN_IF_ERROR(VerifyManifestSignature(kernel, manifest_key, manifest, &v.manifest_signed));
+  const std::vector<std::string> shared = {"graphId", "tenantId",  "componentPurl", "language", "source",
+                                           "digest",  "nodeCount", "edgeCount",     "createdAt"};
+
+  if (IsExpired(*row)) {
+    // Retention deleted the blob and the meta record; the tombstone and the
+    // index row are what is left to check against the manifest.
+    v.expired = true;
+    v.expired_at = row->value("expiredAt", "");
+    const std::string tombstone_key = TombstoneKey(kCallgraphsKind, row->value("tenantId", ""), graph_id);
+    if (row->value("tombstoneKey", "") != tombstone_key)
+      return Corrupt("expired, but the index names no tombstone " + tombstone_key);
+    auto tombstone = kernel.cas().ReadAll(tombstone_key);
+    if (!tombstone.ok()) return Corrupt("expired, but its tombstone " + tombstone_key + " is missing");
+    std::string differs = FirstDifference(*row, manifest, shared);
+    if (!differs.empty())
+      return Corrupt("index row of " + graph_id + " field '" + differs + "' disagrees with the manifest");
+    return v;
+  }
 
   // 2. The blob re-hashes to the digest (and, deep, is canonical).
   const std::string blob_key = row->value("blobKey", "");
@@ -172,8 +191,6 @@ Result<CallgraphVerification> VerifyCallgraph(Kernel& kernel, const std::string&
   }
 
   // 3. The meta record and the index row agree with the manifest.
-  const std::vector<std::string> shared = {"graphId", "tenantId",  "componentPurl", "language", "source",
-                                           "digest",  "nodeCount", "edgeCount",     "createdAt"};
   const std::string meta_key = row->value("metaKey", "");
   auto meta_text = kernel.cas().ReadAll(meta_key);
   if (!meta_text.ok()) return Corrupt("meta record " + meta_key + " is missing");

@@ -19,6 +19,9 @@ namespace signalsctl {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitInvalid = 1;
 inline constexpr int kExitUsage = 2;
+// `verify batch` of a batch whose facts retention deleted: its attestation
+// verified, but there is nothing else left to check.
+inline constexpr int kExitExpired = 3;
 
 // Positional arguments and --flags of one command. Flags may repeat.
 class Args {
@@ -64,6 +67,7 @@ int RunKeysRotate(Context& ctx, const std::vector<std::string>& args);
 int RunReach(Context& ctx, const std::vector<std::string>& args);
 int RunDrift(Context& ctx, const std::vector<std::string>& args);
 int RunVex(Context& ctx, const std::vector<std::string>& args);
+int RunGc(Context& ctx, const std::vector<std::string>& args);
 
 // Reads `path` ("-" = stdin) in 1 MiB chunks and hands each to `consume`;
 // stops at the first failure.

@@ -12,7 +12,8 @@ extern char** environ;
 namespace signalsctl {
 namespace {
 
-constexpr const char* kUsage = R"(usage: signalsctl [--config FILE] [--data-dir DIR] [--section.key=value ...] <command>
+constexpr const char* kUsage =
+    R"(usage: signalsctl [--config FILE] [--data-dir DIR] [--section.key=value ...] <command>
 
 commands:
   plugins list                          loaded plugins: name, kind, version, ABI, path
@@ -36,15 +37,19 @@ commands:
   vex <graphId> --vulnerability CVE-… --symbols <file> [--unconfirmed-as-not-affected] [--evidence]
                                         an OpenVEX v0.2.0 document
   verify batch <batchId>                re-hash, check provenance and the DSSE signature
+                                        (exit 3: expired by retention, attestation valid)
   verify callgraph <graphId> [--deep]   re-hash, manifest signature, envelope, subject digest
+                                        (exit 3: orphan expired by retention, manifest valid)
   verify dsse <envelope.json> --key <public.pem>
                                         verify any DSSE envelope
   token create --principal P --tenant T [--tenant T2]
                                         create an API token (printed once)
   token list | token revoke <tokenId>   tokens (never their secrets)
   policy show                           the effective access matrix
+  gc [--dry-run] [--now <RFC3339>] [--format table|json]
+                                        retention GC: delete expired runtime facts and orphan callgraphs
 
-exit codes: 0 ok, 1 rejected or invalid, 2 usage or configuration error
+exit codes: 0 ok, 1 rejected or invalid, 2 usage or configuration error, 3 verify: batch expired
 )";
 
 }  // namespace
@@ -175,6 +180,7 @@ int main(int argc, char** argv) {
     if (command == "vex") return RunVex(ctx, args);
     if (command == "token") return RunToken(ctx, args);
     if (command == "policy") return RunPolicy(ctx, args);
+    if (command == "gc") return RunGc(ctx, args);
     return Usage("unknown command '" + command + "'");
   } catch (const std::exception& e) {
     std::cerr << "signalsctl: internal error: " << e.what() << "\n";

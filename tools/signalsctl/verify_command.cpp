@@ -34,6 +34,12 @@ int RunVerify(Context& ctx, const std::vector<std::string>& tokens) {
       std::cerr << "batch " << pos[1] << ": INVALID: " << result.status().message() << "\n";
       return result.status().code() == signals::Code::kConfig ? kExitUsage : kExitInvalid;
     }
+    if (result->expired) {
+      std::cout << "batch " << result->batch_id << ": expired (deleted by retention at " << result->expired_at
+                << ", tombstone " << result->tombstone_key << "); attestation valid (" << result->fact_count
+                << " facts, " << result->provenance_hash << ", signed by " << result->key_id << ")\n";
+      return kExitExpired;
+    }
     std::cout << "batch " << result->batch_id << ": valid (" << result->fact_count << " facts, "
               << result->provenance_hash << ", signed by " << result->key_id << ")\n";
     return kExitOk;
