@@ -15,22 +15,18 @@ bool IsExpired(const nlohmann::json& row) {
 
 Status GoneIfExpired(const std::string& kind, const nlohmann::json& row) {
   if (!IsExpired(row)) return Status::Ok();
+  const bool batch = kind == kRuntimeFactsKind;
+  const std::string id = row.value(batch ? "batchId" : "graphId", "");
   const std::string deleted_at = row.value("expiredAt", "");
-  const std::string tombstone = row.value("tombstoneKey", "");
-  if (kind == kRuntimeFactsKind) {
-    const std::string id = row.value("batchId", "");
-    return Status(Code::kGone, "runtime-fact batch " + id + " was deleted by retention at " + deleted_at +
-                                   "; its attestation remains")
-        .WithDetail("attestation", "/signals/runtime-facts/" + id + "/attestation")
-        .WithDetail("deletedAt", deleted_at)
-        .WithDetail("tombstone", tombstone);
-  }
-  const std::string id = row.value("graphId", "");
-  return Status(Code::kGone, "callgraph " + id + " was deleted by retention at " + deleted_at +
-                                 " (no batch referenced it); its manifest and signed envelope remain")
-      .WithDetail("attestation", "/signals/callgraphs/" + id + "/manifest?format=dsse")
+  const std::string what =
+      batch ? "runtime-fact batch " + id : "callgraph " + id + " (no batch referenced it)";
+  const std::string remains = batch ? "its attestation remains" : "its manifest and signed envelope remain";
+  const std::string link = batch ? "/signals/runtime-facts/" + id + "/attestation"
+                                 : "/signals/callgraphs/" + id + "/manifest?format=dsse";
+  return Status(Code::kGone, what + " was deleted by retention at " + deleted_at + "; " + remains)
+      .WithDetail("attestation", link)
       .WithDetail("deletedAt", deleted_at)
-      .WithDetail("tombstone", tombstone);
+      .WithDetail("tombstone", row.value("tombstoneKey", ""));
 }
 
 Status GoneIfExpiredSince(IndexStore& index, const std::string& kind, const std::string& key,

@@ -58,39 +58,51 @@ RetentionPolicy RetentionPolicy::FromConfig(const KernelConfig& config) {
   return policy;
 }
 
-std::optional<GcItem> DueBatch(const nlohmann::json& row, const RetentionPolicy& policy, int64_t now_ms) {
+namespace {
+
+// What the two kinds of expiring rows differ in.
+struct ExpiringShape {
+  const char* kind;
+  const char* id_member;
+  const char* stamp_member;  // the age is counted from it
+  const char* stamp_verb;    // how the reason names it
+  const char* key_members[2];
+  const char* remains_member;
+};
+constexpr ExpiringShape kBatchShape{
+    kRuntimeFactsKind, "batchId", "ingestedAt", "ingested", {"blobKey", "provenanceKey"}, "attestationKey"};
+constexpr ExpiringShape kCallgraphShape{kCallgraphsKind,        "graphId",    "createdAt", "created",
+                                        {"blobKey", "metaKey"}, "envelopeKey"};
+
+// The item of `row` when its stamp plus `days` has passed at `now_ms`.
+std::optional<GcItem> DueRow(const ExpiringShape& shape, const nlohmann::json& row, int64_t days,
+                             int64_t now_ms, const std::string& why) {
   if (!row.is_object() || IsExpired(row)) return std::nullopt;
-  const std::string ingested_at = row.value("ingestedAt", "");
-  auto due = Elapsed(ingested_at, policy.runtime_facts_days, now_ms);
+  const std::string stamp = row.value(shape.stamp_member, "");
+  auto due = Elapsed(stamp, days, now_ms);
   if (!due || !*due) return std::nullopt;
   GcItem item;
-  item.kind = kRuntimeFactsKind;
+  item.kind = shape.kind;
   item.tenant = row.value("tenantId", "");
-  item.id = row.value("batchId", "");
+  item.id = row.value(shape.id_member, "");
   if (!ValidIdentity(item.tenant, item.id)) return std::nullopt;
-  item.reason = "ingested " + ingested_at +
-                ", retention.runtime_facts_days = " + std::to_string(policy.runtime_facts_days);
-  item.keys = SortedKeys(row, "blobKey", "provenanceKey");
-  item.attestation_key = row.value("attestationKey", "");
+  item.reason = std::string(shape.stamp_verb) + " " + stamp + why + std::to_string(days);
+  item.keys = SortedKeys(row, shape.key_members[0], shape.key_members[1]);
+  item.attestation_key = row.value(shape.remains_member, "");
   return item;
+}
+
+}  // namespace
+
+std::optional<GcItem> DueBatch(const nlohmann::json& row, const RetentionPolicy& policy, int64_t now_ms) {
+  return DueRow(kBatchShape, row, policy.runtime_facts_days, now_ms, ", retention.runtime_facts_days = ");
 }
 
 std::optional<GcItem> DueCallgraph(const nlohmann::json& row, bool referenced, const RetentionPolicy& policy,
                                    int64_t now_ms) {
-  if (referenced || !row.is_object() || IsExpired(row)) return std::nullopt;
-  const std::string created_at = row.value("createdAt", "");
-  auto due = Elapsed(created_at, policy.orphan_callgraphs_days, now_ms);
-  if (!due || !*due) return std::nullopt;
-  GcItem item;
-  item.kind = kCallgraphsKind;
-  item.tenant = row.value("tenantId", "");
-  item.id = row.value("graphId", "");
-  if (!ValidIdentity(item.tenant, item.id)) return std::nullopt;
-  item.reason = "created " + created_at + ", referenced by no batch, retention.orphan_callgraphs_days = " +
-                std::to_string(policy.orphan_callgraphs_days);
-  item.keys = SortedKeys(row, "blobKey", "metaKey");
-  item.attestation_key = row.value("envelopeKey", "");
-  return item;
+  if (referenced) return std::nullopt;
+  return DueRow(kCallgraphShape, row, policy.orphan_callgraphs_days, now_ms,
+                ", referenced by no batch, retention.orphan_callgraphs_days = ");
 }
 
 nlohmann::json GcReport::ToJson() const {
