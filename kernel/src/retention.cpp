@@ -5,8 +5,10 @@
 
 namespace signals {
 
+std::string TombstonePrefix(const std::string& kind) { return "tombstones/" + kind + "/"; }
+
 std::string TombstoneKey(const std::string& kind, const std::string& tenant, const std::string& id) {
-  return "tombstones/" + kind + "/" + tenant + "/" + id + ".json";
+  return TombstonePrefix(kind) + tenant + "/" + id + ".json";
 }
 
 bool IsExpired(const nlohmann::json& row) {

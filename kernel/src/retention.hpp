@@ -25,6 +25,8 @@ inline constexpr const char* kCallgraphsKind = "callgraphs";
 
 inline constexpr const char* kExpiredState = "expired";
 
+// tombstones/{kind}/ — where the tombstones of one kind are.
+std::string TombstonePrefix(const std::string& kind);
 // tombstones/{kind}/{tenant}/{id}.json
 std::string TombstoneKey(const std::string& kind, const std::string& tenant, const std::string& id);
 

@@ -302,6 +302,33 @@ Status RetentionGc::FinishRemoval(const GcItem& item) {
   return (*txn)->Commit();
 }
 
+Result<std::vector<std::string>> RetentionGc::RemoveVoidTombstones() {
+  std::vector<std::string> keys;
+  SIGNALS_RETURN_IF_ERROR(kernel_.cas().List(TombstonePrefix(kCallgraphsKind),
+                                             [&](const std::string& key) { keys.push_back(key); }));
+  std::vector<std::string> removed;
+  for (const auto& key : keys) {
+    // tombstones/callgraphs/{tenant}/{graphId}.json
+    const size_t slash = key.rfind('/');
+    const size_t dot = key.rfind(".json");
+    if (slash == std::string::npos || dot == std::string::npos || dot < slash) continue;
+    const std::string graph_id = key.substr(slash + 1, dot - slash - 1);
+    auto live = [&]() {
+      auto text = kernel_.index().Get(kCallgraphCollection, graph_id);
+      return text.ok() && !IsExpired(nlohmann::json::parse(*text, nullptr, false));
+    };
+    if (!live()) continue;
+    auto txn = kernel_.index().Begin();
+    if (!txn.ok()) return txn.status();
+    if (!live()) continue;
+    Status s = kernel_.cas().Remove(key);
+    if (!s.ok() && s.code() != Code::kNotFound) return s;
+    spdlog::warn("gc: removed tombstone {}: it never took effect, callgraph {} is live", key, graph_id);
+    removed.push_back(key);
+  }
+  return removed;
+}
+
 Result<GcReport> RetentionGc::Run(const GcOptions& options) {
   MetricsRegistry& metrics = kernel_.metrics();
   GcReport report;
@@ -351,6 +378,9 @@ Result<GcReport> RetentionGc::Run(const GcOptions& options) {
     spdlog::info("gc: stopped early after {} deletions", report.deleted.size());
     return report;
   }
+  auto void_tombstones = RemoveVoidTombstones();
+  if (!void_tombstones.ok())
+    report.errors.push_back("void tombstones: " + void_tombstones.status().ToString());
   const bool ok = report.errors.empty();
   metrics.CounterAdd("signals_gc_runs_total", ok ? "result=ok" : "result=error", 1);
   if (ok)

@@ -27,7 +27,9 @@
 // rewritten if the row changed meanwhile — it is not in effect before 2);
 // after 2 or 3 the "gc_pending" row is resumed (removing an absent key is not
 // an error). Runs are idempotent: a second run with the same `now` deletes
-// nothing.
+// nothing. A tombstone whose row is live never took effect (a crash after 1,
+// and the graph became referenced before the next run): readers ignore it,
+// and each run removes such callgraph tombstones (RemoveVoidTombstones).
 //
 // Referencing and expiring race: a batch could be committed against a
 // callgraph while GC expires it. Step 1 and 2 of a callgraph run inside the
@@ -126,6 +128,11 @@ class RetentionGc {
   Result<nlohmann::json> WriteTombstone(const GcItem& item, const nlohmann::json& row, int64_t deleted_at_ms);
   // Steps 3+4: removes the blobs of a pending deletion and its "gc_pending" row.
   Status FinishRemoval(const GcItem& item);
+  // Removes callgraph tombstones whose rows are live, checked under the index
+  // write transaction (which a run holds between its steps 1 and 2 of a
+  // callgraph, so a tombstone about to take effect is never taken). Returns
+  // the keys removed.
+  Result<std::vector<std::string>> RemoveVoidTombstones();
 
  private:
   Kernel& kernel_;

@@ -438,6 +438,24 @@ TEST_F(RetentionGcTest, CallgraphReferencedAfterPlanningIsKept) {
   EXPECT_FALSE(IsExpired(Row("callgraphs", orphan_)));
 }
 
+TEST_F(RetentionGcTest, TombstoneThatNeverTookEffectIsRemovedOnceTheGraphIsReferenced) {
+  RetentionGc gc(*kernel_);
+  GcItem item = ItemFor(orphan_, Later(31));
+  // Step 1 of the orphan, then "crash"; before the next run a batch references it.
+  ASSERT_TRUE(gc.WriteTombstone(item, Row("callgraphs", orphan_), kernel_->NowMs()).ok());
+  const std::string key = "tombstones/callgraphs/acme/" + orphan_ + ".json";
+  ASSERT_EQ(Objects(kernel_).count(key), 1u);
+  std::string batch;
+  ASSERT_NO_FATAL_FAILURE(StoreBatch(orphan_, &batch));
+
+  EXPECT_TRUE(MustRun(Later(31)).deleted.empty());
+  EXPECT_EQ(Objects(kernel_).count(key), 0u);
+  EXPECT_FALSE(IsExpired(Row("callgraphs", orphan_)));
+  nlohmann::json metadata;
+  EXPECT_TRUE(
+      kernel_->service().Open({{"op", "callgraphs.blob"}, {"graphId", orphan_}}, kService, &metadata).ok());
+}
+
 TEST_F(RetentionGcTest, ExpiredCallgraphCannotBeReferencedButCanBeStoredAgain) {
   MustRun(Later(31));
   ASSERT_TRUE(IsExpired(Row("callgraphs", orphan_)));
