@@ -74,6 +74,13 @@ AHEAD_91=$(plus_days "$NOW" 91 0)
 BOUNDARY=$(plus_days "$(jq -r .ingestedAt old2.json)" 90 500)
 echo "REF=$REF ORPHAN=$ORPHAN OLD1=$OLD1 OLD2=$OLD2 NEW=$NEW boundary=$BOUNDARY"
 
+step "gc rejects a bad --now and stray arguments (exit 2), changing nothing"
+objects >objects.before
+run_expect 2 bad.out bad.err ctl gc --now yesterday
+expect_in bad.err "--now" "gc --now yesterday"
+run_expect 2 bad.out bad.err ctl gc everything
+[[ $(objects) == "$(cat objects.before)" ]] || fail "a rejected gc changed the CAS"
+
 step "gc --dry-run --now +91d lists every due object and changes nothing"
 objects >objects.0
 index_dump >index.0
@@ -203,4 +210,11 @@ ELAPSED_MS=$((($(date +%s%N) - STARTED) / 1000000))
 [[ $SIGNALSD_RC -eq 0 ]] || fail "signalsd exited $SIGNALSD_RC on SIGTERM"
 ((ELAPSED_MS < 5000)) || fail "signalsd took $ELAPSED_MS ms to stop"
 expect_in "$SIGNALSD_LOG" "gc: run at" "signalsd log"
+
+step "retention.gc_interval = 0 turns the schedule off"
+start_signalsd "$DATA" --retention.gc_interval=0
+req metrics0 "$BASE/metrics"
+grep -q '^signals_gc_runs_total{[^}]*} [1-9]' metrics0.body && fail "a disabled schedule ran GC: $(grep gc_ metrics0.body)"
+stop_signalsd
+expect_in "$SIGNALSD_LOG" "retention GC is disabled" "signalsd log"
 echo "signalsd stopped in $ELAPSED_MS ms"

@@ -49,7 +49,7 @@ commands:
   gc [--dry-run] [--now <RFC3339>] [--format table|json]
                                         retention GC: delete expired runtime facts and orphan callgraphs
 
-exit codes: 0 ok, 1 rejected or invalid, 2 usage or configuration error, 3 verify: batch expired
+exit codes: 0 ok, 1 rejected or invalid, 2 usage or configuration error, 3 verify: expired by retention
 )";
 
 }  // namespace
