@@ -90,6 +90,7 @@ class FactStreamSource : public ObjectSource {
       if (!current_) {
         if (next_ >= batches_.size()) return size_t{0};
         SIGNALS_RETURN_IF_ERROR(OpenBatch(batches_[next_++]));
+        if (!current_) continue;  // expired since the stream began
       }
       auto n = current_->Read(chunk_, sizeof(chunk_));
       if (!n.ok()) return n.status();
@@ -107,9 +108,15 @@ class FactStreamSource : public ObjectSource {
   }
 
  private:
+  // Opens the batch's blob; leaves current_ empty when retention expired the
+  // batch after the stream listed it (the stream skips it, as it would have).
   Status OpenBatch(const nlohmann::json& row) {
     auto reader = kernel_.cas().Open(row.value("blobKey", ""));
-    if (!reader.ok()) return reader.status();
+    if (!reader.ok()) {
+      Status missing = GoneIfExpiredSince(kernel_.index(), kRuntimeFactsKind, row.value("batchId", ""),
+                                          reader.status());
+      return missing.code() == Code::kGone ? Status::Ok() : missing;
+    }
     current_ = std::make_unique<DecompressingSource>(std::move(*reader));
     provenance_hash_ = row.value("provenanceHash", "");
     callgraph_id_ = row.value("callgraphId", "");

@@ -187,6 +187,16 @@ class RetentionGcTest : public ::testing::Test {
     return {};
   }
 
+  static void Drain(ObjectSource& stream, std::string* out) {
+    uint8_t buffer[4096];
+    while (true) {
+      auto n = stream.Read(buffer, sizeof(buffer));
+      ASSERT_TRUE(n.ok()) << n.status().ToString();
+      if (*n == 0) break;
+      out->append(reinterpret_cast<char*>(buffer), *n);
+    }
+  }
+
   Status ReadProvenance(const std::string& batch_id) {
     return kernel_->service()
         .Call({{"op", "runtime-facts.provenance"}, {"batchId", batch_id}}, kService)
@@ -318,16 +328,27 @@ TEST_F(RetentionGcTest, StreamSkipsExpiredBatches) {
       {{"op", "runtime-facts.stream"}, {"tenant", "acme"}, {"includeProvenance", true}}, kService, &metadata);
   ASSERT_TRUE(stream.ok()) << stream.status().ToString();
   std::string out;
-  uint8_t buffer[4096];
-  while (true) {
-    auto n = (*stream)->Read(buffer, sizeof(buffer));
-    ASSERT_TRUE(n.ok()) << n.status().ToString();
-    if (*n == 0) break;
-    out.append(reinterpret_cast<char*>(buffer), *n);
-  }
+  ASSERT_NO_FATAL_FAILURE(Drain(**stream, &out));
   EXPECT_EQ(out.find(batch1_), std::string::npos) << out;
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2) << out;  // batch 2's two facts
   EXPECT_NE(out.find(batch2_), std::string::npos) << out;
+}
+
+TEST_F(RetentionGcTest, StreamOpenedBeforeGcSkipsBatchesExpiredMeanwhile) {
+  nlohmann::json metadata;
+  auto stream = kernel_->service().Open(
+      {{"op", "runtime-facts.stream"}, {"tenant", "acme"}, {"includeProvenance", true}}, kService, &metadata);
+  ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+  EXPECT_EQ(metadata["batches"], 2);
+  // GC removes batch 1 after the stream listed it, before it is read.
+  RetentionGc gc(*kernel_);
+  GcItem item = ItemFor(batch1_, Later(91));
+  ASSERT_TRUE(*gc.Expire(item, kernel_->NowMs()));
+  ASSERT_TRUE(gc.FinishRemoval(item).ok());
+  std::string out;
+  ASSERT_NO_FATAL_FAILURE(Drain(**stream, &out));
+  EXPECT_EQ(out.find(batch1_), std::string::npos) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2) << out;
 }
 
 TEST_F(RetentionGcTest, VerifyReportsExpiredAndStillChecksTheAttestation) {
