@@ -1,6 +1,7 @@
 // signalsd: the Signals daemon. Loads the plugins, validates the whole
 // configuration, creates every instance, starts transports and sources, and
-// runs until SIGTERM or SIGINT, then stops them in reverse order and exits 0.
+// runs retention GC on its schedule, until SIGTERM or SIGINT; then it stops GC
+// (between two objects), the services in reverse order, and exits 0.
 #include <csignal>
 #include <iostream>
 
@@ -8,6 +9,7 @@
 #include "kernel.hpp"
 #include "logging.hpp"
 #include "problem.hpp"
+#include "retention_scheduler.hpp"
 
 extern char** environ;
 
@@ -79,10 +81,13 @@ int main(int argc, char** argv) {
     if (!started.ok()) return Problem(started);
     spdlog::info("signalsd ready: data dir {}, signing key {} ({})", (*kernel)->config().data_dir,
                  (*signer)->key_id(), (*signer)->algorithm());
+    signals::RetentionScheduler retention(**kernel);
+    retention.Start();
 
     int received = 0;
     sigwait(&stop_signals, &received);
     spdlog::info("signalsd stopping on signal {}", received);
+    retention.Stop();
     (*kernel)->StopServices();
     kernel->reset();
     return 0;

@@ -9,6 +9,7 @@
 #include "cas_paths.hpp"
 #include "digest.hpp"
 #include "dsse.hpp"
+#include "retention.hpp"
 #include "sha256.hpp"
 #include "ulid.hpp"
 #include "zstd_frame_reader.hpp"
@@ -20,6 +21,101 @@ namespace {
 // it per object.
 Status Corrupt(const std::string& object, const std::string& what) {
   return Status::Invalid("integrity", object, what);
+}
+
+// The attestation of the batch (its DSSE envelope) verifies with the
+// registered key, and its statement names this batch, this hash and the
+// referenced callgraph with its digest.
+Status VerifyBatchAttestation(Kernel& kernel, const nlohmann::json& row, const std::string& batch_id,
+                              BatchVerification* v) {
+  const std::string a = row.value("attestationKey", "");
+  // The envelope verifies with the registered key.
+  auto envelope_text = kernel.cas().ReadAll(a);
+  if (!envelope_text.ok()) return Corrupt(a, "attestation " + a + " is missing");
+  auto envelope = ParseDsseEnvelope(*envelope_text);
+  if (!envelope.ok()) return Corrupt(a, "attestation " + a + ": " + envelope.status().message());
+  if (envelope->signatures.empty()) return Corrupt(a, "attestation " + a + " has no signature");
+  v->key_id = envelope->signatures.front().keyid;
+  auto public_key = kernel.PublicKey(v->key_id);
+  if (!public_key.ok()) {
+    return Corrupt(
+        a, "attestation " + a + " signed by key '" + v->key_id + "': " + public_key.status().message());
+  }
+  Status signature = VerifyEnvelopeSignature(*envelope, *public_key, v->key_id);
+  if (!signature.ok()) return Corrupt(a, "attestation " + a + " signature: " + signature.message());
+  if (envelope->payload_type != kInTotoPayloadType) {
+    return Corrupt(a, "attestation " + a + " payloadType is " + envelope->payload_type);
+  }
+
+  // The statement names this batch and this hash.
+  auto statement = nlohmann::json::parse(envelope->payload, nullptr, false);
+  if (!statement.is_object()) return Corrupt(a, "attestation " + a + " payload is not JSON");
+  if (statement.value("_type", "") != kStatementType) return Corrupt(a, "statement _type is wrong in " + a);
+  if (statement.value("predicateType", "") != kRuntimeFactsPredicate) {
+    return Corrupt(a, "statement predicateType is wrong in " + a);
+  }
+  bool subject_ok = false;
+  const std::string hex = v->provenance_hash.substr(7);
+  for (const auto& subject : statement.value("subject", nlohmann::json::array())) {
+    if (subject.value("name", "").find("/" + batch_id + ".ndjson") != std::string::npos &&
+        subject.contains("digest") && subject["digest"].value("sha256", "") == hex) {
+      subject_ok = true;
+    }
+  }
+  if (!subject_ok) return Corrupt(a, "statement subject in " + a + " does not name this batch's blob digest");
+  // The referenced callgraph is a subject too, with the digest it has in the CAS.
+  const std::string callgraph_id = row.value("callgraphId", "");
+  auto graph = CallgraphStore(kernel).Record(callgraph_id);
+  if (!graph.ok()) {
+    return Corrupt("batches/" + batch_id,
+                   "callgraph " + callgraph_id + " of the batch: " + graph.status().message());
+  }
+  const std::string graph_name = cas_paths::CallgraphSubjectName(graph->value("tenantId", ""), callgraph_id);
+  const std::string graph_hex = graph->value("digest", "").substr(kSha256DigestPrefix.size());
+  bool graph_subject_ok = false;
+  for (const auto& subject : statement.value("subject", nlohmann::json::array())) {
+    graph_subject_ok = graph_subject_ok || (subject.value("name", "") == graph_name && subject.contains("digest") &&
+                                            subject["digest"].value("sha256", "") == graph_hex);
+  }
+  if (!graph_subject_ok) {
+    return Corrupt(a, "statement subject in " + a + " does not name callgraph " + graph_name + " with its digest");
+  }
+  const auto& predicate = statement.value("predicate", nlohmann::json::object());
+  if (predicate.value("batchId", "") != batch_id || predicate.value("provenanceHash", "") != v->provenance_hash) {
+    return Corrupt(a, "statement predicate in " + a + " does not match the batch");
+  }
+  if (SerializeDsseEnvelope(*envelope) != *envelope_text) {
+    return Corrupt(a, "attestation " + a + " is not the canonical JSON that was stored");
+  }
+  return Status::Ok();
+}
+
+// An expired batch: its tombstone exists and names it; the blob and the
+// provenance record are gone (or about to go), so only the attestation is left
+// to verify.
+Status VerifyExpiredBatch(Kernel& kernel, const nlohmann::json& row, BatchVerification* v) {
+  v->expired = true;
+  v->expired_at = row.value("expiredAt", "");
+  v->tombstone_key = TombstoneKey(kRuntimeFactsKind, row.value("tenantId", ""), v->batch_id);
+  v->fact_count = row.value("factCount", uint64_t{0});
+  if (row.value("tombstoneKey", "") != v->tombstone_key) {
+    return Corrupt("batches/" + v->batch_id, "expired, but the index names tombstone '" + row.value("tombstoneKey", "") +
+                   "' instead of " + v->tombstone_key);
+  }
+  auto text = kernel.cas().ReadAll(v->tombstone_key);
+  if (!text.ok()) return Corrupt(v->tombstone_key, "expired, but its tombstone " + v->tombstone_key + " is missing");
+  auto tombstone = nlohmann::json::parse(*text, nullptr, false);
+  if (!tombstone.is_object() || tombstone.value("kind", "") != kRuntimeFactsKind ||
+      tombstone.value("id", "") != v->batch_id ||
+      tombstone.value("tenantId", "") != row.value("tenantId", "")) {
+    return Corrupt(v->tombstone_key, "tombstone " + v->tombstone_key + " does not name this batch");
+  }
+  const auto record =
+      tombstone.value("index", nlohmann::json::object()).value("record", nlohmann::json::object());
+  if (record.value("provenanceHash", "") != v->provenance_hash) {
+    return Corrupt(v->tombstone_key, "tombstone " + v->tombstone_key + " and index disagree on provenanceHash");
+  }
+  return VerifyBatchAttestation(kernel, row, v->batch_id, v);
 }
 
 }  // namespace
@@ -72,7 +168,10 @@ Result<BatchVerification> VerifyBatch(Kernel& kernel, const std::string& batch_i
   v.provenance_hash = row.value("provenanceHash", "");
   const std::string blob_key = row.value("blobKey", "");
   const std::string provenance_key = row.value("provenanceKey", "");
-  const std::string attestation_key = row.value("attestationKey", "");
+  if (IsExpired(row)) {
+    SIGNALS_RETURN_IF_ERROR(VerifyExpiredBatch(kernel, row, &v));
+    return v;
+  }
 
   // 1. The blob re-hashes to provenanceHash.
   auto reader = kernel.cas().Open(blob_key);
@@ -108,67 +207,8 @@ Result<BatchVerification> VerifyBatch(Kernel& kernel, const std::string& batch_i
   v.fact_count = provenance.value("factCount", uint64_t{0});
   SIGNALS_RETURN_IF_ERROR(CheckCanonicalText(provenance_key, *provenance_text, provenance));
 
-  // 3. The envelope verifies with the registered key.
-  const std::string& a = attestation_key;
-  auto envelope_text = kernel.cas().ReadAll(attestation_key);
-  if (!envelope_text.ok()) return Corrupt(a, "attestation " + attestation_key + " is missing");
-  auto envelope = ParseDsseEnvelope(*envelope_text);
-  if (!envelope.ok())
-    return Corrupt(a, "attestation " + attestation_key + ": " + envelope.status().message());
-  if (envelope->signatures.empty()) return Corrupt(a, "attestation " + a + " has no signature");
-  v.key_id = envelope->signatures.front().keyid;
-  auto public_key = kernel.PublicKey(v.key_id);
-  if (!public_key.ok()) {
-    return Corrupt(
-        a, "attestation " + a + " signed by key '" + v.key_id + "': " + public_key.status().message());
-  }
-  Status signature = VerifyEnvelopeSignature(*envelope, *public_key, v.key_id);
-  if (!signature.ok()) return Corrupt(a, "attestation " + a + " signature: " + signature.message());
-  if (envelope->payload_type != kInTotoPayloadType) {
-    return Corrupt(a, "attestation " + a + " payloadType is " + envelope->payload_type);
-  }
+  SIGNALS_RETURN_IF_ERROR(VerifyBatchAttestation(kernel, row, batch_id, &v));
 
-  // 4. The statement names this batch and this hash.
-  auto statement = nlohmann::json::parse(envelope->payload, nullptr, false);
-  if (!statement.is_object()) return Corrupt(a, "attestation " + a + " payload is not JSON");
-  if (statement.value("_type", "") != kStatementType) return Corrupt(a, "statement _type is wrong in " + a);
-  if (statement.value("predicateType", "") != kRuntimeFactsPredicate) {
-    return Corrupt(a, "statement predicateType is wrong in " + a);
-  }
-  bool subject_ok = false;
-  const std::string hex = v.provenance_hash.substr(7);
-  for (const auto& subject : statement.value("subject", nlohmann::json::array())) {
-    if (subject.value("name", "").find("/" + batch_id + ".ndjson") != std::string::npos &&
-        subject.contains("digest") && subject["digest"].value("sha256", "") == hex) {
-      subject_ok = true;
-    }
-  }
-  if (!subject_ok) return Corrupt(a, "statement subject in " + a + " does not name this batch's blob digest");
-  // The referenced callgraph is a subject too, with the digest it has in the CAS.
-  const std::string callgraph_id = row.value("callgraphId", "");
-  auto graph = CallgraphStore(kernel).Record(callgraph_id);
-  if (!graph.ok()) {
-    return Corrupt("batches/" + batch_id,
-                   "callgraph " + callgraph_id + " of the batch: " + graph.status().message());
-  }
-  const std::string graph_name = cas_paths::CallgraphSubjectName(graph->value("tenantId", ""), callgraph_id);
-  const std::string graph_hex = graph->value("digest", "").substr(kSha256DigestPrefix.size());
-  bool graph_subject_ok = false;
-  for (const auto& subject : statement.value("subject", nlohmann::json::array())) {
-    graph_subject_ok = graph_subject_ok || (subject.value("name", "") == graph_name && subject.contains("digest") &&
-                                            subject["digest"].value("sha256", "") == graph_hex);
-  }
-  if (!graph_subject_ok) {
-    return Corrupt(
-        a, "statement subject in " + a + " does not name callgraph " + graph_name + " with its digest");
-  }
-  const auto& predicate = statement.value("predicate", nlohmann::json::object());
-  if (predicate.value("batchId", "") != batch_id || predicate.value("provenanceHash", "") != v.provenance_hash) {
-    return Corrupt(a, "statement predicate in " + a + " does not match the batch");
-  }
-  if (SerializeDsseEnvelope(*envelope) != *envelope_text) {
-    return Corrupt(a, "attestation " + a + " is not the canonical JSON that was stored");
-  }
   return v;
 }
 

@@ -4,6 +4,11 @@
 // verifies with the registered key of its keyid; the statement's subject and
 // predicate name this batch and this hash, and it lists the referenced
 // callgraph's blob with the digest stored for it.
+//
+// A batch expired by retention (retention.hpp) has no blob and no provenance
+// record any more: it verifies as *expired* — its tombstone names it, and its
+// attestation still verifies (signature, statement, subjects) against the
+// index row — rather than as corrupt.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -20,11 +25,15 @@ struct BatchVerification {
   std::string provenance_hash;
   std::string key_id;
   uint64_t fact_count = 0;
+  bool expired = false;    // deleted by retention; only the attestation was checked
+  std::string expired_at;  // when expired
+  std::string tombstone_key;
 };
 
-// OK with the facts checked, or Invalid (rule "integrity") with the first
-// reason it is not valid and the CAS key of the object at fault as the field
-// (kNotFound for an unknown batch).
+// OK with the facts checked (or, for an expired batch, its tombstone and
+// attestation), or Invalid (rule "integrity") with the first reason it is not
+// valid and the CAS key of the object at fault as the field (kNotFound for an
+// unknown batch).
 Result<BatchVerification> VerifyBatch(Kernel& kernel, const std::string& batch_id);
 
 // Helpers shared with the callgraph verifier, fsck and reindex: how a stored

@@ -5,6 +5,7 @@
 #include "cas_paths.hpp"
 #include "digest.hpp"
 #include "purl.hpp"
+#include "retention.hpp"
 #include "tenant_registry.hpp"
 #include "ulid.hpp"
 #include "zstd_frame_reader.hpp"
@@ -123,7 +124,10 @@ Result<std::optional<std::string>> CallgraphStore::FindByDigest(const std::strin
 Result<std::unique_ptr<CasStore::Reader>> CallgraphStore::OpenBlob(const std::string& graph_id) {
   auto record = Record(graph_id);
   if (!record.ok()) return record.status();
-  return kernel_.cas().Open(record->value("blobKey", ""));
+  SIGNALS_RETURN_IF_ERROR(GoneIfExpired(kCallgraphsKind, *record));
+  auto reader = kernel_.cas().Open(record->value("blobKey", ""));
+  if (!reader.ok()) return GoneIfExpiredSince(kernel_.index(), kCallgraphsKind, graph_id, reader.status());
+  return reader;
 }
 
 Status CallgraphStore::ReadCanonical(const std::string& graph_id, const std::function<Status(std::string_view)>& sink) {

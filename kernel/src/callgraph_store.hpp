@@ -76,6 +76,7 @@ class CallgraphStore {
                                                   const std::string& digest);
 
   // The stored zstd frame of the canonical NDJSON (for Accept-Encoding: zstd).
+  // kGone for an orphan graph expired by retention (retention.hpp).
   Result<std::unique_ptr<CasStore::Reader>> OpenBlob(const std::string& graph_id);
 
   // Streams the decompressed canonical NDJSON to `sink` in chunks.

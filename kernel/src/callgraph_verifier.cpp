@@ -14,6 +14,7 @@
 #include "cas_paths.hpp"
 #include "digest.hpp"
 #include "dsse.hpp"
+#include "retention.hpp"
 #include "sha256.hpp"
 #include "signature_verify.hpp"
 
@@ -159,6 +160,24 @@ Result<CallgraphVerification> VerifyCallgraph(Kernel& kernel, const std::string&
   SIGNALS_RETURN_IF_ERROR(VerifyManifestSignature(kernel, manifest_key, manifest, &v.manifest_signed));
   // Last of the manifest's checks: a defect of content is the better message.
   SIGNALS_RETURN_IF_ERROR(CheckCanonicalText(manifest_key, *manifest_text, manifest));
+  const std::vector<std::string> shared = {"graphId", "tenantId",  "componentPurl", "language", "source",
+                                           "digest",  "nodeCount", "edgeCount",     "createdAt"};
+
+  if (IsExpired(*row)) {
+    // Retention deleted the blob and the meta record; the tombstone and the
+    // index row are what is left to check against the manifest.
+    v.expired = true;
+    v.expired_at = row->value("expiredAt", "");
+    const std::string tombstone_key = TombstoneKey(kCallgraphsKind, row->value("tenantId", ""), graph_id);
+    if (row->value("tombstoneKey", "") != tombstone_key)
+      return Corrupt("callgraphs/" + graph_id, "expired, but the index names no tombstone " + tombstone_key);
+    auto tombstone = kernel.cas().ReadAll(tombstone_key);
+    if (!tombstone.ok()) return Corrupt(tombstone_key, "expired, but its tombstone " + tombstone_key + " is missing");
+    std::string differs = FirstDifference(*row, manifest, shared);
+    if (!differs.empty())
+      return Corrupt("callgraphs/" + graph_id, "index row of " + graph_id + " field '" + differs + "' disagrees with the manifest");
+    return v;
+  }
 
   // 2. The blob re-hashes to the digest (and, deep, is canonical).
   const std::string blob_key = row->value("blobKey", "");
@@ -209,8 +228,6 @@ Result<CallgraphVerification> VerifyCallgraph(Kernel& kernel, const std::string&
 
   // 3. The meta record and the index row agree with the manifest, and the
   // meta record with the row in every member it has.
-  const std::vector<std::string> shared = {"graphId", "tenantId",  "componentPurl", "language", "source",
-                                           "digest",  "nodeCount", "edgeCount",     "createdAt"};
   const std::string meta_key = row->value("metaKey", "");
   auto meta_text = kernel.cas().ReadAll(meta_key);
   if (!meta_text.ok()) return Corrupt(meta_key, "meta record " + meta_key + " is missing");

@@ -35,6 +35,10 @@ struct CallgraphVerification {
   bool manifest_signed = false;
   uint64_t node_count = 0;
   uint64_t edge_count = 0;
+  // An orphan graph deleted by retention: only the manifest, its signature,
+  // the envelope, the tombstone and the index row were checked.
+  bool expired = false;
+  std::string expired_at;
 };
 
 // OK with what was checked; Invalid (rule "integrity") with the first defect,

@@ -9,6 +9,7 @@
 #include "digest.hpp"
 #include "index_rows.hpp"
 #include "ingest_request.hpp"
+#include "retention.hpp"
 #include "timestamp.hpp"
 
 #ifndef SIGNALS_PIPELINE_VERSION
@@ -23,6 +24,16 @@ bool IsBlank(std::string_view line) {
     if (c != ' ' && c != '\t' && c != '\r') return false;
   }
   return true;
+}
+
+// A batch may not reference a callgraph that retention deleted: its
+// attestation would name a graph nobody can read.
+Status RequireLiveCallgraph(const nlohmann::json& graph) {
+  if (!IsExpired(graph)) return Status::Ok();
+  return Status::Invalid("callgraph-exists", "callgraphId",
+                         "callgraph " + graph.value("graphId", "") + " was deleted by retention at " +
+                             graph.value("expiredAt", "") +
+                             "; store the graph again and reference the new graphId");
 }
 
 }  // namespace
@@ -73,6 +84,7 @@ Result<std::unique_ptr<FactBatchIngest>> FactBatchIngest::Begin(Kernel& kernel,
   // The graph must exist for this tenant (or globally): a 400 naming the field.
   auto graph = CallgraphStore(kernel).RecordVisibleTo(request.tenant, request.callgraph_id, "callgraphId");
   if (!graph.ok()) return graph.status();
+  SIGNALS_RETURN_IF_ERROR(RequireLiveCallgraph(*graph));
   FactIngestRequest normalised = request;
   if (normalised.source.empty()) normalised.source = "unspecified";
   SIGNALS_RETURN_IF_ERROR(ValidateIngestSource(normalised.source));
@@ -265,6 +277,12 @@ Result<nlohmann::json> FactBatchIngest::Commit() {
 
   auto txn = kernel_.index().Begin();
   if (!txn.ok()) return txn.status();
+  // Re-checked under the write transaction, which retention GC holds while it
+  // expires an orphan callgraph: either GC saw this batch, or this sees GC's
+  // mark (retention_gc.hpp).
+  auto graph = CallgraphStore(kernel_).Record(request_.callgraph_id);
+  if (!graph.ok()) return graph.status();
+  SIGNALS_RETURN_IF_ERROR(RequireLiveCallgraph(*graph));
   SIGNALS_RETURN_IF_ERROR((*txn)->Insert(kBatchCollection, batch_id_, CanonicalJson(BatchRow(provenance))));
   SIGNALS_RETURN_IF_ERROR(kernel_.RecordKeyUse(**txn, signer_->key_id(), ingested_at_ms));
   SIGNALS_RETURN_IF_ERROR((*txn)->Commit());  // the commit point

@@ -49,10 +49,13 @@ const sdkopt kSigningOptions[] = {
 
 const sdkopt kRetentionOptions[] = {
     Opt("runtime_facts_days", SIGNALS_OPT_INT, "90",
-        "Days after ingest before runtime-fact blobs and provenance records are deleted.", nullptr,
-        1, 36500),
+        "Days after ingest before runtime-fact blobs and provenance records are deleted.", nullptr, 1, 36500),
     Opt("orphan_callgraphs_days", SIGNALS_OPT_INT, "30",
         "Days after creation before unreferenced callgraphs are deleted.", nullptr, 1, 36500),
+    Opt("gc_interval", SIGNALS_OPT_DURATION, "1h",
+        "How often signalsd runs retention GC (first right after start); 0 disables it "
+        "(`signalsctl gc` still works).",
+        nullptr, 0, 365LL * 86400 * 1000),
 };
 
 const sdkopt kAuthOptions[] = {

@@ -13,7 +13,8 @@ namespace signals {
 // 503, 507, 500).
 int HttpStatusOf(Code code);
 
-// {type, title, status, code, detail, field?, rule?}.
+// {type, title, status, code, detail, field?, rule?} plus the status's
+// details as extension members.
 nlohmann::json ProblemJson(const Status& status);
 
 // The process exit code for a Status: 0 ok, 2 usage/configuration, 1 otherwise.

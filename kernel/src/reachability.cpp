@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "retention.hpp"
 #include "zstd_frame_reader.hpp"
 
 namespace signals {
@@ -50,6 +51,8 @@ Result<RuntimeEvidence> LoadRuntimeEvidence(Kernel& kernel, const std::string& g
     auto row = nlohmann::json::parse(record, nullptr, false);
     if (!row.is_object()) return;
     if (row.value("callgraphId", "") != graph_id) return;
+    // An expired batch's facts are deleted: it is no runtime evidence any more.
+    if (IsExpired(row)) return;
     if (batch_tenants) {
       const std::string tenant = row.value("tenantId", "");
       if (std::find(batch_tenants->begin(), batch_tenants->end(), tenant) == batch_tenants->end()) return;

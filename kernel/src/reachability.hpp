@@ -55,7 +55,8 @@ struct ReachOptions {
   bool unconfirmed_as_not_affected = false;
 };
 
-// Reads the facts of every batch whose callgraphId is `graph_id`.
+// Reads the facts of every batch whose callgraphId is `graph_id`, except
+// batches expired by retention (their facts are deleted).
 Result<RuntimeEvidence> LoadRuntimeEvidence(Kernel& kernel, const std::string& graph_id,
                                             const std::optional<std::vector<std::string>>& batch_tenants);
 

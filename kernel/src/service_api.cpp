@@ -11,6 +11,7 @@
 #include "kernel.hpp"
 #include "purl.hpp"
 #include "reachability.hpp"
+#include "retention.hpp"
 #include "service_internal.hpp"
 #include "ulid.hpp"
 #include "vex.hpp"
@@ -89,14 +90,18 @@ Result<nlohmann::json> LoadCallgraphRecord(Kernel& kernel, const nlohmann::json&
 namespace {
 
 // Reachability ops (DESIGN §11): the graph named by `member`, authorised like a
-// callgraph read.
+// callgraph read; kGone when retention deleted it.
 Result<nlohmann::json> LoadGraphArg(Kernel& kernel, const nlohmann::json& request, const char* member,
                                     const Principal& principal) {
   auto id = service_internal::StringArg(request, member, true);
   if (!id.ok()) return id.status();
   SIGNALS_RETURN_IF_ERROR(ValidateUlid(*id, member));
-  return service_internal::LoadCallgraphRecord(kernel, nlohmann::json{{"graphId", *id}}, principal,
-                                               Resource::kCallgraphs);
+  auto record = service_internal::LoadCallgraphRecord(kernel, nlohmann::json{{"graphId", *id}}, principal,
+                                                      Resource::kCallgraphs);
+  if (!record.ok()) return record.status();
+  // Checked here too: a graph cached for reachability outlives its blob.
+  SIGNALS_RETURN_IF_ERROR(GoneIfExpired(kCallgraphsKind, *record));
+  return record;
 }
 
 Result<std::vector<std::string>> StringListArg(const nlohmann::json& request, const char* name) {
@@ -164,8 +169,11 @@ Result<nlohmann::json> ServiceApi::Call(const nlohmann::json& request, const Pri
   if (*op == "runtime-facts.provenance") {
     auto row = LoadBatchRow(kernel_, request, principal, Resource::kRuntimeFacts);
     if (!row.ok()) return row.status();
+    SIGNALS_RETURN_IF_ERROR(GoneIfExpired(kRuntimeFactsKind, *row));
     auto text = kernel_.cas().ReadAll(row->value("provenanceKey", ""));
-    if (!text.ok()) return text.status();
+    if (!text.ok()) {
+      return GoneIfExpiredSince(kernel_.index(), kRuntimeFactsKind, row->value("batchId", ""), text.status());
+    }
     auto doc = nlohmann::json::parse(*text, nullptr, false);
     if (!doc.is_object()) return Status::Internal("provenance record is malformed");
     return doc;

@@ -9,6 +9,7 @@
 
 #include "callgraph_store.hpp"
 #include "kernel.hpp"
+#include "retention.hpp"
 #include "service_api.hpp"
 #include "service_internal.hpp"
 #include "tenant_registry.hpp"
@@ -89,6 +90,7 @@ class FactStreamSource : public ObjectSource {
       if (!current_) {
         if (next_ >= batches_.size()) return size_t{0};
         SIGNALS_RETURN_IF_ERROR(OpenBatch(batches_[next_++]));
+        if (!current_) continue;  // expired since the stream began
       }
       auto n = current_->Read(chunk_, sizeof(chunk_));
       if (!n.ok()) return n.status();
@@ -106,9 +108,15 @@ class FactStreamSource : public ObjectSource {
   }
 
  private:
+  // Opens the batch's blob; leaves current_ empty when retention expired the
+  // batch after the stream listed it (the stream skips it, as it would have).
   Status OpenBatch(const nlohmann::json& row) {
     auto reader = kernel_.cas().Open(row.value("blobKey", ""));
-    if (!reader.ok()) return reader.status();
+    if (!reader.ok()) {
+      Status missing = GoneIfExpiredSince(kernel_.index(), kRuntimeFactsKind, row.value("batchId", ""),
+                                          reader.status());
+      return missing.code() == Code::kGone ? Status::Ok() : missing;
+    }
     current_ = std::make_unique<DecompressingSource>(std::move(*reader));
     provenance_hash_ = row.value("provenanceHash", "");
     callgraph_id_ = row.value("callgraphId", "");
@@ -201,8 +209,12 @@ Result<std::unique_ptr<ObjectSource>> ServiceApi::Open(const nlohmann::json& req
   if (*op == "runtime-facts.blob") {
     auto row = LoadBatchRow(kernel_, request, principal, Resource::kRuntimeFacts);
     if (!row.ok()) return row.status();
+    SIGNALS_RETURN_IF_ERROR(GoneIfExpired(kRuntimeFactsKind, *row));
     auto reader = kernel_.cas().Open(row->value("blobKey", ""));
-    if (!reader.ok()) return reader.status();
+    if (!reader.ok()) {
+      return GoneIfExpiredSince(kernel_.index(), kRuntimeFactsKind, row->value("batchId", ""),
+                                reader.status());
+    }
     return ServeStoredNdjson(request, std::move(*reader), row->value("sizeBytes", uint64_t{0}), metadata);
   }
 
@@ -242,6 +254,9 @@ Result<std::unique_ptr<ObjectSource>> ServiceApi::Open(const nlohmann::json& req
     Status s = kernel_.index().Query("batches", query.dump(), [&](const std::string& record) {
       auto row = nlohmann::json::parse(record, nullptr, false);
       if (!row.is_object()) return;
+      // Batches expired by retention have no facts any more: the stream
+      // skips them (their rows and attestations stay).
+      if (IsExpired(row)) return;
       // Only what streaming needs, so that memory stays small per batch.
       batches.push_back({{"blobKey", row.value("blobKey", "")},
                          {"provenanceHash", row.value("provenanceHash", "")},

@@ -37,12 +37,23 @@ std::string Status::ToString() const {
 
 Status Status::WithContext(const std::string& context) const {
   if (ok()) return *this;
-  return Status(code_, context + ": " + message_, field_, rule_);
+  Status out = *this;
+  out.message_ = context + ": " + message_;
+  return out;
 }
 
 Status Status::WithField(std::string field) const {
   if (ok()) return *this;
-  return Status(code_, message_, std::move(field), rule_);
+  Status out = *this;
+  out.field_ = std::move(field);
+  return out;
+}
+
+Status Status::WithDetail(std::string name, std::string value) const {
+  if (ok()) return *this;
+  Status out = *this;
+  out.details_.emplace_back(std::move(name), std::move(value));
+  return out;
 }
 
 }  // namespace signals

@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace signals {
 
@@ -60,11 +61,18 @@ class Status {
   Status WithContext(const std::string& context) const;
   Status WithField(std::string field) const;
 
+  // Extra string members of the problem document (RFC 9457 extension
+  // members), e.g. where a client finds what remains of an expired object.
+  // Returns a copy with (name, value) appended.
+  Status WithDetail(std::string name, std::string value) const;
+  const std::vector<std::pair<std::string, std::string>>& details() const { return details_; }
+
  private:
   Code code_ = Code::kOk;
   std::string message_;
   std::string field_;
   std::string rule_;
+  std::vector<std::pair<std::string, std::string>> details_;
 };
 
 // Holds either a value or a non-OK Status.

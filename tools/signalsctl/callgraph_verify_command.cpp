@@ -25,6 +25,12 @@ int RunVerifyCallgraph(Context& ctx, const std::vector<std::string>& tokens) {
     std::cerr << "callgraph " << pos[1] << ": INVALID: " << result.status().message() << "\n";
     return result.status().code() == signals::Code::kConfig ? kExitUsage : kExitInvalid;
   }
+  if (result->expired) {
+    std::cout << "callgraph " << result->graph_id << ": expired (deleted by retention at "
+              << result->expired_at << "); manifest " << (result->manifest_signed ? "signature and " : "")
+              << "envelope valid (" << result->digest << ", signed by " << result->key_id << ")\n";
+    return kExitExpired;
+  }
   std::cout << "callgraph " << result->graph_id << ": valid (" << result->node_count << " nodes, "
             << result->edge_count << " edges, " << result->digest << ", "
             << (result->manifest_signed ? "manifest signed" : "manifest unsigned") << ", envelope signed by "

@@ -1,9 +1,11 @@
 // signalsctl callgraphs list [--tenant T] [--purl P] [--limit N] [--format table|json]
-// Stored callgraphs, newest first.
+// Stored callgraphs, newest first; orphans deleted by retention are listed with
+// state "expired" (their manifests remain).
 #include <iostream>
 
 #include "callgraph_store.hpp"
 #include "cli.hpp"
+#include "retention.hpp"
 
 namespace signalsctl {
 
@@ -33,16 +35,19 @@ int RunCallgraphs(Context& ctx, const std::vector<std::string>& tokens) {
     for (const auto& r : *records) {
       nlohmann::json manifest = nlohmann::json::object();
       for (const auto& field : signals::CallgraphManifestFields()) manifest[field] = r.value(field, nlohmann::json());
+      manifest["state"] = signals::IsExpired(r) ? "expired" : "live";
       out.push_back(std::move(manifest));
     }
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
-  std::cout << "GRAPH ID\tTENANT\tPURL\tLANGUAGE\tNODES\tEDGES\tCREATED\tDIGEST\n";
+  std::cout << "GRAPH ID\tTENANT\tPURL\tLANGUAGE\tNODES\tEDGES\tCREATED\tDIGEST\tSTATE\n";
   for (const auto& r : *records) {
-    std::cout << r.value("graphId", "") << "\t" << r.value("tenantId", "") << "\t" << r.value("componentPurl", "")
-              << "\t" << r.value("language", "") << "\t" << r.value("nodeCount", 0) << "\t"
-              << r.value("edgeCount", 0) << "\t" << r.value("createdAt", "") << "\t" << r.value("digest", "") << "\n";
+    std::cout << r.value("graphId", "") << "\t" << r.value("tenantId", "") << "\t"
+              << r.value("componentPurl", "") << "\t" << r.value("language", "") << "\t"
+              << r.value("nodeCount", 0) << "\t" << r.value("edgeCount", 0) << "\t"
+              << r.value("createdAt", "") << "\t" << r.value("digest", "") << "\t"
+              << (signals::IsExpired(r) ? "expired" : "live") << "\n";
   }
   return kExitOk;
 }

@@ -21,6 +21,9 @@ namespace signalsctl {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitInvalid = 1;
 inline constexpr int kExitUsage = 2;
+// `verify batch` of a batch whose facts retention deleted: its attestation
+// verified, but there is nothing else left to check.
+inline constexpr int kExitExpired = 3;
 
 // Positional arguments and --flags of one command. Flags may repeat.
 class Args {
@@ -66,6 +69,7 @@ int RunKeysRotate(Context& ctx, const std::vector<std::string>& args);
 int RunReach(Context& ctx, const std::vector<std::string>& args);
 int RunDrift(Context& ctx, const std::vector<std::string>& args);
 int RunVex(Context& ctx, const std::vector<std::string>& args);
+int RunGc(Context& ctx, const std::vector<std::string>& args);
 
 // The size of `in` when it is a regular file (for progress), else 0.
 uint64_t InputSize(std::FILE* in);

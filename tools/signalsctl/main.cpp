@@ -41,9 +41,11 @@ commands:
   verify batch <batchId> [--rekor-key <pem>]
                                         re-hash, check provenance and the DSSE signature, and the
                                         stored transparency-log entry when the batch was logged
+                                        (exit 3: expired by retention, attestation valid)
   verify callgraph <graphId> [--deep] [--rekor-key <pem>]
                                         re-hash, manifest signature, envelope, subject digest, and
                                         the stored transparency-log entry when it was logged
+                                        (exit 3: orphan expired by retention, manifest valid)
   verify dsse <envelope.json> --key <public.pem>
                                         verify any DSSE envelope
   verify bundle <bundle.json> [--key <public.pem>] [--rekor-key <pem>]
@@ -58,19 +60,21 @@ commands:
                                         create an API token (printed once)
   token list | token revoke <tokenId>   tokens (never their secrets)
   policy show                           the effective access matrix
+  gc [--dry-run] [--now <RFC3339>] [--format table|json]
+                                        retention GC: delete expired runtime facts and orphan callgraphs
   fsck [--repair]                       re-hash every object, verify every signature, cross-check
                                         objects and index rows; --repair removes leftovers of
                                         interrupted writes (exit 0 clean, 1 problems, 2 error)
   reindex                               rebuild the index collections that derive from the CAS
                                         (stop signalsd first; tokens and tenants are kept)
 
-long commands (ingest, fsck, reindex) draw a progress line on stderr when stdout and
+long commands (ingest, fsck, reindex, gc) draw a progress line on stderr when stdout and
 stderr are terminals
 
 The log key of verify batch/callgraph is --rekor-key, else the [tlog] plugin's
 public_key_file option.
 
-exit codes: 0 ok, 1 rejected or invalid, 2 usage or configuration error
+exit codes: 0 ok, 1 rejected or invalid, 2 usage or configuration error, 3 verify: expired by retention
 )";
 
 }  // namespace
@@ -210,6 +214,7 @@ int main(int argc, char** argv) {
     if (command == "policy") return RunPolicy(ctx, args);
     if (command == "fsck") return RunFsck(ctx, args);
     if (command == "reindex") return RunReindex(ctx, args);
+    if (command == "gc") return RunGc(ctx, args);
     return Usage("unknown command '" + command + "'");
   } catch (const std::exception& e) {
     std::cerr << "signalsctl: internal error: " << e.what() << "\n";

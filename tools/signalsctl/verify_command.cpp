@@ -26,14 +26,21 @@ int VerifyBatchCommand(Context& ctx, const Args& args, const std::string& batch_
     std::cerr << "batch " << batch_id << ": INVALID: " << result.status().message() << "\n";
     return result.status().code() == signals::Code::kConfig ? kExitUsage : kExitInvalid;
   }
-  std::cout << "batch " << result->batch_id << ": valid (" << result->fact_count << " facts, "
-            << result->provenance_hash << ", signed by " << result->key_id << ")\n";
+  if (result->expired) {
+    std::cout << "batch " << result->batch_id << ": expired (deleted by retention at " << result->expired_at
+              << ", tombstone " << result->tombstone_key << "); attestation valid (" << result->fact_count
+              << " facts, " << result->provenance_hash << ", signed by " << result->key_id << ")\n";
+  } else {
+    std::cout << "batch " << result->batch_id << ": valid (" << result->fact_count << " facts, "
+              << result->provenance_hash << ", signed by " << result->key_id << ")\n";
+  }
   auto row_text = (*kernel)->index().Get("batches", batch_id);
   if (!row_text.ok()) return Fail(row_text.status());
   auto row = nlohmann::json::parse(*row_text, nullptr, false);
   LoggedObject object{TextOrEmpty(row, "attestationKey"), signals::cas_paths::BatchRekorEntry(batch_id),
                       TextOrEmpty(row, "rekorUuid"), TextOrEmpty(row, "skipReason")};
-  return ReportLogEntry(**kernel, args, "batch " + batch_id, object);
+  int logged = ReportLogEntry(**kernel, args, "batch " + batch_id, object);
+  return logged == kExitOk && result->expired ? kExitExpired : logged;
 }
 
 int VerifyDsseCommand(const Args& args, const std::string& file) {
