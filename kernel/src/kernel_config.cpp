@@ -23,10 +23,14 @@ const sdkopt kKernelOptions[] = {
         "trace|debug|info|warn|error"),
     Opt("log_format", SIGNALS_OPT_ENUM, "human", "Log line format on stderr.", "human|json"),
     Opt("zstd_level", SIGNALS_OPT_INT, "3", "zstd compression level for stored blobs.", nullptr, 1, 19),
-    Opt("max_line_bytes", SIGNALS_OPT_SIZE, "1MiB",
-        "Longest accepted NDJSON line; bounds memory per ingest.", nullptr, 1024, 64LL << 20),
-    Opt("max_fact_types", SIGNALS_OPT_INT, "256", "Most distinct factType values in one batch.",
-        nullptr, 1, 100000),
+    Opt("max_line_bytes", SIGNALS_OPT_SIZE, "1MiB", "Longest accepted NDJSON line; bounds memory per ingest.",
+        nullptr, 1024, 64LL << 20),
+    Opt("ingest_pipeline_memory", SIGNALS_OPT_SIZE, "4MiB",
+        "Memory one ingest may hold between reading and compressing (hashing and zstd run on a "
+        "second thread, beside validation).",
+        nullptr, 512LL << 10, 1LL << 30),
+    Opt("max_fact_types", SIGNALS_OPT_INT, "256", "Most distinct factType values in one batch.", nullptr, 1,
+        100000),
     Opt("callgraph_sort_memory", SIGNALS_OPT_SIZE, "256MiB",
         "Memory one callgraph ingest may use to sort its records; beyond it sorted runs spill to "
         "files under <data_dir>/tmp and are merged.", nullptr, 1024, 1LL << 40),
@@ -57,9 +61,10 @@ const sdkopt kRetentionOptions[] = {
 
 const sdkopt kAuthOptions[] = {
     Opt("policy_file", SIGNALS_OPT_PATH, nullptr,
-        "Access policy file ([principal] resource = read|write|read-write|none); default: the built-in matrix."),
-    Opt("idempotency_ttl", SIGNALS_OPT_DURATION, "24h",
-        "How long an Idempotency-Key answer is replayed.", nullptr, 1000, 365LL * 86400 * 1000),
+        "Access policy file ([principal] resource = read|write|read-write|none); default: the built-in "
+        "matrix."),
+    Opt("idempotency_ttl", SIGNALS_OPT_DURATION, "24h", "How long an Idempotency-Key answer is replayed.",
+        nullptr, 1000, 365LL * 86400 * 1000),
 };
 
 const sdkopt kReachabilityOptions[] = {

@@ -83,6 +83,7 @@ class FactStreamSource : public ObjectSource {
         max_line_bytes_(max_line_bytes) {}
 
   Result<size_t> Read(uint8_t* buffer, size_t capacity) override {
+    if (!include_provenance_) return ReadRaw(buffer, capacity);
     while (out_.size() - out_pos_ == 0) {
       out_.clear();
       out_pos_ = 0;
@@ -93,7 +94,7 @@ class FactStreamSource : public ObjectSource {
       auto n = current_->Read(chunk_, sizeof(chunk_));
       if (!n.ok()) return n.status();
       if (*n == 0) {
-        SIGNALS_RETURN_IF_ERROR(FlushLine(true));
+        SIGNALS_RETURN_IF_ERROR(FlushLine());
         current_.reset();
         continue;
       }
@@ -106,6 +107,35 @@ class FactStreamSource : public ObjectSource {
   }
 
  private:
+  // The stored lines as they are: decompressed straight into the caller's
+  // buffer, which is filled across batch boundaries (fewer, fuller chunks).
+  Result<size_t> ReadRaw(uint8_t* buffer, size_t capacity) {
+    size_t filled = 0;
+    while (filled < capacity) {
+      if (newline_owed_) {
+        buffer[filled++] = '\n';
+        newline_owed_ = false;
+        continue;
+      }
+      if (!current_) {
+        if (next_ >= batches_.size()) break;
+        SIGNALS_RETURN_IF_ERROR(OpenBatch(batches_[next_++]));
+      }
+      auto n = current_->Read(buffer + filled, capacity - filled);
+      if (!n.ok()) return n.status();
+      if (*n == 0) {
+        // Keep the stream NDJSON even if a stored blob lacks its final newline.
+        newline_owed_ = last_byte_ != '\n' && last_byte_ != 0;
+        last_byte_ = 0;
+        current_.reset();
+        continue;
+      }
+      filled += *n;
+      last_byte_ = static_cast<char>(buffer[filled - 1]);
+    }
+    return filled;
+  }
+
   Status OpenBatch(const nlohmann::json& row) {
     auto reader = kernel_.cas().Open(row.value("blobKey", ""));
     if (!reader.ok()) return reader.status();
@@ -117,12 +147,6 @@ class FactStreamSource : public ObjectSource {
   }
 
   Status Consume(std::string_view bytes) {
-    if (!include_provenance_) {
-      out_.append(bytes);
-      // Keep the stream NDJSON even if a stored blob lacks its final newline.
-      last_byte_ = bytes.back();
-      return Status::Ok();
-    }
     size_t start = 0;
     while (start < bytes.size()) {
       size_t nl = bytes.find('\n', start);
@@ -132,18 +156,13 @@ class FactStreamSource : public ObjectSource {
         break;
       }
       line_.append(bytes.substr(start, nl - start));
-      SIGNALS_RETURN_IF_ERROR(FlushLine(false));
+      SIGNALS_RETURN_IF_ERROR(FlushLine());
       start = nl + 1;
     }
     return Status::Ok();
   }
 
-  Status FlushLine(bool end_of_batch) {
-    if (!include_provenance_) {
-      if (end_of_batch && last_byte_ != '\n' && last_byte_ != 0) out_.push_back('\n');
-      last_byte_ = 0;
-      return Status::Ok();
-    }
+  Status FlushLine() {
     bool blank = line_.find_first_not_of(" \t\r") == std::string::npos;
     if (!blank) {
       auto fact = nlohmann::json::parse(line_, nullptr, false);
@@ -168,7 +187,8 @@ class FactStreamSource : public ObjectSource {
   std::string line_;
   std::string out_;
   size_t out_pos_ = 0;
-  char last_byte_ = 0;
+  char last_byte_ = 0;         // raw mode: the last byte of the current batch so far
+  bool newline_owed_ = false;  // raw mode: a batch ended without '\n'
   std::string provenance_hash_, callgraph_id_, batch_id_;
 };
 

@@ -7,13 +7,15 @@
 // or the whole object, a crash leaves at most a temp file that List() ignores,
 // and two writers of one key cannot overwrite each other: objects are
 // immutable. With fsync on, the file and every directory entry created on the
-// way are fsynced before success is reported.
+// way are fsynced before success is reported; concurrent writers into one
+// directory share its fsync (DirectorySync: one that started after their
+// rename), so small objects arriving together do not queue one fsync each.
 //
 // Thread-safety: the component declares SIGNALS_CAP_CONCURRENT. An instance
-// holds only immutable configuration; every call works on its own file
-// descriptors, and concurrent writers of the same key are arbitrated by the
-// filesystem (the loser gets SIGNALS_EXISTS). One writer or reader is used by
-// one thread at a time, as the ABI requires.
+// holds immutable configuration and the thread-safe DirectorySync; every call
+// works on its own file descriptors, and concurrent writers of the same key
+// are arbitrated by the filesystem (the loser gets SIGNALS_EXISTS). One
+// writer or reader is used by one thread at a time, as the ABI requires.
 #include <signals/plugin.hpp>
 
 #include <dirent.h>
@@ -30,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "directory_sync.hpp"
 #include "object_key.hpp"
 #include "posix_io.hpp"
 
@@ -78,13 +81,16 @@ int PublishNoReplace(const std::string& temp, const std::string& final) {
 // writer without a successful Commit() removes the temp file.
 class FsObjectWriter final : public sdk::CasWriter {
  public:
+  // `directories`: the store's group fsync of directories; nullptr when the
+  // store is not durable. REQUIRES: it outlives the writer.
   FsObjectWriter(std::string key, std::string final_path, std::string temp_path, UniqueFd fd,
-                 bool durable)
+                 DirectorySync* directories)
       : key_(std::move(key)),
         final_path_(std::move(final_path)),
         temp_path_(std::move(temp_path)),
         fd_(std::move(fd)),
-        durable_(durable) {
+        durable_(directories != nullptr),
+        directories_(directories) {
     buffer_.reserve(kWriteBufferBytes);
   }
   FsObjectWriter(const FsObjectWriter&) = delete;
@@ -121,7 +127,7 @@ class FsObjectWriter final : public sdk::CasWriter {
     }
     temp_path_.clear();  // nothing left to clean up
     if (durable_) {
-      if (int err = FsyncDirectory(Parent(final_path_)); err != 0) {
+      if (int err = directories_->Sync(Parent(final_path_)); err != 0) {
         // The object is visible but may not survive a crash. Take it back so
         // that failure means "nothing stored" and a retry can write it again.
         ::unlink(final_path_.c_str());
@@ -165,6 +171,7 @@ class FsObjectWriter final : public sdk::CasWriter {
   std::string temp_path_;  // empty once published or removed
   UniqueFd fd_;
   bool durable_;
+  DirectorySync* directories_;
   bool committed_ = false;
   std::vector<uint8_t> buffer_;
 };
@@ -260,8 +267,8 @@ class FsCas final : public sdk::CasComponent {
                              O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, kObjectMode));
       }
       if (fd.valid()) {
-        return std::make_unique<FsObjectWriter>(key, final_path, std::move(temp_path),
-                                                std::move(fd), durable_);
+        return std::make_unique<FsObjectWriter>(key, final_path, std::move(temp_path), std::move(fd),
+                                                durable_ ? &directories_ : nullptr);
       }
       int err = errno;
       if (err == EEXIST) continue;  // a random-name collision; draw again
@@ -317,7 +324,7 @@ class FsCas final : public sdk::CasComponent {
     // Empty directories are left in place: removing them would race with a
     // concurrent put that has just created its temp file's directory.
     if (durable_) {
-      if (int err = FsyncDirectory(Parent(path)); err != 0) {
+      if (int err = directories_.Sync(Parent(path)); err != 0) {
         ThrowErrno(err, "remove " + Quote(key) + ": fsync directory " + Parent(path));
       }
     }
@@ -458,6 +465,7 @@ class FsCas final : public sdk::CasComponent {
   sdk::Host host_;
   std::string store_dir_;  // {root}/{bucket}, absolute
   bool durable_ = true;
+  DirectorySync directories_;  // group fsync of directories (see directory_sync.hpp)
 };
 
 }  // namespace
