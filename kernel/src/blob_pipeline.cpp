@@ -10,8 +10,7 @@ BlobPipeline::BlobPipeline(int zstd_level, size_t max_buffered_bytes, ZstdFrameW
       hashing_(hashing == Hashing::kSha256),
       max_blocks_(std::max<size_t>(2, max_buffered_bytes / kBlockBytes)),
       current_(std::make_unique<Block>()) {
-  current_->reserve(kBlockBytes);
-  blocks_ = 1;
+  blocks_ = 1;  // grows as bytes arrive: a small stream never holds a whole block
 }
 
 BlobPipeline::~BlobPipeline() {

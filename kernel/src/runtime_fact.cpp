@@ -76,12 +76,11 @@ bool IsValidFactType(std::string_view type) {
   return segments >= 1;
 }
 
-FactLineValidator::FactLineValidator(size_t max_line_bytes) {
-  padded_.reserve(max_line_bytes + simdjson::SIMDJSON_PADDING);
-  if (parser_.allocate(max_line_bytes + simdjson::SIMDJSON_PADDING) != simdjson::SUCCESS) {
-    // parse() allocates on demand; this only pre-sizes.
-  }
-}
+// Nothing is allocated up front: the parser and the line buffer grow to the
+// longest line seen. A 100-fact batch then costs kilobytes, not buffers sized
+// for max_line_bytes (megabytes of parser tape per request).
+FactLineValidator::FactLineValidator(size_t max_line_bytes)
+    : parser_(max_line_bytes + simdjson::SIMDJSON_PADDING) {}
 
 bool FactLineValidator::KnownValidPurl(std::string_view purl) const {
   if (purl.empty()) return false;  // unused slots are empty, and "" is no purl

@@ -2,8 +2,9 @@
 // batch, checked field by field. camelCase names are canonical; the snake_case
 // aliases agents often send (symbol_id, hit_count, ...) are accepted.
 //
-// FactLineValidator is the hot path of ingest: it parses with simdjson and
-// copies nothing but the factType. One validator per ingest; not thread-safe.
+// FactLineValidator is the hot path of ingest: it parses with simdjson, and
+// Check() copies nothing but the line into its padded buffer. One validator
+// per ingest; not thread-safe.
 #pragma once
 
 #include <simdjson.h>
