@@ -16,18 +16,17 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -198,23 +197,6 @@ double Percentile(const std::vector<double>& sorted, double p) {
   return sorted[std::min(i, sorted.size() - 1)];
 }
 
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -250,21 +232,22 @@ int main(int argc, char** argv) {
     for (const auto& [k, n] : out.error_kinds) kinds[k] += n;
   }
   std::sort(all.begin(), all.end());
-  std::ostringstream json;
-  json.precision(6);
-  json << "{\"batches\":" << all.size() << ",\"errors\":" << errors << ",\"connections\":" << o.connections
-       << ",\"factsPerBatch\":" << o.facts_per_batch << ",\"meanBodyBytes\":" << body_bytes / bodies.size()
-       << ",\"seconds\":" << seconds
-       << ",\"batchesPerSecond\":" << (seconds > 0 ? static_cast<double>(all.size()) / seconds : 0)
-       << ",\"p50Ms\":" << Percentile(all, 0.50) << ",\"p90Ms\":" << Percentile(all, 0.90)
-       << ",\"p99Ms\":" << Percentile(all, 0.99) << ",\"maxMs\":" << (all.empty() ? 0 : all.back())
-       << ",\"errorKinds\":{";
-  bool first = true;
-  for (const auto& [k, n] : kinds) {
-    json << (first ? "" : ",") << JsonString(k) << ":" << n;
-    first = false;
-  }
-  json << "}}\n";
-  std::cout << json.str();
+  nlohmann::json kinds_json = nlohmann::json::object();
+  for (const auto& [k, n] : kinds) kinds_json[k] = n;
+  const nlohmann::json result = {
+      {"batches", all.size()},
+      {"errors", errors},
+      {"connections", o.connections},
+      {"factsPerBatch", o.facts_per_batch},
+      {"meanBodyBytes", body_bytes / bodies.size()},
+      {"seconds", seconds},
+      {"batchesPerSecond", seconds > 0 ? static_cast<double>(all.size()) / seconds : 0.0},
+      {"p50Ms", Percentile(all, 0.50)},
+      {"p90Ms", Percentile(all, 0.90)},
+      {"p99Ms", Percentile(all, 0.99)},
+      {"maxMs", all.empty() ? 0.0 : all.back()},
+      {"errorKinds", kinds_json},
+  };
+  std::cout << result.dump() << "\n";
   return errors == 0 ? 0 : 1;
 }
