@@ -57,7 +57,7 @@ Result<CallgraphInputFormat> ParseCallgraphInputFormat(std::string_view text, st
 
 struct CallgraphCanonicalizerOptions {
   CallgraphInputFormat format = CallgraphInputFormat::kAuto;
-  size_t sort_memory_bytes = size_t{256} << 20;  // kernel.callgraph_sort_memory
+  size_t sort_memory_bytes = size_t{64} << 20;   // kernel.callgraph_sort_memory
   size_t max_document_bytes = size_t{1} << 30;   // kernel.callgraph_max_document_bytes
   size_t max_line_bytes = size_t{1} << 20;       // kernel.max_line_bytes
   std::string temp_dir;                          // spill runs go below it

@@ -5,6 +5,7 @@
 
 #include "attestation.hpp"
 #include "base64.hpp"
+#include "blob_pipeline.hpp"
 #include "callgraph_store.hpp"
 #include "canonical_json.hpp"
 #include "cas_paths.hpp"
@@ -136,13 +137,20 @@ Result<CallgraphIngestResult> CallgraphIngest::Finish() {
   if (!writer.ok()) return fail(writer.status());
   blob_ = std::move(*writer);
   CasStore::Writer* blob = blob_.get();
-  ZstdFrameWriter compressor(static_cast<int>(kernel_.config().GetInt("kernel", "zstd_level")),
-                             [blob](std::string_view compressed) { return blob->Write(compressed); });
-  auto summary = canonicalizer_->Finish([&](std::string_view canonical) { return compressor.Write(canonical); });
-  if (!summary.ok()) return fail(summary.status());
-  canonicalizer_.reset();
-  Status compressed = compressor.Finish();
+  // Compression runs on a second thread, beside the merge of the sorted
+  // records; the canonicalizer hashes the canonical bytes itself. The
+  // pipeline is stopped before any failure path drops the blob it writes to.
+  auto compressor = std::make_unique<BlobPipeline>(
+      static_cast<int>(kernel_.config().GetInt("kernel", "zstd_level")),
+      static_cast<size_t>(kernel_.config().GetInt("kernel", "ingest_pipeline_memory")),
+      [blob](std::string_view compressed) { return blob->Write(compressed); }, BlobPipeline::Hashing::kNone);
+  auto summary =
+      canonicalizer_->Finish([&](std::string_view canonical) { return compressor->Write(canonical); });
+  Status compressed = summary.ok() ? compressor->Finish() : summary.status();
+  const uint64_t compressed_bytes = compressor->bytes_out();
+  compressor.reset();
   if (!compressed.ok()) return fail(compressed);
+  canonicalizer_.reset();
 
   CallgraphStore store(kernel_);
   auto existing = store.FindByDigest(request_.tenant, request_.component_purl, summary->digest);
@@ -151,7 +159,7 @@ Result<CallgraphIngestResult> CallgraphIngest::Finish() {
     blob_.reset();  // discards the new copy
     return Existing(**existing);
   }
-  auto result = Commit(*summary, compressor.bytes_out());
+  auto result = Commit(*summary, compressed_bytes);
   if (!result.ok()) return fail(result.status());
   return result;
 }

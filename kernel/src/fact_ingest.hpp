@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "attestation.hpp"
+#include "blob_pipeline.hpp"
 #include "kernel.hpp"
 #include "plugin_instance.hpp"
 #include "runtime_fact.hpp"
@@ -75,8 +76,7 @@ class FactBatchIngest {
   std::string batch_id_;
   AttestationSubject callgraph_subject_;  // the referenced graph's blob and digest
   std::unique_ptr<CasStore::Writer> blob_;
-  std::unique_ptr<ZstdFrameWriter> compressor_;
-  Sha256Hasher hasher_;
+  std::unique_ptr<BlobPipeline> pipeline_;  // hash + compress, beside validation
   FactLineValidator validator_;
   size_t max_line_bytes_;
   size_t max_fact_types_;
@@ -84,7 +84,7 @@ class FactBatchIngest {
   uint64_t line_number_ = 0;
   uint64_t fact_count_ = 0;
   uint64_t raw_bytes_ = 0;
-  std::map<std::string, uint64_t> fact_types_;
+  std::map<std::string, uint64_t, std::less<>> fact_types_;
   std::vector<std::string> committed_keys_;
   Status failure_;
   bool finished_ = false;

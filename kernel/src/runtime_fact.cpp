@@ -11,9 +11,11 @@ namespace {
 
 enum class FieldKind { kString, kPurl, kInteger, kHitCount, kTimestamp, kMetadata, kSymbolId, kFactType };
 
+// Names as string_views: matching a key compares lengths first and never
+// measures a C string (this loop runs for every member of every fact).
 struct FieldSpec {
-  const char* camel;
-  const char* snake;  // nullptr when the name has no underscore form
+  std::string_view camel;
+  std::string_view snake;  // empty when the name has no underscore form
   FieldKind kind;
 };
 
@@ -27,11 +29,11 @@ constexpr std::array<FieldSpec, 14> kFields = {{
     {"socketAddress", "socket_address", FieldKind::kString},
     {"containerId", "container_id", FieldKind::kString},
     {"evidenceUri", "evidence_uri", FieldKind::kString},
-    {"purl", nullptr, FieldKind::kPurl},
+    {"purl", {}, FieldKind::kPurl},
     {"processId", "process_id", FieldKind::kInteger},
     {"hitCount", "hit_count", FieldKind::kHitCount},
     {"observedAt", "observed_at", FieldKind::kTimestamp},
-    {"metadata", nullptr, FieldKind::kMetadata},
+    {"metadata", {}, FieldKind::kMetadata},
 }};
 
 constexpr size_t kFieldCount = kFields.size();
@@ -74,14 +76,33 @@ bool IsValidFactType(std::string_view type) {
   return segments >= 1;
 }
 
-FactLineValidator::FactLineValidator(size_t max_line_bytes) {
-  padded_.reserve(max_line_bytes + simdjson::SIMDJSON_PADDING);
-  if (parser_.allocate(max_line_bytes + simdjson::SIMDJSON_PADDING) != simdjson::SUCCESS) {
-    // parse() allocates on demand; this only pre-sizes.
+// Nothing is allocated up front: the parser and the line buffer grow to the
+// longest line seen. A 100-fact batch then costs kilobytes, not buffers sized
+// for max_line_bytes (megabytes of parser tape per request).
+FactLineValidator::FactLineValidator(size_t max_line_bytes)
+    : parser_(max_line_bytes + simdjson::SIMDJSON_PADDING) {}
+
+bool FactLineValidator::KnownValidPurl(std::string_view purl) const {
+  if (purl.empty()) return false;  // unused slots are empty, and "" is no purl
+  for (const std::string& known : valid_purls_) {
+    if (known == purl) return true;
   }
+  return false;
+}
+
+void FactLineValidator::RememberValidPurl(std::string_view purl) {
+  if (purl.size() > kMaxRememberedPurlBytes) return;
+  valid_purls_[next_purl_slot_].assign(purl);  // reuses the slot's buffer
+  next_purl_slot_ = (next_purl_slot_ + 1) % valid_purls_.size();
 }
 
 Result<FactLine> FactLineValidator::Validate(std::string_view line, size_t line_number) {
+  std::string_view fact_type;
+  SIGNALS_RETURN_IF_ERROR(Check(line, line_number, &fact_type));
+  return FactLine{std::string(fact_type)};
+}
+
+Status FactLineValidator::Check(std::string_view line, size_t line_number, std::string_view* fact_type) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   padded_.assign(line.data(), line.size());
   padded_.append(simdjson::SIMDJSON_PADDING, '\0');
@@ -99,15 +120,14 @@ Result<FactLine> FactLineValidator::Validate(std::string_view line, size_t line_
     return LineError(line_number, "", "fact-object", "a runtime fact must be a JSON object");
   }
 
-  FactLine fact;
-  fact.fact_type = kDefaultFactType;
-  std::array<const char*, kFieldCount> seen_as{};
+  *fact_type = kDefaultFactType;
+  std::array<std::string_view, kFieldCount> seen_as{};  // empty: not seen
   bool has_symbol = false;
   for (auto member : object) {
     std::string_view key = member.key;
     size_t index = kFieldCount;
     for (size_t f = 0; f < kFieldCount; ++f) {
-      if (key == kFields[f].camel || (kFields[f].snake && key == kFields[f].snake)) {
+      if (key == kFields[f].camel || (!kFields[f].snake.empty() && key == kFields[f].snake)) {
         index = f;
         break;
       }
@@ -117,8 +137,8 @@ Result<FactLine> FactLineValidator::Validate(std::string_view line, size_t line_
                        "unknown field; runtime facts have " + std::string(KnownFieldList()));
     }
     const FieldSpec& spec = kFields[index];
-    const char* name = spec.camel;
-    if (seen_as[index] != nullptr) {
+    const std::string_view name = spec.camel;
+    if (!seen_as[index].empty()) {
       return LineError(line_number, name, "unique-field",
                        "given twice (as '" + std::string(seen_as[index]) + "' and '" + std::string(key) + "')");
     }
@@ -149,7 +169,7 @@ Result<FactLine> FactLineValidator::Validate(std::string_view line, size_t line_
                            "'" + std::string(s.substr(0, 80)) +
                                "' is neither a known fact type nor matches ^[a-z][a-z0-9]*(\\.[a-z0-9_]+)+$");
         }
-        fact.fact_type.assign(s);
+        *fact_type = s;  // in the parser's string buffer, which lives until the next parse
         break;
       }
       case FieldKind::kString: {
@@ -159,8 +179,11 @@ Result<FactLine> FactLineValidator::Validate(std::string_view line, size_t line_
       case FieldKind::kPurl: {
         std::string_view s;
         if (value.get_string().get(s)) return LineError(line_number, name, "purl", "must be a string");
-        Status purl = ValidatePurl(s, name);
-        if (!purl.ok()) return LineError(line_number, name, "purl", purl.message());
+        if (!KnownValidPurl(s)) {
+          Status purl = ValidatePurl(s, name);
+          if (!purl.ok()) return LineError(line_number, name, "purl", purl.message());
+          RememberValidPurl(s);
+        }
         break;
       }
       case FieldKind::kInteger: {
@@ -199,7 +222,7 @@ Result<FactLine> FactLineValidator::Validate(std::string_view line, size_t line_
     }
   }
   if (!has_symbol) return LineError(line_number, "symbolId", "required", "is required");
-  return fact;
+  return Status::Ok();
 }
 
 }  // namespace signals

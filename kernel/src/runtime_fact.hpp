@@ -2,12 +2,14 @@
 // batch, checked field by field. camelCase names are canonical; the snake_case
 // aliases agents often send (symbol_id, hit_count, ...) are accepted.
 //
-// FactLineValidator is the hot path of ingest: it parses with simdjson and
-// copies nothing but the factType. One validator per ingest; not thread-safe.
+// FactLineValidator is the hot path of ingest: it parses with simdjson, and
+// Check() copies nothing but the line into its padded buffer. One validator
+// per ingest; not thread-safe.
 #pragma once
 
 #include <simdjson.h>
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -29,8 +31,22 @@ class FactLineValidator {
   // the rule: "line 3: field 'hitCount': must be an integer >= 1".
   Result<FactLine> Validate(std::string_view line, size_t line_number);
 
+  // The same checks without a copy (the ingest hot path): on success
+  // *fact_type views the line's factType (or the default), valid until the
+  // next call on this validator.
+  Status Check(std::string_view line, size_t line_number, std::string_view* fact_type);
+
  private:
+  // Purls repeat from line to line (one process, one package): the last few
+  // that passed validation are remembered, and an identical string is not
+  // parsed again. The answer for a string never changes, so no rule is lost.
+  static constexpr size_t kMaxRememberedPurlBytes = 512;
+  bool KnownValidPurl(std::string_view purl) const;
+  void RememberValidPurl(std::string_view purl);
+
   simdjson::dom::parser parser_;
+  std::array<std::string, 4> valid_purls_;
+  size_t next_purl_slot_ = 0;
   std::string padded_;  // line copy with simdjson's padding
 };
 

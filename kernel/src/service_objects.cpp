@@ -84,6 +84,7 @@ class FactStreamSource : public ObjectSource {
         max_line_bytes_(max_line_bytes) {}
 
   Result<size_t> Read(uint8_t* buffer, size_t capacity) override {
+    if (!include_provenance_) return ReadRaw(buffer, capacity);
     while (out_.size() - out_pos_ == 0) {
       out_.clear();
       out_pos_ = 0;
@@ -95,7 +96,7 @@ class FactStreamSource : public ObjectSource {
       auto n = current_->Read(chunk_, sizeof(chunk_));
       if (!n.ok()) return n.status();
       if (*n == 0) {
-        SIGNALS_RETURN_IF_ERROR(FlushLine(true));
+        SIGNALS_RETURN_IF_ERROR(FlushLine());
         current_.reset();
         continue;
       }
@@ -108,6 +109,36 @@ class FactStreamSource : public ObjectSource {
   }
 
  private:
+  // The stored lines as they are: decompressed straight into the caller's
+  // buffer, which is filled across batch boundaries (fewer, fuller chunks).
+  Result<size_t> ReadRaw(uint8_t* buffer, size_t capacity) {
+    size_t filled = 0;
+    while (filled < capacity) {
+      if (newline_owed_) {
+        buffer[filled++] = '\n';
+        newline_owed_ = false;
+        continue;
+      }
+      if (!current_) {
+        if (next_ >= batches_.size()) break;
+        SIGNALS_RETURN_IF_ERROR(OpenBatch(batches_[next_++]));
+        if (!current_) continue;  // expired since the stream began
+      }
+      auto n = current_->Read(buffer + filled, capacity - filled);
+      if (!n.ok()) return n.status();
+      if (*n == 0) {
+        // Keep the stream NDJSON even if a stored blob lacks its final newline.
+        newline_owed_ = last_byte_ != '\n' && last_byte_ != 0;
+        last_byte_ = 0;
+        current_.reset();
+        continue;
+      }
+      filled += *n;
+      last_byte_ = static_cast<char>(buffer[filled - 1]);
+    }
+    return filled;
+  }
+
   // Opens the batch's blob; leaves current_ empty when retention expired the
   // batch after the stream listed it (the stream skips it, as it would have).
   Status OpenBatch(const nlohmann::json& row) {
@@ -125,12 +156,6 @@ class FactStreamSource : public ObjectSource {
   }
 
   Status Consume(std::string_view bytes) {
-    if (!include_provenance_) {
-      out_.append(bytes);
-      // Keep the stream NDJSON even if a stored blob lacks its final newline.
-      last_byte_ = bytes.back();
-      return Status::Ok();
-    }
     size_t start = 0;
     while (start < bytes.size()) {
       size_t nl = bytes.find('\n', start);
@@ -140,18 +165,13 @@ class FactStreamSource : public ObjectSource {
         break;
       }
       line_.append(bytes.substr(start, nl - start));
-      SIGNALS_RETURN_IF_ERROR(FlushLine(false));
+      SIGNALS_RETURN_IF_ERROR(FlushLine());
       start = nl + 1;
     }
     return Status::Ok();
   }
 
-  Status FlushLine(bool end_of_batch) {
-    if (!include_provenance_) {
-      if (end_of_batch && last_byte_ != '\n' && last_byte_ != 0) out_.push_back('\n');
-      last_byte_ = 0;
-      return Status::Ok();
-    }
+  Status FlushLine() {
     bool blank = line_.find_first_not_of(" \t\r") == std::string::npos;
     if (!blank) {
       auto fact = nlohmann::json::parse(line_, nullptr, false);
@@ -176,7 +196,8 @@ class FactStreamSource : public ObjectSource {
   std::string line_;
   std::string out_;
   size_t out_pos_ = 0;
-  char last_byte_ = 0;
+  char last_byte_ = 0;         // raw mode: the last byte of the current batch so far
+  bool newline_owed_ = false;  // raw mode: a batch ended without '\n'
   std::string provenance_hash_, callgraph_id_, batch_id_;
 };
 

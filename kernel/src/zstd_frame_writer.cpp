@@ -12,6 +12,12 @@ ZstdFrameWriter::ZstdFrameWriter(int level, Sink sink) : cctx_(ZSTD_createCCtx()
 
 ZstdFrameWriter::~ZstdFrameWriter() { ZSTD_freeCCtx(cctx_); }
 
+Status ZstdFrameWriter::SetPledgedSize(uint64_t bytes) {
+  size_t rc = ZSTD_CCtx_setPledgedSrcSize(cctx_, bytes);
+  if (ZSTD_isError(rc)) return Status::Internal(std::string("zstd: ") + ZSTD_getErrorName(rc));
+  return Status::Ok();
+}
+
 Status ZstdFrameWriter::Write(std::string_view bytes) {
   bytes_in_ += bytes.size();
   return Drive(bytes, false);

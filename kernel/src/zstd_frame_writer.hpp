@@ -25,6 +25,11 @@ class ZstdFrameWriter {
   ZstdFrameWriter(const ZstdFrameWriter&) = delete;
   ZstdFrameWriter& operator=(const ZstdFrameWriter&) = delete;
 
+  // Announces the exact input size before the first Write: zstd then sizes
+  // its window and tables to the input (a small batch no longer pays for
+  // megabytes of tables) and records the size in the frame header.
+  Status SetPledgedSize(uint64_t bytes);
+
   Status Write(std::string_view bytes);
   // Ends the frame. No Write after Finish.
   Status Finish();

@@ -7,7 +7,9 @@
 // or the whole object, a crash leaves at most a temp file that List() ignores,
 // and two writers of one key cannot overwrite each other: objects are
 // immutable. With fsync on, the file and every directory entry created on the
-// way are fsynced before success is reported.
+// way are fsynced before success is reported; concurrent writers into one
+// directory share its fsync (DirectorySync: one that started after their
+// rename), so small objects arriving together do not queue one fsync each.
 //
 // Leftovers: a writer holds an exclusive flock(2) on its temp file until the
 // temp file is published or removed. The lock dies with the process, so a
@@ -18,10 +20,10 @@
 // the lock first, so it never deletes the temp file of a live writer.
 //
 // Thread-safety: the component declares SIGNALS_CAP_CONCURRENT. An instance
-// holds only immutable configuration; every call works on its own file
-// descriptors, and concurrent writers of the same key are arbitrated by the
-// filesystem (the loser gets SIGNALS_EXISTS). One writer or reader is used by
-// one thread at a time, as the ABI requires.
+// holds immutable configuration and the thread-safe DirectorySync; every call
+// works on its own file descriptors, and concurrent writers of the same key
+// are arbitrated by the filesystem (the loser gets SIGNALS_EXISTS). One
+// writer or reader is used by one thread at a time, as the ABI requires.
 #include <signals/plugin.hpp>
 
 #include <dirent.h>
@@ -39,6 +41,7 @@
 #include <utility>
 #include <vector>
 
+#include "directory_sync.hpp"
 #include "object_key.hpp"
 #include "posix_io.hpp"
 
@@ -87,14 +90,18 @@ int PublishNoReplace(const std::string& temp, const std::string& final) {
 // writer without a successful Commit() removes the temp file.
 class FsObjectWriter final : public sdk::CasWriter {
  public:
+  // `lock`: the exclusive flock that marks the temp file as a live write.
+  // `directories`: the store's group fsync of directories; nullptr when the
+  // store is not durable. REQUIRES: it outlives the writer.
   FsObjectWriter(std::string key, std::string final_path, std::string temp_path, UniqueFd fd, UniqueFd lock,
-                 bool durable)
+                 DirectorySync* directories)
       : key_(std::move(key)),
         final_path_(std::move(final_path)),
         temp_path_(std::move(temp_path)),
         fd_(std::move(fd)),
         lock_(std::move(lock)),
-        durable_(durable) {
+        durable_(directories != nullptr),
+        directories_(directories) {
     buffer_.reserve(kWriteBufferBytes);
   }
   FsObjectWriter(const FsObjectWriter&) = delete;
@@ -132,7 +139,7 @@ class FsObjectWriter final : public sdk::CasWriter {
     temp_path_.clear();  // nothing left to clean up
     lock_.Close();
     if (durable_) {
-      if (int err = FsyncDirectory(Parent(final_path_)); err != 0) {
+      if (int err = directories_->Sync(Parent(final_path_)); err != 0) {
         // The object is visible but may not survive a crash. Take it back so
         // that failure means "nothing stored" and a retry can write it again.
         ::unlink(final_path_.c_str());
@@ -180,6 +187,7 @@ class FsObjectWriter final : public sdk::CasWriter {
   // closed (Commit closes fd_ before the rename, to check close's errors).
   UniqueFd lock_;
   bool durable_;
+  DirectorySync* directories_;
   bool committed_ = false;
   std::vector<uint8_t> buffer_;
 };
@@ -285,7 +293,7 @@ class FsCas final : public sdk::CasComponent {
           ThrowErrno(err, "put " + Quote(key) + ": lock " + temp_path);
         }
         return std::make_unique<FsObjectWriter>(key, final_path, std::move(temp_path), std::move(fd),
-                                                std::move(lock), durable_);
+                                                std::move(lock), durable_ ? &directories_ : nullptr);
       }
       int err = errno;
       if (err == EEXIST) continue;  // a random-name collision; draw again
@@ -353,7 +361,7 @@ class FsCas final : public sdk::CasComponent {
     // Empty directories are left in place: removing them would race with a
     // concurrent put that has just created its temp file's directory.
     if (durable_) {
-      if (int err = FsyncDirectory(Parent(path)); err != 0) {
+      if (int err = directories_.Sync(Parent(path)); err != 0) {
         ThrowErrno(err, "remove " + Quote(key) + ": fsync directory " + Parent(path));
       }
     }
@@ -520,6 +528,7 @@ class FsCas final : public sdk::CasComponent {
   std::string store_dir_;  // {root}/{bucket}, absolute
   bool durable_ = true;
   bool list_leftovers_ = false;
+  DirectorySync directories_;  // group fsync of directories (see directory_sync.hpp)
 };
 
 }  // namespace

@@ -144,6 +144,23 @@ TEST(FactLineValidator, RejectsInvalidPurl) {
 
 TEST(FactLineValidator, RejectsNonStringPurl) { ExpectRejected(R"({"symbolId":"a","purl":{}})", "purl", "purl"); }
 
+// One validator sees many lines; the purls it remembers as valid must not
+// let an invalid or empty one through, before or after.
+TEST(FactLineValidator, RemembersOnlyValidPurlsAcrossLines) {
+  FactLineValidator validator(kMaxLine);
+  const std::string good = R"({"symbolId":"a","purl":"pkg:npm/%40angular/core@17.0.1"})";
+  EXPECT_TRUE(validator.Validate(good, 1).ok());
+  EXPECT_TRUE(validator.Validate(good, 2).ok());
+  for (const char* bad : {R"({"symbolId":"a","purl":""})", R"({"symbolId":"a","purl":"maven/log4j"})",
+                          R"({"symbolId":"a","purl":"pkg:npm"})"}) {
+    auto fact = validator.Validate(bad, 3);
+    ASSERT_FALSE(fact.ok()) << bad;
+    EXPECT_EQ(fact.status().rule(), "purl") << bad;
+    EXPECT_EQ(fact.status().message().rfind("line 3: field 'purl': ", 0), 0u) << fact.status().message();
+  }
+  EXPECT_TRUE(validator.Validate(good, 4).ok());
+}
+
 // --- processId ------------------------------------------------------------------
 
 TEST(FactLineValidator, AcceptsIntegerProcessId) { ExpectAccepted(R"({"symbolId":"a","processId":4242})"); }

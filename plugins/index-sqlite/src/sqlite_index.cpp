@@ -197,7 +197,15 @@ SqliteIndex::SqliteIndex(const sdk::Host& host, const sdk::Config& config)
              std::to_string(options_.read_connections) + " read connections)");
 }
 
-SqliteIndex::~SqliteIndex() = default;
+SqliteIndex::~SqliteIndex() {
+  // Every transaction is finished (REQUIRES), so an open group is empty.
+  if (group_open_ && writer_ && !writer_->InAutocommit()) {
+    try {
+      writer_->Exec("ROLLBACK", "close");
+    } catch (const std::exception&) {
+    }
+  }
+}
 
 void SqliteIndex::OpenWriter() {
   writer_ = std::make_unique<Connection>(options_.path, Connection::Mode::kReadWrite,
@@ -285,16 +293,111 @@ std::unique_ptr<sdk::IndexTxn> SqliteIndex::Begin() {
     throw sdk::Error(SIGNALS_RETRY, "begin: another write transaction stayed open for " +
                                         std::to_string(options_.busy_timeout_ms) + " ms");
   }
+  uint64_t generation = 0;
   try {
-    CreatePendingIndexes();
-    // IMMEDIATE takes the database write lock now (waiting busy_timeout for
-    // other processes), so no statement of the transaction can hit BUSY later.
-    writer_->Exec("BEGIN IMMEDIATE", "begin");
+    generation = JoinGroup();
+    writer_->Exec("SAVEPOINT txn", "begin");
   } catch (...) {
+    if (group_open_ && group_members_ == 0 && !writer_->InAutocommit()) LeftGroupEmpty();
     ReleaseWriter();
     throw;
   }
-  return std::make_unique<SqliteTxn>(*this);
+  return std::make_unique<SqliteTxn>(*this, generation);
+}
+
+uint64_t SqliteIndex::JoinGroup() {
+  if (group_open_ && writer_->InAutocommit()) {
+    // SQLite ended the group on its own: its members must not be told it committed.
+    uint64_t lost = 0;
+    {
+      std::lock_guard<std::mutex> lock(group_mutex_);
+      lost = open_generation_;
+    }
+    FailGroup(lost, SIGNALS_ERROR, "SQLite rolled the transaction back");
+  }
+  if (!group_open_) {
+    CreatePendingIndexes();
+    // IMMEDIATE takes the database write lock now (waiting busy_timeout for
+    // other processes), so no statement of the group can hit BUSY later.
+    writer_->Exec("BEGIN IMMEDIATE", "begin");
+    group_open_ = true;
+    group_members_ = 0;
+  }
+  std::lock_guard<std::mutex> lock(group_mutex_);
+  return open_generation_;
+}
+
+void SqliteIndex::LeftGroupEmpty() {
+  if (!group_open_ || group_members_ != 0) return;
+  try {
+    if (!writer_->InAutocommit()) writer_->Exec("ROLLBACK", "end an empty group");
+  } catch (const std::exception& e) {
+    host_.Log(SIGNALS_LOG_ERROR, e.what());
+  }
+  group_open_ = false;
+}
+
+void SqliteIndex::FailGroup(uint64_t generation, signals_status status, const std::string& message) {
+  group_open_ = false;
+  group_members_ = 0;
+  std::lock_guard<std::mutex> lock(group_mutex_);
+  // No commit runs now (we hold the lease), so `generation` is the open one.
+  failed_generations_[generation] = {status, "the group commit was rolled back: " + message};
+  done_generation_ = generation;
+  open_generation_ = generation + 1;
+  while (failed_generations_.size() > 64) failed_generations_.erase(failed_generations_.begin());
+  group_done_.notify_all();
+}
+
+void SqliteIndex::AwaitDurable(uint64_t generation) {
+  std::unique_lock<std::mutex> lock(group_mutex_);
+  while (done_generation_ < generation) {
+    if (committing_) {
+      group_done_.wait(lock);
+      continue;
+    }
+    committing_ = true;
+    lock.unlock();
+    // The lease, without a deadline: members of the group are already
+    // released and must learn their outcome; holders keep it only briefly.
+    {
+      std::unique_lock<std::mutex> writer(writer_mutex_);
+      writer_released_.wait(writer, [&] { return !writer_leased_; });
+      writer_leased_ = true;
+    }
+    lock.lock();
+    const uint64_t committing = open_generation_;
+    ++open_generation_;  // later transactions form the next group
+    lock.unlock();
+    std::optional<std::pair<signals_status, std::string>> failure;
+    if (group_open_) {
+      try {
+        writer_->Exec("COMMIT", "commit to '" + options_.path + "'");
+      } catch (const sdk::Error& e) {
+        failure.emplace(e.status(), e.what());
+      } catch (const std::exception& e) {
+        failure.emplace(SIGNALS_ERROR, e.what());
+      }
+      if (failure && !writer_->InAutocommit()) {
+        try {
+          writer_->Exec("ROLLBACK", "rollback after a failed commit");
+        } catch (const std::exception& e) {
+          host_.Log(SIGNALS_LOG_ERROR, e.what());
+        }
+      }
+      group_open_ = false;
+      group_members_ = 0;
+    }
+    ReleaseWriter();
+    lock.lock();
+    if (failure) failed_generations_[committing] = *failure;
+    while (failed_generations_.size() > 64) failed_generations_.erase(failed_generations_.begin());
+    done_generation_ = committing;
+    committing_ = false;
+    group_done_.notify_all();
+  }
+  auto failed = failed_generations_.find(generation);
+  if (failed != failed_generations_.end()) throw sdk::Error(failed->second.first, failed->second.second);
 }
 
 // --- reads -----------------------------------------------------------------------
@@ -364,7 +467,7 @@ void SqliteIndex::RequestIndexes(const std::string& collection,
   }
   // Never wait for a running transaction: the query works without the index.
   if (queued && TryAcquireWriter()) {
-    CreatePendingIndexes();
+    if (!group_open_) CreatePendingIndexes();  // else the next group's Begin() does
     ReleaseWriter();
   }
 }

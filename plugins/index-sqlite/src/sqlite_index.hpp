@@ -11,6 +11,15 @@
 // Commit() or rollback (a second Begin() waits up to busy_timeout, then fails
 // with RETRY). Get() and Query() use a pool of read-only connections and read
 // the last committed WAL snapshot, so they never wait for the writer.
+//
+// Group commit: concurrent transactions share one SQLite transaction and so
+// one WAL fsync. Each transaction is a SAVEPOINT inside the open group;
+// Commit() releases it, gives the writer to the next transaction and waits
+// until a COMMIT that covers it has returned. The first waiter commits the
+// group for everyone in it; whoever arrives meanwhile joins the next group.
+// Commit() still returns only once the records are durable, and a failed
+// group COMMIT fails every transaction in it (nothing of them is kept). A
+// rollback undoes only its own savepoint.
 // REQUIRES: every transaction is finished before the instance is destroyed.
 #ifndef SIGNALS_INDEX_SQLITE_SQLITE_INDEX_HPP
 #define SIGNALS_INDEX_SQLITE_SQLITE_INDEX_HPP
@@ -20,6 +29,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -91,6 +101,21 @@ class SqliteIndex final : public sdk::IndexComponent {
   bool TryAcquireWriter();
   void ReleaseWriter();
 
+  // Group commit (see the file comment). Begin side, under the lease: opens
+  // the group if needed; returns the generation the transaction joins.
+  uint64_t JoinGroup();
+  // A transaction released its savepoint into the group (under the lease).
+  void AddedToGroup() { ++group_members_; }
+  // A transaction rolled back its savepoint (under the lease): an empty group
+  // is closed, so that no SQLite write lock is held while nothing is pending.
+  void LeftGroupEmpty();
+  // SQLite rolled back the whole group after a failure (under the lease):
+  // every member of `generation` fails with `status`/`message`.
+  void FailGroup(uint64_t generation, signals_status status, const std::string& message);
+  // Waits until `generation` is committed, committing it when no one else is;
+  // throws the group's failure. REQUIRES: the caller does not hold the lease.
+  void AwaitDurable(uint64_t generation);
+
   ReaderLease CheckoutReader(const std::string& context);
 
   void OpenWriter();
@@ -121,6 +146,17 @@ class SqliteIndex final : public sdk::IndexComponent {
   std::mutex writer_mutex_;
   std::condition_variable writer_released_;
   bool writer_leased_ = false;
+
+  // Group commit state. group_open_ and group_members_ are guarded by the
+  // writer lease; the generations by group_mutex_.
+  bool group_open_ = false;   // a BEGIN IMMEDIATE of the current group is open
+  size_t group_members_ = 0;  // savepoints released into the open group
+  std::mutex group_mutex_;
+  std::condition_variable group_done_;
+  uint64_t open_generation_ = 1;  // the generation new transactions join
+  uint64_t done_generation_ = 0;  // every generation up to this one is finished
+  bool committing_ = false;       // a waiter is committing a group
+  std::map<uint64_t, std::pair<signals_status, std::string>> failed_generations_;
 
   std::mutex readers_mutex_;
   std::condition_variable reader_returned_;

@@ -18,19 +18,22 @@ void ValidateKey(const std::string& key, const std::string& context) {
 
 }  // namespace
 
-SqliteTxn::SqliteTxn(SqliteIndex& index) : index_(index), db_(*index.writer_) {}
+SqliteTxn::SqliteTxn(SqliteIndex& index, uint64_t generation)
+    : index_(index), db_(*index.writer_), generation_(generation) {}
 
 SqliteTxn::~SqliteTxn() {
-  // InAutocommit() also covers a COMMIT that failed after SQLite had already
-  // rolled back on its own: ROLLBACK would then only fail.
+  if (!leased_) return;  // committed: the lease went back at Commit()
+  // InAutocommit(): SQLite already rolled the whole group back after a
+  // failure (Run() has failed the group); there is no savepoint left.
   if (!finished_ && !db_.InAutocommit()) {
     try {
-      db_.Exec("ROLLBACK", "rollback of '" + index_.options_.path + "'");
+      db_.Exec("ROLLBACK TO txn; RELEASE txn", "rollback of '" + index_.options_.path + "'");
     } catch (const std::exception& e) {
       // Closing the connection would roll back too, but the writer is shared:
-      // say so loudly, the next BEGIN IMMEDIATE will fail and report it.
+      // say so loudly, the next statement on it will fail and report it.
       index_.host_.Log(SIGNALS_LOG_ERROR, e.what());
     }
+    index_.LeftGroupEmpty();
   }
   index_.ReleaseWriter();
 }
@@ -51,6 +54,7 @@ void SqliteTxn::Run(Body&& body) {
       finished_ = true;
       failure_status_ = e.status();
       failure_ = e.what();
+      index_.FailGroup(generation_, e.status(), e.what());
     }
     throw;
   }
@@ -113,9 +117,13 @@ void SqliteTxn::Remove(const std::string& collection, const std::string& key) {
 
 void SqliteTxn::Commit() {
   Run([&] {
-    db_.Exec("COMMIT", "commit to '" + index_.options_.path + "'");
+    db_.Exec("RELEASE txn", "commit to '" + index_.options_.path + "'");
     finished_ = true;
+    index_.AddedToGroup();
+    leased_ = false;
+    index_.ReleaseWriter();
   });
+  index_.AwaitDurable(generation_);  // throws the group's failure
   index_.NoteCommitted(created_tables_, created_indexes_);
 }
 

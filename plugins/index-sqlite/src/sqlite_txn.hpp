@@ -1,7 +1,9 @@
-// sqlite_txn.hpp — one write transaction of index-sqlite: BEGIN IMMEDIATE on
-// the leased writer connection, inserts/upserts/removes, then COMMIT, which
-// is the pipeline's commit point. Destruction without a successful Commit()
-// rolls back; either way the writer lease is released.
+// sqlite_txn.hpp — one write transaction of index-sqlite: a SAVEPOINT in the
+// open group on the leased writer connection, inserts/upserts/removes, then
+// Commit(), which releases the savepoint and returns once a group COMMIT has
+// made it durable — the pipeline's commit point. Destruction without a
+// successful Commit() rolls back the savepoint; either way the writer lease
+// is released.
 //
 // Thread-safety: calls on one transaction are serialised by its own mutex, so
 // the kernel may drive it from any thread. REQUIRES: the SqliteIndex that
@@ -11,6 +13,7 @@
 
 #include <signals/plugin.hpp>
 
+#include <cstdint>
 #include <mutex>
 #include <set>
 #include <string>
@@ -24,9 +27,9 @@ class SqliteIndex;
 
 class SqliteTxn final : public sdk::IndexTxn {
  public:
-  // REQUIRES: the caller holds the writer lease and has run BEGIN IMMEDIATE;
-  // the transaction takes over the lease.
-  explicit SqliteTxn(SqliteIndex& index);
+  // REQUIRES: the caller holds the writer lease and has opened the savepoint
+  // in group `generation`; the transaction takes over the lease.
+  SqliteTxn(SqliteIndex& index, uint64_t generation);
   ~SqliteTxn() override;
   SqliteTxn(const SqliteTxn&) = delete;
   SqliteTxn& operator=(const SqliteTxn&) = delete;
@@ -40,8 +43,9 @@ class SqliteTxn final : public sdk::IndexTxn {
               const std::string& record_json) override;
   // Deletes a record; NOT_FOUND when absent.
   void Remove(const std::string& collection, const std::string& key) override;
-  // COMMIT. On success the records are durable (see the synchronous option)
-  // and visible to new reads. On failure nothing of the transaction is kept.
+  // Releases the savepoint and waits for the group COMMIT. On success the
+  // records are durable (see the synchronous option) and visible to new
+  // reads. On failure nothing of the transaction is kept.
   void Commit() override;
 
  private:
@@ -62,6 +66,8 @@ class SqliteTxn final : public sdk::IndexTxn {
 
   SqliteIndex& index_;
   Connection& db_;
+  const uint64_t generation_;
+  bool leased_ = true;  // holds the writer lease
   std::mutex mutex_;
   bool finished_ = false;  // committed, or rolled back by SQLite
   bool failed_ = false;    // rolled back by SQLite after a failure

@@ -1,0 +1,49 @@
+// DirectorySync: group fsync of directories. A writer that has renamed an
+// entry into a directory needs an fsync of that directory that started after
+// its rename; when many writers publish into one directory at once (small
+// batches arriving concurrently), one fsync serves all of them instead of one
+// each. The first caller runs the fsync; callers that arrive meanwhile wait
+// for it to end and then for the next one, which the first of them runs.
+//
+// Sync() returns only after such an fsync has completed, with its errno (0
+// on success), so durability is the same as an fsync per caller.
+// Thread-safe.
+#ifndef SIGNALS_CAS_FS_DIRECTORY_SYNC_HPP
+#define SIGNALS_CAS_FS_DIRECTORY_SYNC_HPP
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace signals::cas_fs {
+
+class DirectorySync {
+ public:
+  // fsyncs `directory` (or waits for an fsync of it that started after this
+  // call); returns 0 or the errno of that fsync.
+  int Sync(const std::string& directory);
+
+ private:
+  struct Failure {
+    uint64_t first, last;  // the tickets the failed fsync covered
+    int error;
+  };
+  struct State {
+    uint64_t issued = 0;  // tickets handed out
+    uint64_t synced = 0;  // every ticket up to this one is covered by a finished fsync
+    bool running = false;
+    std::condition_variable done;
+    std::deque<Failure> failures;  // the last few
+  };
+
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<State>> states_;  // one per directory ever synced
+};
+
+}  // namespace signals::cas_fs
+
+#endif  // SIGNALS_CAS_FS_DIRECTORY_SYNC_HPP
