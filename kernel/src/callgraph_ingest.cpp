@@ -11,6 +11,7 @@
 #include "ingest_request.hpp"
 #include "purl.hpp"
 #include "timestamp.hpp"
+#include "tlog_publisher.hpp"
 #include "zstd_frame_writer.hpp"
 
 namespace signals {
@@ -208,21 +209,31 @@ Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& su
   };
   nlohmann::json manifest = body;
   manifest["signature"] = nullptr;
-  manifest["rekorUuid"] = nullptr;
   if (sign_manifests) {
     auto signature = signer_->Sign(CanonicalJson(body));
     if (!signature.ok()) return signature.status();
     manifest["signature"] = Base64Encode(*signature);
   }
-  SIGNALS_RETURN_IF_ERROR(kernel_.cas().Put(manifest_key, CanonicalJson(manifest)));
-  committed_keys_.push_back(manifest_key);
 
+  // The envelope first, then the transparency log, then the manifest object:
+  // rekorUuid is not signed (DESIGN §4.3), so the stored manifest can name
+  // the entry when it landed during ingest. Later landings update the index
+  // row only; reads take rekorUuid from there (CallgraphStore::Manifest).
   nlohmann::json statement =
       MakeStatement({AttestationSubject{cas_paths::CallgraphSubjectName(tenant, graph_id_),
                                         summary.digest.substr(std::string("sha256:").size())}},
                     kCallgraphManifestPredicate, body);
-  SIGNALS_RETURN_IF_ERROR(StoreSignedStatement(*signer_, statement, kernel_.cas(), metrics, envelope_key));
+  auto envelope = StoreSignedStatement(*signer_, statement, kernel_.cas(), metrics, envelope_key);
+  if (!envelope.ok()) return envelope.status();
   committed_keys_.push_back(envelope_key);
+
+  TlogPublisher* tlog = kernel_.tlog();
+  const TlogSubject tlog_subject = TlogSubject::Manifest(graph_id_, tenant);
+  const TlogOutcome logged =
+      PublishAtIngest(tlog, tlog_subject, *envelope, signer_->public_key_pem(), &committed_keys_);
+  manifest["rekorUuid"] = logged.RekorUuid();
+  SIGNALS_RETURN_IF_ERROR(kernel_.cas().Put(manifest_key, CanonicalJson(manifest)));
+  committed_keys_.push_back(manifest_key);
 
   nlohmann::json row = meta;
   row.update(manifest);
@@ -230,7 +241,7 @@ Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& su
   row["manifestKey"] = manifest_key;
   row["envelopeKey"] = envelope_key;
   row["principal"] = request_.principal.empty() ? nlohmann::json(nullptr) : nlohmann::json(request_.principal);
-  row["skipReason"] = kernel_.config().GetBool("provenance", "rekor_enabled") ? "rekor-unavailable" : "rekor-disabled";
+  row["skipReason"] = logged.SkipReason();
   nlohmann::json digest_row = {{"graphId", graph_id_},
                                {"tenantId", tenant},
                                {"componentPurl", request_.component_purl},
@@ -251,9 +262,13 @@ Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& su
     return Existing(**winner);
   }
   SIGNALS_RETURN_IF_ERROR(unique);
+  const bool queued = logged.state == TlogOutcome::State::kQueued;
+  // Queued with the row, in its transaction: acknowledged means it will be logged.
+  if (queued) SIGNALS_RETURN_IF_ERROR(tlog->Enqueue(**txn, tlog_subject, logged));
   SIGNALS_RETURN_IF_ERROR(kernel_.RecordKeyUse(**txn, signer_->key_id(), kernel_.NowMs()));
   SIGNALS_RETURN_IF_ERROR((*txn)->Commit());  // the commit point
   committed_keys_.clear();
+  if (queued) tlog->RefreshQueueDepth();
 
   metrics.CounterAdd("signals_callgraphs_stored_total", "language=" + request_.language + ",tenant=" + tenant, 1);
   metrics.HistogramObserve("signals_callgraph_nodes", "language=" + request_.language,

@@ -16,6 +16,10 @@ inline std::string FactProvenance(const std::string& tenant, const std::string& 
 inline std::string BatchAttestation(const std::string& batch_id) {
   return "attestations/" + batch_id + ".dsse";
 }
+// The transparency-log entry of a batch attestation (Rekor REST shape, DESIGN §4.6).
+inline std::string BatchRekorEntry(const std::string& batch_id) {
+  return "attestations/" + batch_id + ".rekor.json";
+}
 inline std::string CallgraphBlob(const std::string& tenant, const std::string& graph_id) {
   return "callgraphs/" + tenant + "/" + graph_id + ".ndjson.zst";
 }
@@ -25,6 +29,10 @@ inline std::string CallgraphMeta(const std::string& tenant, const std::string& g
 inline std::string Manifest(const std::string& graph_id) { return "manifests/" + graph_id + ".json"; }
 inline std::string ManifestEnvelope(const std::string& graph_id) {
   return "manifests/" + graph_id + ".json.dsse";
+}
+// The transparency-log entry of a manifest envelope (Rekor REST shape).
+inline std::string ManifestRekorEntry(const std::string& graph_id) {
+  return "manifests/" + graph_id + ".rekor.json";
 }
 
 // The subject name attestations use for a callgraph blob (the uncompressed form).

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# A log that refuses an entry (4xx) is not retried: against the Rekor v1 log
+# peer answering 400, a batch and a callgraph are acknowledged with
+# skipReason "rekor-rejected: HTTP 400: <the log's message>", nothing is
+# queued, no entry object exists, and the refusal is counted as "rejected".
+# usage: tlog_reject_test.sh SIGNALSCTL SIGNALSD TESTDATA_DIR
+set -euo pipefail
+SIGNALSCTL=$1 SIGNALSD=$2 TESTDATA=$3
+source "$(dirname "$0")/lib.sh"
+source "$HERE/http_lib.sh"
+source "$HERE/tlog_lib.sh"
+need curl jq sqlite3
+
+DATA=$TMP/data
+CAS=$DATA/cas/signals
+ctl() { "$SIGNALSCTL" --data-dir "$DATA" "$@"; }
+
+ctl tenant add acme >/dev/null 2>&1
+store_callgraph "$DATA" acme
+AGENT=$(token runtime-agent acme)
+SCANNER=$(token scanner-worker acme)
+start_rekor
+start_signalsd "$DATA" "${TLOG_ARGS[@]}"
+rekor_mode reject
+WANT="rekor-rejected: HTTP 400: entry refused by test log (mode reject)"
+
+step "a batch the log refuses is acknowledged, marked rejected, not queued"
+gen_facts 10 facts.ndjson
+req post -H "Authorization: Bearer $AGENT" -H 'Content-Type: application/x-ndjson' --data-binary @facts.ndjson \
+  "$BASE/signals/runtime-facts?tenant=acme&callgraph_id=$CALLGRAPH_ID"
+expect_status 201
+BATCH=$(jq -r .batchId post.body)
+[[ $(jq -r .skipReason post.body) == "$WANT" ]] || fail "skipReason is '$(jq -r .skipReason post.body)'"
+[[ $(jq -r .rekorUuid post.body) == null ]] || fail "a refused batch has a rekorUuid"
+[[ $(index_value "$DATA" batches "$BATCH" skipReason) == "$WANT" ]] || fail "the row's skipReason differs"
+[[ ! -e $CAS/attestations/$BATCH.rekor.json ]] || fail "an entry object exists for a refused batch"
+
+step "a callgraph the log refuses: the same"
+req cg -H "Authorization: Bearer $SCANNER" -H 'Content-Type: application/json' --data-binary "${SMALL_CALLGRAPH//Svc./Rej.}" \
+  "$BASE/signals/callgraphs?tenant=acme&componentPurl=pkg%3Amaven%2Fcom.example%2Frej%401.0.0&language=java"
+expect_status 201
+GRAPH=$(jq -r .graphId cg.body)
+[[ $(index_value "$DATA" callgraphs "$GRAPH" skipReason) == "$WANT" ]] || fail "the callgraph row's skipReason differs"
+
+step "nothing queued; the refusals are counted; no retry reaches the log"
+[[ $(queue_rows "$DATA") == 0 ]] || fail "$(queue_rows "$DATA") rows queued"
+sleep 1.5
+rekor_stats stats.json
+[[ $(jq .posts stats.json) == 2 ]] || fail "the log got $(jq .posts stats.json) submissions, expected 2 (no retries)"
+req metrics "$BASE/metrics"
+[[ $(metric_value metrics.body 'signals_tlog_submissions_total{result="rejected"}') == 2 ]] ||
+  fail "rejected submissions: $(grep signals_tlog metrics.body)"
+[[ $(metric_value metrics.body signals_tlog_queue_depth) == 0 ]] || fail "queue depth: $(grep signals_tlog metrics.body)"
+stop_signalsd
