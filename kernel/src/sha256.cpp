@@ -67,6 +67,39 @@ std::string HexLower(const uint8_t* p, size_t n) {
   return out;
 }
 
+std::string HexLower(std::string_view bytes) {
+  return HexLower(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+}
+
+Result<std::string> HexDecode(std::string_view hex) {
+  if (hex.size() % 2 != 0) {
+    return Status::Invalid("hex", "", "odd number of hex digits (" + std::to_string(hex.size()) + ")");
+  }
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out(hex.size() / 2, '\0');
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = nibble(hex[i]);
+    int lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) {
+      return Status::Invalid("hex", "", "not a hex digit at position " + std::to_string(hi < 0 ? i : i + 1));
+    }
+    out[i / 2] = static_cast<char>((hi << 4) | lo);
+  }
+  return out;
+}
+
+std::string Sha256Raw(std::string_view bytes) {
+  Sha256Hasher hasher;
+  hasher.Update(bytes);
+  auto raw = hasher.Finish();
+  return std::string(reinterpret_cast<const char*>(raw.data()), raw.size());
+}
+
 std::string Sha256Hex(std::string_view bytes) {
   Sha256Hasher hasher;
   hasher.Update(bytes);

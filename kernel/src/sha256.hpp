@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "status.hpp"
+
 // Forward declaration keeps OpenSSL headers out of every includer.
 struct evp_md_ctx_st;
 
@@ -47,8 +49,16 @@ class Sha256Hasher {
 
 // Returns `n` bytes at `p` as lowercase hexadecimal (2n characters).
 std::string HexLower(const uint8_t* p, size_t n);
+std::string HexLower(std::string_view bytes);
+
+// Decodes hexadecimal text (either case, even length) into bytes.
+// Failure: Status::Invalid rule "hex" naming the offending position.
+Result<std::string> HexDecode(std::string_view hex);
 
 // Returns the SHA-256 of `bytes` as 64 lowercase hex characters.
 std::string Sha256Hex(std::string_view bytes);
+
+// Returns the SHA-256 of `bytes` as its 32 raw bytes.
+std::string Sha256Raw(std::string_view bytes);
 
 }  // namespace signals

@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <climits>
 #include <memory>
@@ -23,6 +24,12 @@ struct MdCtxFree {
 };
 struct BioFree {
   void operator()(BIO* p) const { BIO_free(p); }
+};
+struct PkeyCtxFree {
+  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
+};
+struct X509Free {
+  void operator()(X509* p) const { X509_free(p); }
 };
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
@@ -89,6 +96,59 @@ Status VerifySignature(std::string_view public_key_pem, std::string_view message
   // Both mean the same thing to the caller.
   if (rc != 1) return ClearingErrors(does_not_verify(""));
   return Status::Ok();
+}
+
+Status VerifyDigestSignature(std::string_view public_key_pem, std::string_view digest,
+                             std::string_view signature) {
+  auto key = ReadPublicKey(public_key_pem);
+  if (!key.ok()) return key.status();
+  auto algorithm = AlgorithmOf(key->get());
+  if (!algorithm.ok()) return algorithm.status();
+  if (*algorithm == kEd25519) return KeyInvalid("an Ed25519 key cannot verify a pre-hashed message");
+  if (digest.size() != 32) {
+    return Status::Invalid("signature", "digest",
+                           "digest is " + std::to_string(digest.size()) + " bytes, expected 32");
+  }
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(EVP_PKEY_CTX_new(key->get(), nullptr));
+  if (!ctx) return Status::Internal("OpenSSL could not allocate a key context");
+  if (EVP_PKEY_verify_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) != 1) {
+    return ClearingErrors(Status::Internal("OpenSSL could not initialise verification"));
+  }
+  int rc =
+      EVP_PKEY_verify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                      reinterpret_cast<const unsigned char*>(digest.data()), digest.size());
+  if (rc != 1) return ClearingErrors(Status::Invalid("signature", "signature", "signature does not verify"));
+  return Status::Ok();
+}
+
+Result<std::string> PublicKeyDer(std::string_view public_key_pem) {
+  auto key = ReadPublicKey(public_key_pem);
+  if (!key.ok()) return key.status();
+  unsigned char* der = nullptr;
+  int len = i2d_PUBKEY(key->get(), &der);
+  if (len <= 0) return ClearingErrors(Status::Internal("OpenSSL could not encode the public key"));
+  std::string out(reinterpret_cast<const char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return out;
+}
+
+Result<std::string> CertificatePublicKeyPem(std::string_view certificate_der) {
+  auto invalid = [](std::string message) {
+    return Status::Invalid("signature", "certificate", std::move(message));
+  };
+  if (certificate_der.size() > INT_MAX) return invalid("not a DER certificate (too large)");
+  const auto* p = reinterpret_cast<const unsigned char*>(certificate_der.data());
+  std::unique_ptr<X509, X509Free> cert(d2i_X509(nullptr, &p, static_cast<long>(certificate_der.size())));
+  if (!cert) return ClearingErrors(invalid("not a DER X.509 certificate"));
+  EVP_PKEY* key = X509_get0_pubkey(cert.get());  // owned by the certificate
+  if (key == nullptr) return ClearingErrors(invalid("the certificate's public key cannot be read"));
+  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PUBKEY(bio.get(), key) != 1) {
+    return ClearingErrors(Status::Internal("OpenSSL could not write a PEM public key"));
+  }
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(len));
 }
 
 Result<std::string> PublicKeyAlgorithm(std::string_view public_key_pem) {
