@@ -53,7 +53,7 @@ stop_rekor() {
   REKOR_PID=""
 }
 
-# rekor_mode ok|unavailable|hang|reject
+# rekor_mode ok|unavailable|hang|reject|corrupt
 rekor_mode() {
   curl -sS --max-time 5 -o /dev/null -X POST --data "$1" "$REKOR_URL/admin/mode" || fail "cannot set the log peer's mode to $1"
 }

@@ -3,6 +3,10 @@
 # peer answering 400, a batch and a callgraph are acknowledged with
 # skipReason "rekor-rejected: HTTP 400: <the log's message>", nothing is
 # queued, no entry object exists, and the refusal is counted as "rejected".
+# A log whose answer does not verify (wrong inclusion proof root) is not
+# believed: the batch stays queued with the verifier's reason as lastError,
+# counted as "invalid", and lands once the log answers correctly (its 409
+# then yields the entry it had logged).
 # usage: tlog_reject_test.sh SIGNALSCTL SIGNALSD TESTDATA_DIR
 set -euo pipefail
 SIGNALSCTL=$1 SIGNALSD=$2 TESTDATA=$3
@@ -51,4 +55,25 @@ req metrics "$BASE/metrics"
 [[ $(metric_value metrics.body 'signals_tlog_submissions_total{result="rejected"}') == 2 ]] ||
   fail "rejected submissions: $(grep signals_tlog metrics.body)"
 [[ $(metric_value metrics.body signals_tlog_queue_depth) == 0 ]] || fail "queue depth: $(grep signals_tlog metrics.body)"
+
+step "an entry that does not verify is not accepted: queued, counted invalid, then landed"
+rekor_mode corrupt
+gen_facts 10 corrupt.ndjson
+req bad -H "Authorization: Bearer $AGENT" -H 'Content-Type: application/x-ndjson' --data-binary @corrupt.ndjson \
+  "$BASE/signals/runtime-facts?tenant=acme&callgraph_id=$CALLGRAPH_ID"
+expect_status 201
+BAD=$(jq -r .batchId bad.body)
+[[ $(jq -r .skipReason bad.body) == rekor-unavailable ]] || fail "skipReason: $(cat bad.body)"
+[[ ! -e $CAS/attestations/$BAD.rekor.json ]] || fail "an entry that does not verify was stored"
+sqlite3 -readonly "$DATA/index.sqlite" "SELECT json_extract(doc, '\$.lastError') FROM tlog_queue" >last_error.txt
+expect_in last_error.txt "does not verify" "lastError of the queued submission"
+expect_in last_error.txt "inclusion proof" "lastError of the queued submission"
+req metrics "$BASE/metrics"
+[[ $(metric_value metrics.body 'signals_tlog_submissions_total{result="invalid"}') -ge 1 ]] ||
+  fail "invalid submissions: $(grep signals_tlog metrics.body)"
+rekor_mode ok
+for _ in $(seq 100); do [[ -n $(index_value "$DATA" batches "$BAD" rekorUuid) ]] && break; sleep 0.1; done
+[[ -n $(index_value "$DATA" batches "$BAD" rekorUuid) ]] || fail "the batch did not land once the log answered correctly"
+[[ -f $CAS/attestations/$BAD.rekor.json ]] || fail "no entry object after landing"
+[[ $(queue_rows "$DATA") == 0 ]] || fail "queue rows left"
 stop_signalsd

@@ -68,8 +68,8 @@ class RekorLog : public signals::sdk::TlogComponent {
         Option("url", SIGNALS_OPT_STRING, "https://rekor.sigstore.dev",
                "Base URL of the Rekor v1 REST API (http:// or https://)."),
         Option("timeout", SIGNALS_OPT_DURATION, "5s",
-               "Deadline of one request to the log, connect included. Ingest waits at most this long "
-               "before it queues the submission for retry.",
+               "Deadline of one request to the log, connect included. A submission is one request (two "
+               "after a 409: the existing entry is fetched); ingest waits no longer before it queues it.",
                0, nullptr, 100, 300000),
         Option("public_key_file", SIGNALS_OPT_PATH, nullptr,
                "The log's public key (PEM SubjectPublicKeyInfo), to check every entry it returns "

@@ -25,6 +25,8 @@
 //   unavailable  503 to every log request
 //   hang         accept log requests and never answer them
 //   reject       400 {"code":400,"message":...} to every submission
+//   corrupt      log submissions as usual but answer with a copy of the entry
+//                whose inclusion proof root is wrong (GET stays correct)
 // and GET /admin/stats → {"mode", "posts", "entries": [{uuid, envelopeSha256, logIndex}]}.
 //
 // usage: node rekor_log.mjs DIR   writes DIR/rekor.port (once listening) and
@@ -129,7 +131,12 @@ async function submit(req, res, text) {
   const treeId = BigInt(origin.split(" - ")[1]).toString(16).padStart(16, "0");
   const uuid = treeId + leaf;
   byLeaf.set(leaf, { uuid, entry, envelopeSha256: body.spec.envelopeHash.value });
-  send(res, 201, { [uuid]: entry }, { Location: `${ENTRIES}/${uuid}`, ETag: uuid });
+  let answered = entry;
+  if (mode === "corrupt") {
+    answered = structuredClone(entry);
+    answered.verification.inclusionProof.rootHash = "00".repeat(32);
+  }
+  send(res, 201, { [uuid]: answered }, { Location: `${ENTRIES}/${uuid}`, ETag: uuid });
 }
 
 function lookup(res, id) {
@@ -147,7 +154,7 @@ const server = http.createServer((req, res) => {
     const url = new URL(req.url, "http://127.0.0.1");
     if (url.pathname === "/admin/mode" && req.method === "POST") {
       const wanted = text.trim();
-      if (!["ok", "unavailable", "hang", "reject"].includes(wanted)) return send(res, 400, { message: `unknown mode ${wanted}` });
+      if (!["ok", "unavailable", "hang", "reject", "corrupt"].includes(wanted)) return send(res, 400, { message: `unknown mode ${wanted}` });
       mode = wanted;
       if (mode !== "hang") {
         for (const r of held) r.destroy();
