@@ -10,6 +10,8 @@
 #   envelope is submitted behind signalsd's back, as if it had crashed right
 #   after the log answered): after the restart the retry gets 409, fetches
 #   the existing entry and lands it; the log still holds it once;
+# * kill -9 after the entry object was stored but before the row was updated:
+#   the restart lands it from the stored object, with the log gone;
 # * the log is down (connection refused) at the start of signalsd: it starts.
 # usage: tlog_outage_test.sh SIGNALSCTL SIGNALSD TESTDATA_DIR
 set -euo pipefail
@@ -128,9 +130,30 @@ wait_logged "$HANG_BATCH"
 logged_once "$CAS/attestations/$HANG_BATCH.dsse"
 [[ $(queue_rows "$DATA") == 0 ]] || fail "queue rows left after the restart"
 
+step "kill -9 after the entry object was stored: the restart lands it from that object, the log is gone"
+rekor_mode unavailable
+post_batch stored
+STORED_BATCH=$BATCH
+kill -KILL "$SIGNALSD_PID"
+wait "$SIGNALSD_PID" 2>/dev/null || true
+SIGNALSD_PID=""
+rekor_mode ok
+jq -n --rawfile env "$CAS/attestations/$STORED_BATCH.dsse" --arg key "$(base64 -w0 signer.pem)" \
+  '{apiVersion: "0.0.1", kind: "dsse", spec: {proposedContent: {envelope: $env, verifiers: [$key]}}}' >proposed.json
+code=$(curl -sS -o direct.json -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @proposed.json \
+  "$REKOR_URL/api/v1/log/entries")
+[[ $code == 201 ]] || fail "the direct submission answered $code: $(cat direct.json)"
+# What the pipeline stores: the entry with its uuid, as one JSON object.
+jq -c -S 'to_entries[0] | .value + {uuid: .key}' direct.json >"$CAS/attestations/$STORED_BATCH.rekor.json"
+stop_rekor
+start_signalsd "$DATA" "${TLOG_ARGS[@]}"
+wait_logged "$STORED_BATCH"
+[[ $(index_value "$DATA" batches "$STORED_BATCH" rekorUuid) == "$(jq -r 'keys[0]' direct.json)" ]] ||
+  fail "the row does not name the stored entry"
+[[ $(queue_rows "$DATA") == 0 ]] || fail "queue rows left"
+
 step "the log is down at start: signalsd starts and queues"
 stop_signalsd
-stop_rekor
 start_signalsd "$DATA" "${TLOG_ARGS[@]}"
 post_batch refused
 [[ $(jq -r .skipReason refused.body) == rekor-unavailable ]] || fail "skipReason: $(cat refused.body)"
