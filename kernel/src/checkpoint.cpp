@@ -91,19 +91,24 @@ Result<Checkpoint> VerifyCheckpoint(std::string_view note, std::string_view log_
   auto der = PublicKeyDer(log_public_key_pem);
   if (!der.ok()) return Malformed("log key: " + der.status().message());
   const std::string hint = Sha256Raw(*der).substr(0, 4);
+  // Other signers (witnesses) may have signed too, and a 4-byte hint can
+  // collide: any line with our hint whose signature verifies will do.
   std::string seen;
+  std::string failed;
   for (const auto& sig : *signatures) {
     if (sig.key_hint != hint) {
       seen += (seen.empty() ? "" : ", ") + sig.name + " " + HexLower(sig.key_hint);
       continue;
     }
-    Status verified = VerifySignature(log_public_key_pem, signed_text, sig.signature);
-    if (!verified.ok()) {
-      return Malformed("signature of '" + sig.name + "' (key hint " + HexLower(hint) +
-                       ") does not verify with the log key over the note");
+    if (VerifySignature(log_public_key_pem, signed_text, sig.signature).ok()) {
+      checkpoint->signer_name = sig.name;
+      return checkpoint;
     }
-    checkpoint->signer_name = sig.name;
-    return checkpoint;
+    if (failed.empty()) failed = sig.name;
+  }
+  if (!failed.empty()) {
+    return Malformed("signature of '" + failed + "' (key hint " + HexLower(hint) +
+                     ") does not verify with the log key over the note");
   }
   return Malformed("no signature with the log key's hint " + HexLower(hint) + " (found: " + seen + ")");
 }

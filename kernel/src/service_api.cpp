@@ -2,13 +2,14 @@
 // service_objects.cpp, ingests in service_ingest.cpp.
 #include "service_api.hpp"
 
+#include "bundle_export.hpp"
 #include "callgraph_store.hpp"
 #include "canonical_json.hpp"
-#include "purl.hpp"
 #include "cas_paths.hpp"
 #include "drift.hpp"
 #include "dsse.hpp"
 #include "kernel.hpp"
+#include "purl.hpp"
 #include "reachability.hpp"
 #include "service_internal.hpp"
 #include "ulid.hpp"
@@ -180,33 +181,33 @@ Result<nlohmann::json> ServiceApi::Call(const nlohmann::json& request, const Pri
     }
     auto row = LoadBatchRow(kernel_, request, principal, Resource::kAttestations);
     if (!row.ok()) return row.status();
+    if (*format == "sigstore-bundle") {
+      // Sigstore bundle v0.3: the envelope, the signing key named by its
+      // hint, and the log entry when the attestation was logged.
+      return ExportStoredBundle(kernel_, row->value("attestationKey", ""),
+                                cas_paths::BatchRekorEntry(row->value("batchId", "")));
+    }
     auto text = kernel_.cas().ReadAll(row->value("attestationKey", ""));
     if (!text.ok()) return text.status();
     auto doc = nlohmann::json::parse(*text, nullptr, false);
     if (!doc.is_object()) return Status::Internal("attestation envelope is malformed");
-    if (*format != "sigstore-bundle") return doc;
-    // Sigstore bundle v0.3: the same envelope, the signing key named by its
-    // hint (no certificate, no transparency-log entry: Rekor is optional).
-    nlohmann::json signatures = nlohmann::json::array();
-    for (const auto& sig : doc.value("signatures", nlohmann::json::array())) {
-      signatures.push_back({{"sig", sig.value("sig", "")}, {"keyid", sig.value("keyid", "")}});
-    }
-    std::string hint = signatures.empty() ? "" : signatures[0].value("keyid", "");
-    return nlohmann::json{
-        {"mediaType", "application/vnd.dev.sigstore.bundle.v0.3+json"},
-        {"verificationMaterial", {{"publicKey", {{"hint", hint}}}, {"tlogEntries", nlohmann::json::array()}}},
-        {"dsseEnvelope",
-         {{"payload", doc.value("payload", "")}, {"payloadType", doc.value("payloadType", "")}, {"signatures", signatures}}}};
+    return doc;
   }
   if (*op == "callgraphs.manifest") {
     auto format = StringArg(request, "format", false);
     if (!format.ok()) return format.status();
-    bool dsse = *format == "dsse";
+    bool bundle = *format == "sigstore-bundle";
+    bool dsse = *format == "dsse" || bundle;
     if (!format->empty() && !dsse && *format != "json") {
-      return Status::Invalid("format", "format", "format must be json or dsse");
+      return Status::Invalid("format", "format", "format must be json, dsse or sigstore-bundle");
     }
     auto record = LoadCallgraphRecord(kernel_, request, principal, dsse ? Resource::kAttestations : Resource::kManifests);
     if (!record.ok()) return record.status();
+    if (bundle) {
+      const std::string graph_id = record->value("graphId", "");
+      return ExportStoredBundle(kernel_, cas_paths::ManifestEnvelope(graph_id),
+                                cas_paths::ManifestRekorEntry(graph_id));
+    }
     CallgraphStore store(kernel_);
     if (dsse) {
       auto envelope = store.ManifestEnvelope(record->value("graphId", ""));

@@ -99,7 +99,9 @@ jq -r .payload att.body | base64 -d | jq -e --arg h "$(sha facts.ndjson)" \
 req attd "${AUTH_SERVICE[@]}" "$FACTS/$B1/attestation?format=dsse"; expect_status 200
 cmp att.body attd.body || fail "format=dsse differs from the default answer"
 req bundle "${AUTH_SERVICE[@]}" "$FACTS/$B1/attestation?format=sigstore-bundle"; expect_status 200
-jq -e --slurpfile env att.body --arg k "$KEY_ID" \
+# The key hint is base64 SHA-256 of the key's DER (Sigstore's managed-key convention).
+HINT=$(openssl pkey -pubin -in key.pem -outform DER | openssl dgst -sha256 -binary | base64)
+jq -e --slurpfile env att.body --arg k "$HINT" \
   '.mediaType == "application/vnd.dev.sigstore.bundle.v0.3+json" and .verificationMaterial.publicKey.hint == $k
    and .dsseEnvelope.payload == $env[0].payload and .dsseEnvelope.payloadType == $env[0].payloadType
    and .dsseEnvelope.signatures == [$env[0].signatures[] | {sig, keyid}]' bundle.body >/dev/null ||
@@ -198,6 +200,13 @@ req cgman "${AUTH_SERVICE[@]}" "$BASE/signals/callgraphs/$G_HTTP/manifest"; expe
 [[ $(jq -cS . cgman.body) == "$(jq -cS . cg1.body)" ]] || fail "the manifest differs from the 201 answer"
 req cgdsse "${AUTH_SERVICE[@]}" "$BASE/signals/callgraphs/$G_HTTP/manifest?format=dsse"; expect_status 200
 jq -e '.payloadType and (.signatures | length) >= 1' cgdsse.body >/dev/null || fail "manifest?format=dsse is no envelope"
+req cgbundle "${AUTH_SERVICE[@]}" "$BASE/signals/callgraphs/$G_HTTP/manifest?format=sigstore-bundle"; expect_status 200
+jq -e --slurpfile env cgdsse.body --arg k "$HINT" \
+  '.mediaType == "application/vnd.dev.sigstore.bundle.v0.3+json" and .verificationMaterial.publicKey.hint == $k
+   and .dsseEnvelope.payload == $env[0].payload and .dsseEnvelope.signatures[0].sig == $env[0].signatures[0].sig' \
+  cgbundle.body >/dev/null || fail "manifest?format=sigstore-bundle is not a bundle around the envelope: $(head -c 600 cgbundle.body)"
+ctl verify bundle cgbundle.body --key key.pem >/dev/null 2>&1 ||
+  fail "signalsctl verify bundle rejects the manifest bundle"
 req cgpurl "${AUTH_SERVICE[@]}" "$BASE/signals/callgraphs/by-purl/pkg%3Amaven%2Fcom.example%2Fhttp%401.0.0"; expect_status 200
 jq -e --arg g "$G_HTTP" '[.callgraphs[].graphId] == [$g]' cgpurl.body >/dev/null || fail "by-purl: $(cat cgpurl.body)"
 

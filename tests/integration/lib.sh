@@ -30,6 +30,12 @@ fail() {
 
 step() { echo "--- $*"; }
 
+# need_python_cryptography: $PY is Debian's python3 with python3-cryptography.
+need_python_cryptography() {
+  [[ -x $PY ]] || fail "$PY is missing (Debian python3 with python3-cryptography; run tools/setup)"
+  $PY -c 'import cryptography' 2>/dev/null || fail "$PY has no 'cryptography' module (apt install python3-cryptography)"
+}
+
 need() {
   for tool in "$@"; do
     command -v "$tool" >/dev/null 2>&1 || fail "required tool '$tool' is missing (run tools/setup)"

@@ -13,6 +13,7 @@
 
 #include "base64.hpp"
 #include "sha256.hpp"
+#include "status.hpp"
 
 namespace signals::testing {
 
@@ -35,6 +36,15 @@ inline constexpr const char* kNpmKey =
 
 // rekor.sigstore.dev's tree ID, the first half of its entry UUIDs.
 inline constexpr const char* kProductionTreeIdHex = "108e9186e8c5677a";
+
+// Expects `s` to be a failure of `code` whose message contains `message_part`.
+inline void ExpectFailureNaming(const Status& s, const std::string& message_part,
+                                Code code = Code::kInvalid) {
+  ASSERT_FALSE(s.ok()) << "expected a failure naming '" << message_part << "'";
+  EXPECT_EQ(s.code(), code) << CodeName(s.code()) << ": " << s.message();
+  EXPECT_NE(s.message().find(message_part), std::string::npos)
+      << "message '" << s.message() << "' lacks '" << message_part << "'";
+}
 
 inline std::string ReadTestFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -65,5 +65,18 @@ TEST(HexLower, WritesTwoLowercaseDigitsPerByte) {
   EXPECT_EQ(HexLower(bytes, 0), "");
 }
 
+TEST(HexDecode, ReadsEitherCaseAndRejectsOddLengthOrNonHex) {
+  EXPECT_EQ(HexDecode("00ffAB").value(), std::string("\x00\xff\xab", 3));
+  EXPECT_EQ(HexDecode("").value(), "");
+  auto odd = HexDecode("abc");
+  ASSERT_FALSE(odd.ok());
+  EXPECT_EQ(odd.status().message(), "odd number of hex digits (3)");
+  auto bad = HexDecode("a0zz");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "not a hex digit at position 2");
+}
+
+TEST(Sha256Raw, IsTheBytesOfSha256Hex) { EXPECT_EQ(HexLower(Sha256Raw("abc")), Sha256Hex("abc")); }
+
 }  // namespace
 }  // namespace signals

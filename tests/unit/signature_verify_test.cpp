@@ -3,6 +3,8 @@
 // openssl command-line tool.
 #include "signature_verify.hpp"
 
+#include "sha256.hpp"
+
 #include <gtest/gtest.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -182,6 +184,44 @@ TEST_F(OpenSslCliSignature, AcceptsEd25519SignatureMadeByOpensslPkeyutl) {
   Status s = VerifySignature(pub, kMessage, sig);
   EXPECT_TRUE(s.ok()) << s.ToString();
   ExpectInvalid(VerifySignature(pub, "another message", sig), "signature does not verify");
+}
+
+TEST_F(OpenSslCliSignature, PreHashedEcdsaAndDerExportAgreeWithOpenssl) {
+  ASSERT_EQ(Run("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out key.pem 2>/dev/null"),
+            0);
+  ASSERT_EQ(Run("openssl pkey -in key.pem -pubout -out pub.pem 2>/dev/null"), 0);
+  ASSERT_EQ(Run("openssl pkey -in key.pem -pubout -outform DER -out pub.der 2>/dev/null"), 0);
+  ASSERT_EQ(Run("openssl dgst -sha256 -sign key.pem -out sig.der msg.bin 2>/dev/null"), 0);
+  const std::string pub = Read("pub.pem");
+  EXPECT_EQ(PublicKeyDer(pub).value(), Read("pub.der"));
+  // A Sigstore messageSignature: the signature checked against the digest alone.
+  const std::string digest = Sha256Raw(kMessage);
+  Status s = VerifyDigestSignature(pub, digest, Read("sig.der"));
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  ExpectInvalid(VerifyDigestSignature(pub, Sha256Raw("another message"), Read("sig.der")),
+                "signature does not verify");
+  ExpectInvalid(VerifyDigestSignature(pub, digest.substr(1), Read("sig.der")),
+                "digest is 31 bytes, expected 32");
+}
+
+TEST_F(OpenSslCliSignature, CertificateKeyIsTheKeyOpensslReads) {
+  ASSERT_EQ(
+      Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout k.pem -subj /CN=t "
+          "-days 1 -outform DER -out cert.der 2>/dev/null"),
+      0);
+  ASSERT_EQ(Run("openssl x509 -inform DER -in cert.der -pubkey -noout -out certpub.pem 2>/dev/null"), 0);
+  auto pem = CertificatePublicKeyPem(Read("cert.der"));
+  ASSERT_TRUE(pem.ok()) << pem.status().ToString();
+  EXPECT_EQ(*pem, Read("certpub.pem"));
+  auto garbage = CertificatePublicKeyPem("not a certificate");
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_EQ(garbage.status().message(), "not a DER X.509 certificate");
+}
+
+TEST(VerifyDigestSignature, Ed25519CannotVerifyAPreHashedMessage) {
+  PkeyPtr key = MakeEd25519Key();
+  ExpectInvalid(VerifyDigestSignature(PublicPem(key.get()), std::string(32, 'd'), std::string(64, 's')),
+                "an Ed25519 key cannot verify a pre-hashed message");
 }
 
 TEST_F(OpenSslCliSignature, AcceptsEcdsaP256SignatureMadeByOpensslDgst) {

@@ -18,18 +18,12 @@
 namespace signals {
 namespace {
 
+using testing::ExpectFailureNaming;
 using testing::kNpmKey;
 using testing::kProductionRekorKey;
 using testing::kSigstoreDir;
 using testing::ReadTestJson;
 using testing::RestEntryFromBundleEntry;
-
-void ExpectFailure(const Status& s, const std::string& message_part) {
-  ASSERT_FALSE(s.ok()) << "expected a failure naming '" << message_part << "'";
-  EXPECT_EQ(s.code(), Code::kInvalid);
-  EXPECT_NE(s.message().find(message_part), std::string::npos)
-      << "message '" << s.message() << "' lacks '" << message_part << "'";
-}
 
 std::string Unbase64(const nlohmann::json& text) { return Base64Decode(text.get<std::string>()).value(); }
 
@@ -64,13 +58,13 @@ TEST(MerkleInclusion, MutatedVectorsComputeAnotherRootOrFail) {
   ASSERT_TRUE(other_index.ok());
   EXPECT_NE(*other_index, want);
 
-  ExpectFailure(MerkleRootFromInclusionProof(0, 4, leaf, proof).status(),
-                "3 hashes given, a tree of size 4 needs 2");
-  ExpectFailure(MerkleRootFromInclusionProof(0, 8, leaf, {proof[0], proof[1]}).status(), "needs 3");
-  ExpectFailure(MerkleRootFromInclusionProof(8, 8, leaf, proof).status(),
-                "logIndex 8 is not below treeSize 8");
+  ExpectFailureNaming(MerkleRootFromInclusionProof(0, 4, leaf, proof).status(),
+                      "3 hashes given, a tree of size 4 needs 2");
+  ExpectFailureNaming(MerkleRootFromInclusionProof(0, 8, leaf, {proof[0], proof[1]}).status(), "needs 3");
+  ExpectFailureNaming(MerkleRootFromInclusionProof(8, 8, leaf, proof).status(),
+                      "logIndex 8 is not below treeSize 8");
   proof[2] = proof[2].substr(1);
-  ExpectFailure(MerkleRootFromInclusionProof(0, 8, leaf, proof).status(), "hashes[2] is 31 bytes");
+  ExpectFailureNaming(MerkleRootFromInclusionProof(0, 8, leaf, proof).status(), "hashes[2] is 31 bytes");
 }
 
 TEST(MerkleInclusion, SingleLeafTreeNeedsNoProof) {
@@ -129,7 +123,8 @@ TEST(TlogVerify, ProductionBundleEntriesVerifyWithTheRekorKey) {
 TEST(TlogVerify, BundlePublishHasNoProofAndFailsWhenOneIsRequired) {
   auto entry = ParseBundleTlogEntry(TlogEntryOf(kPublish));
   ASSERT_TRUE(entry.ok());
-  ExpectFailure(VerifyTlogInclusion(*entry, {kProductionRekorKey}).status(), "inclusion proof: missing");
+  ExpectFailureNaming(VerifyTlogInclusion(*entry, {kProductionRekorKey}).status(),
+                      "inclusion proof: missing");
 }
 
 TEST(TlogVerify, ProductionBodiesMatchTheirContent) {
@@ -157,22 +152,22 @@ TEST(TlogVerify, ProductionBodiesMatchTheirContent) {
                                         Unbase64(message["signature"]));
   EXPECT_TRUE(s.ok()) << s.ToString();
   // A DSSE entry cannot stand for a message signature, nor the reverse.
-  ExpectFailure(VerifyTlogBodyForEnvelope(*managed_entry, *envelope),
-                "hashedrekord/0.0.1 does not log a DSSE envelope");
-  ExpectFailure(VerifyTlogBodyForMessageSignature(*dsse_entry, std::string(32, 'x'), "sig"),
-                "dsse/0.0.1 does not log a message signature");
+  ExpectFailureNaming(VerifyTlogBodyForEnvelope(*managed_entry, *envelope),
+                      "hashedrekord/0.0.1 does not log a DSSE envelope");
+  ExpectFailureNaming(VerifyTlogBodyForMessageSignature(*dsse_entry, std::string(32, 'x'), "sig"),
+                      "dsse/0.0.1 does not log a message signature");
   // Another envelope's payload or signature is not what was logged.
   auto other = *envelope;
   other.payload += " ";
-  ExpectFailure(VerifyTlogBodyForEnvelope(*dsse_entry, other), "spec.payloadHash.value d6b209ba");
+  ExpectFailureNaming(VerifyTlogBodyForEnvelope(*dsse_entry, other), "spec.payloadHash.value d6b209ba");
   other = *envelope;
   other.signatures[0].sig[8] = static_cast<char>(other.signatures[0].sig[8] ^ 1);
-  ExpectFailure(VerifyTlogBodyForEnvelope(*dsse_entry, other),
-                "does not contain the envelope's signatures[0]");
+  ExpectFailureNaming(VerifyTlogBodyForEnvelope(*dsse_entry, other),
+                      "does not contain the envelope's signatures[0]");
   other = *publish_envelope;
   other.signatures[0].sig[8] = static_cast<char>(other.signatures[0].sig[8] ^ 1);
-  ExpectFailure(VerifyTlogBodyForEnvelope(*publish_entry, other),
-                "spec.content.envelope.signatures does not contain the envelope's signatures[0]");
+  ExpectFailureNaming(VerifyTlogBodyForEnvelope(*publish_entry, other),
+                      "spec.content.envelope.signatures does not contain the envelope's signatures[0]");
 }
 
 TEST(TlogVerify, KindVersionMustAgreeWithTheBody) {
@@ -181,8 +176,8 @@ TEST(TlogVerify, KindVersionMustAgreeWithTheBody) {
   auto entry = ParseBundleTlogEntry(json);
   ASSERT_TRUE(entry.ok());
   auto envelope = ParseDsseEnvelope(BundleOf(kDsseV3)["dsseEnvelope"].dump());
-  ExpectFailure(VerifyTlogBodyForEnvelope(*entry, *envelope),
-                "differs from the entry's kindVersion intoto/0.0.1");
+  ExpectFailureNaming(VerifyTlogBodyForEnvelope(*entry, *envelope),
+                      "differs from the entry's kindVersion intoto/0.0.1");
 }
 
 // ---------------------------------------------------------------------------
@@ -228,47 +223,47 @@ TEST_F(RekorEntryTest, FlippedProofHashFailsTheInclusionProof) {
   std::string h = Proof(entry_)["hashes"][4];
   h[0] = h[0] == '0' ? '1' : '0';
   Proof(entry_)["hashes"][4] = h;
-  ExpectFailure(Verify(entry_), "inclusion proof: computed root ");
-  ExpectFailure(Verify(entry_),
-                "!= rootHash 66b611dbded32538b4a2ec753e77d8cda731455040929e5e5b9969c3fa856164");
+  ExpectFailureNaming(Verify(entry_), "inclusion proof: computed root ");
+  ExpectFailureNaming(Verify(entry_),
+                      "!= rootHash 66b611dbded32538b4a2ec753e77d8cda731455040929e5e5b9969c3fa856164");
 }
 
 TEST_F(RekorEntryTest, DroppedProofHashFailsTheInclusionProof) {
   Proof(entry_)["hashes"].erase(10);
-  ExpectFailure(Verify(entry_), "inclusion proof: 10 hashes given, a tree of size 33786589 needs 11");
+  ExpectFailureNaming(Verify(entry_), "inclusion proof: 10 hashes given, a tree of size 33786589 needs 11");
 }
 
 TEST_F(RekorEntryTest, ChangedIntegratedTimeFailsTheSet) {
   entry_["integratedTime"] = entry_["integratedTime"].get<int64_t>() + 1;
-  ExpectFailure(Verify(entry_), "signed entry timestamp (SET): does not verify with the log key");
-  ExpectFailure(Verify(entry_), "integratedTime 1734374577");
+  ExpectFailureNaming(Verify(entry_), "signed entry timestamp (SET): does not verify with the log key");
+  ExpectFailureNaming(Verify(entry_), "integratedTime 1734374577");
 }
 
 TEST_F(RekorEntryTest, FlippedSetByteFailsTheSet) {
   std::string set = Base64Decode(entry_["verification"]["signedEntryTimestamp"].get<std::string>()).value();
   set[20] = static_cast<char>(set[20] ^ 0x40);
   entry_["verification"]["signedEntryTimestamp"] = Base64Encode(set);
-  ExpectFailure(Verify(entry_), "signed entry timestamp (SET): does not verify");
+  ExpectFailureNaming(Verify(entry_), "signed entry timestamp (SET): does not verify");
 }
 
 TEST_F(RekorEntryTest, ShardIndexInPlaceOfTheGlobalIndexFailsTheSet) {
   // The global-vs-shard trap: the SET signs the global logIndex.
   entry_["logIndex"] = Proof(entry_)["logIndex"];
-  ExpectFailure(Verify(entry_), "signed entry timestamp (SET): does not verify");
-  ExpectFailure(Verify(entry_), "logIndex 33786588");
+  ExpectFailureNaming(Verify(entry_), "signed entry timestamp (SET): does not verify");
+  ExpectFailureNaming(Verify(entry_), "logIndex 33786588");
 }
 
 TEST_F(RekorEntryTest, GlobalIndexInPlaceOfTheShardIndexFailsTheProof) {
   Proof(entry_)["logIndex"] = entry_["logIndex"];
-  ExpectFailure(Verify(entry_), "inclusion proof: logIndex 155690850 is not below treeSize 33786589");
+  ExpectFailureNaming(Verify(entry_), "inclusion proof: logIndex 155690850 is not below treeSize 33786589");
 }
 
 TEST_F(RekorEntryTest, WrongLogKeyFailsTheLogId) {
-  ExpectFailure(
+  ExpectFailureNaming(
       Verify(entry_, kNpmKey),
       "log ID: the entry's logID c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d is not "
       "the SHA-256 of the given log key");
-  ExpectFailure(Verify(entry_, "not a key"), "log key: not a PEM public key");
+  ExpectFailureNaming(Verify(entry_, "not a key"), "log key: not a PEM public key");
 }
 
 TEST_F(RekorEntryTest, WrongCheckpointRootFailsTheCheckpointSignature) {
@@ -277,7 +272,7 @@ TEST_F(RekorEntryTest, WrongCheckpointRootFailsTheCheckpointSignature) {
   ASSERT_NE(note.find(root_line), std::string::npos);
   note.replace(note.find(root_line), root_line.size(), Base64Encode(std::string(32, '\x01')));
   Proof(entry_)["checkpoint"] = note;
-  ExpectFailure(
+  ExpectFailureNaming(
       Verify(entry_),
       "checkpoint: signature of 'rekor.sigstore.dev' (key hint c0d23d6a) does not verify with the log key");
 }
@@ -286,52 +281,53 @@ TEST_F(RekorEntryTest, CheckpointOfAnotherTreeFailsTheCheckpointMatch) {
   // A genuine, validly signed checkpoint, but for another tree head.
   auto other = TlogEntryOf(kManagedKey);
   Proof(entry_)["checkpoint"] = other["inclusionProof"]["checkpoint"]["envelope"];
-  ExpectFailure(Verify(entry_),
-                "checkpoint: tree size 649584076 and root "
-                "ae7a5a7085d28e84e8103874a83e022c029d90f9d6d58e11d43845312f801a52 "
-                "do not match the inclusion proof's treeSize 33786589");
+  ExpectFailureNaming(Verify(entry_),
+                      "checkpoint: tree size 649584076 and root "
+                      "ae7a5a7085d28e84e8103874a83e022c029d90f9d6d58e11d43845312f801a52 "
+                      "do not match the inclusion proof's treeSize 33786589");
 }
 
 TEST_F(RekorEntryTest, ChangedBodyFailsTheBodyCheck) {
   auto body = nlohmann::json::parse(Base64Decode(entry_["body"].get<std::string>()).value());
   body["spec"]["payloadHash"]["value"] = std::string(64, '0');
   entry_["body"] = Base64Encode(body.dump());
-  ExpectFailure(Verify(entry_), "log entry body: spec.payloadHash.value 0000");
+  ExpectFailureNaming(Verify(entry_), "log entry body: spec.payloadHash.value 0000");
 }
 
 TEST_F(RekorEntryTest, ReencodedBodyFailsTheUuidAndTheSet) {
   // Same content, other bytes: the log signed the bytes.
   auto body = nlohmann::json::parse(Base64Decode(entry_["body"].get<std::string>()).value());
   entry_["body"] = Base64Encode(body.dump(1));
-  ExpectFailure(Verify(entry_), "entry UUID 108e9186e8c5677a875d3353");
+  ExpectFailureNaming(Verify(entry_), "entry UUID 108e9186e8c5677a875d3353");
   entry_.erase("uuid");
-  ExpectFailure(Verify(entry_), "signed entry timestamp (SET): does not verify");
+  ExpectFailureNaming(Verify(entry_), "signed entry timestamp (SET): does not verify");
 }
 
 TEST_F(RekorEntryTest, OtherEnvelopeFailsTheBodyCheck) {
   auto envelope = bundle_["dsseEnvelope"];
   envelope["payload"] = Base64Encode("{}");
-  ExpectFailure(VerifyRekorEntry(entry_, envelope.dump(), {kProductionRekorKey}),
-                "log entry body: spec.payloadHash");
+  ExpectFailureNaming(VerifyRekorEntry(entry_, envelope.dump(), {kProductionRekorKey}),
+                      "log entry body: spec.payloadHash");
 }
 
 TEST_F(RekorEntryTest, MissingPartsAreNamed) {
   auto no_set = entry_;
   no_set["verification"].erase("signedEntryTimestamp");
-  ExpectFailure(Verify(no_set), "signed entry timestamp (SET): missing");
+  ExpectFailureNaming(Verify(no_set), "signed entry timestamp (SET): missing");
   auto no_proof = entry_;
   no_proof["verification"].erase("inclusionProof");
-  ExpectFailure(Verify(no_proof), "inclusion proof: missing");
+  ExpectFailureNaming(Verify(no_proof), "inclusion proof: missing");
   auto bad_hex = entry_;
   Proof(bad_hex)["rootHash"] = "zz";
-  ExpectFailure(Verify(bad_hex), "log entry: verification.inclusionProof.rootHash is not hex");
+  ExpectFailureNaming(Verify(bad_hex), "log entry: verification.inclusionProof.rootHash is not hex");
   auto short_hash = entry_;
   Proof(short_hash)["hashes"][2] = "abcd";
-  ExpectFailure(Verify(short_hash), "verification.inclusionProof.hashes[2] is 2 bytes (hex), expected 32");
+  ExpectFailureNaming(Verify(short_hash),
+                      "verification.inclusionProof.hashes[2] is 2 bytes (hex), expected 32");
   auto no_body = entry_;
   no_body.erase("body");
-  ExpectFailure(Verify(no_body), "log entry: body is missing");
-  ExpectFailure(VerifyRekorEntry(entry_, "{}", {kProductionRekorKey}), "envelope");
+  ExpectFailureNaming(Verify(no_body), "log entry: body is missing");
+  ExpectFailureNaming(VerifyRekorEntry(entry_, "{}", {kProductionRekorKey}), "envelope");
 }
 
 // ---------------------------------------------------------------------------
@@ -348,22 +344,45 @@ TEST(Checkpoint, ProductionCheckpointParses) {
   EXPECT_EQ(cp->signer_name, "rekor.sigstore.dev");
 }
 
+TEST(Checkpoint, OtherSignersAndHintCollisionsDoNotHideTheLogSignature) {
+  std::string note = TlogEntryOf(kManagedKey)["inclusionProof"]["checkpoint"]["envelope"];
+  const size_t signatures = note.find("\n\n") + 2;
+  // A witness's line, and a line that claims the log's hint with a bad signature.
+  std::string witness =
+      "\xE2\x80\x94 witness.example " + Base64Encode("\x01\x02\x03\x04" + std::string(64, 'w')) + "\n";
+  std::string impostor = "\xE2\x80\x94 rekor.sigstore.dev " +
+                         Base64Encode(std::string("\xc0\xd2\x3d\x6a") + std::string(70, 'i')) + "\n";
+  std::string crowded = note;
+  crowded.insert(signatures, witness + impostor);
+  auto cp = VerifyCheckpoint(crowded, kProductionRekorKey);
+  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+  EXPECT_EQ(cp->tree_size, 649584076u);
+  std::string only_impostor = note.substr(0, signatures) + witness + impostor;
+  ExpectFailureNaming(VerifyCheckpoint(only_impostor, kProductionRekorKey).status(),
+                      "checkpoint: signature of 'rekor.sigstore.dev' (key hint c0d23d6a) does not verify");
+  std::string only_witness = note.substr(0, signatures) + witness;
+  ExpectFailureNaming(VerifyCheckpoint(only_witness, kProductionRekorKey).status(),
+                      "no signature with the log key's hint c0d23d6a (found: witness.example 01020304)");
+}
+
 TEST(Checkpoint, MalformedNotesAreNamed) {
   std::string note = TlogEntryOf(kManagedKey)["inclusionProof"]["checkpoint"]["envelope"];
-  ExpectFailure(VerifyCheckpoint("a\nb\n", kProductionRekorKey).status(), "checkpoint: no blank line");
-  ExpectFailure(
+  ExpectFailureNaming(VerifyCheckpoint("a\nb\n", kProductionRekorKey).status(), "checkpoint: no blank line");
+  ExpectFailureNaming(
       VerifyCheckpoint(note, kNpmKey).status(),
       "checkpoint: no signature with the log key's hint 1e908a55 (found: rekor.sigstore.dev c0d23d6a)");
   std::string bad_size = note;
   bad_size.replace(bad_size.find("649584076"), 9, "64958407x");
-  ExpectFailure(VerifyCheckpoint(bad_size, kProductionRekorKey).status(), "tree size line '64958407x'");
+  ExpectFailureNaming(VerifyCheckpoint(bad_size, kProductionRekorKey).status(), "tree size line '64958407x'");
   std::string no_dash = note;
   no_dash.replace(no_dash.find("\xE2\x80\x94"), 3, "-");
-  ExpectFailure(VerifyCheckpoint(no_dash, kProductionRekorKey).status(), "does not start with an em dash");
+  ExpectFailureNaming(VerifyCheckpoint(no_dash, kProductionRekorKey).status(),
+                      "does not start with an em dash");
   // One more byte in the signed text breaks the signature.
   std::string extended = note;
   extended.insert(extended.find("\n\n") + 1, "extension line\n");
-  ExpectFailure(VerifyCheckpoint(extended, kProductionRekorKey).status(), "does not verify with the log key");
+  ExpectFailureNaming(VerifyCheckpoint(extended, kProductionRekorKey).status(),
+                      "does not verify with the log key");
 }
 
 }  // namespace

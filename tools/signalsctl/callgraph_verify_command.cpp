@@ -1,15 +1,18 @@
-// signalsctl verify callgraph <graphId> [--deep]
+// signalsctl verify callgraph <graphId> [--deep] [--rekor-key <pem>]
 // Offline: re-hash the blob, manifest signature, DSSE envelope, subject digest,
-// meta record and index row; --deep also re-canonicalizes the blob.
+// meta record and index row; --deep also re-canonicalizes the blob; the stored
+// transparency-log entry, when there is one.
 #include <iostream>
 
+#include "callgraph_store.hpp"
 #include "callgraph_verifier.hpp"
+#include "cas_paths.hpp"
 #include "cli.hpp"
 
 namespace signalsctl {
 
 int RunVerifyCallgraph(Context& ctx, const std::vector<std::string>& tokens) {
-  auto args = Args::Parse(tokens, {}, {"deep"});
+  auto args = Args::Parse(tokens, {"rekor-key"}, {"deep"});
   if (!args.ok()) return Usage("verify callgraph: " + args.status().message());
   const auto& pos = args->positional();
   if (pos.size() != 2 || pos[0] != "callgraph") return Usage("verify: expected `verify callgraph <graphId>`");
@@ -26,7 +29,15 @@ int RunVerifyCallgraph(Context& ctx, const std::vector<std::string>& tokens) {
             << result->edge_count << " edges, " << result->digest << ", "
             << (result->manifest_signed ? "manifest signed" : "manifest unsigned") << ", envelope signed by "
             << result->key_id << (options.recanonicalize ? ", canonical form checked" : "") << ")\n";
-  return kExitOk;
+  auto record = signals::CallgraphStore(**kernel).Record(pos[1]);
+  if (!record.ok()) return Fail(record.status());
+  auto text = [&](const char* name) {
+    auto it = record->find(name);
+    return it != record->end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  LoggedObject object{signals::cas_paths::ManifestEnvelope(pos[1]),
+                      signals::cas_paths::ManifestRekorEntry(pos[1]), text("rekorUuid"), text("skipReason")};
+  return ReportLogEntry(**kernel, *args, "callgraph " + pos[1], object);
 }
 
 }  // namespace signalsctl

@@ -68,6 +68,31 @@ int RunVex(Context& ctx, const std::vector<std::string>& args);
 // Reads `path` ("-" = stdin) in 1 MiB chunks and hands each to `consume`;
 // stops at the first failure.
 signals::Status StreamInput(const std::string& path, const std::function<signals::Status(std::string_view)>& consume);
+int RunExport(Context& ctx, const std::vector<std::string>& args);
+
+// Reads a whole file; Status::Config "cannot read PATH" when it cannot.
+signals::Result<std::string> ReadFileText(const std::string& path);
+
+// The transparency log's public key (PEM) for checking stored log entries:
+// the file of --rekor-key, else the [tlog] plugin's public_key_file option,
+// else "" (then a stored entry cannot be checked).
+signals::Result<std::string> LogPublicKey(const signals::Kernel& kernel, const Args& args);
+
+// An envelope that may have been logged, as its index row describes it.
+struct LoggedObject {
+  std::string envelope_key;  // attestations/{batchId}.dsse, manifests/{graphId}.json.dsse
+  std::string entry_key;     // the .rekor.json next to it
+  std::string rekor_uuid;    // the row's rekorUuid, "" when null
+  std::string skip_reason;   // the row's skipReason, "" when null
+};
+
+// Verifies the stored log entry of `object` (when there is one) and prints
+// "log entry: verified (uuid …, logIndex …)" or "log entry: not logged
+// (skipReason …)" on stdout, or "<what>: INVALID: log entry: …" on stderr.
+// Returns the exit code.
+int ReportLogEntry(signals::Kernel& kernel, const Args& args, const std::string& what,
+                   const LoggedObject& object);
+
 int RunToken(Context& ctx, const std::vector<std::string>& args);
 int RunPolicy(Context& ctx, const std::vector<std::string>& args);
 

@@ -12,7 +12,8 @@ extern char** environ;
 namespace signalsctl {
 namespace {
 
-constexpr const char* kUsage = R"(usage: signalsctl [--config FILE] [--data-dir DIR] [--section.key=value ...] <command>
+constexpr const char* kUsage =
+    R"(usage: signalsctl [--config FILE] [--data-dir DIR] [--section.key=value ...] <command>
 
 commands:
   plugins list                          loaded plugins: name, kind, version, ABI, path
@@ -35,14 +36,29 @@ commands:
                                         sinks that became reachable / unreachable
   vex <graphId> --vulnerability CVE-… --symbols <file> [--unconfirmed-as-not-affected] [--evidence]
                                         an OpenVEX v0.2.0 document
-  verify batch <batchId>                re-hash, check provenance and the DSSE signature
-  verify callgraph <graphId> [--deep]   re-hash, manifest signature, envelope, subject digest
+  verify batch <batchId> [--rekor-key <pem>]
+                                        re-hash, check provenance and the DSSE signature, and the
+                                        stored transparency-log entry when the batch was logged
+  verify callgraph <graphId> [--deep] [--rekor-key <pem>]
+                                        re-hash, manifest signature, envelope, subject digest, and
+                                        the stored transparency-log entry when it was logged
   verify dsse <envelope.json> --key <public.pem>
                                         verify any DSSE envelope
+  verify bundle <bundle.json> [--key <public.pem>] [--rekor-key <pem>]
+                                        verify a Sigstore bundle v0.1-v0.3 offline: the DSSE or
+                                        message signature with --key (else with the key of the
+                                        bundle's certificate, not chained to a Fulcio root), and
+                                        per tlog entry: body, log ID, SET, inclusion proof and
+                                        signed checkpoint with --rekor-key (the log's key)
+  export bundle <batchId> [--out FILE]  the batch attestation as a Sigstore bundle v0.3 (public-key
+                                        hint, DSSE envelope, the log entry when logged)
   token create --principal P --tenant T [--tenant T2]
                                         create an API token (printed once)
   token list | token revoke <tokenId>   tokens (never their secrets)
   policy show                           the effective access matrix
+
+The log key of verify batch/callgraph is --rekor-key, else the [tlog] plugin's
+public_key_file option.
 
 exit codes: 0 ok, 1 rejected or invalid, 2 usage or configuration error
 )";
@@ -169,6 +185,7 @@ int main(int argc, char** argv) {
     if (command == "ingest") return RunIngest(ctx, args);
     if (command == "verify" && !args.empty() && args[0] == "callgraph") return RunVerifyCallgraph(ctx, args);
     if (command == "verify") return RunVerify(ctx, args);
+    if (command == "export") return RunExport(ctx, args);
     if (command == "callgraphs") return RunCallgraphs(ctx, args);
     if (command == "reach") return RunReach(ctx, args);
     if (command == "drift") return RunDrift(ctx, args);
