@@ -63,6 +63,29 @@ rekor_stats() {
   curl -sS --max-time 5 -o "$1" "$REKOR_URL/admin/stats" || fail "cannot read the log peer's stats"
 }
 
+# post_batch NAME: 20 runtime facts for tenant acme and CALLGRAPH_ID, posted
+# with the bearer token AGENT; expects 201; the answer in NAME.body, the
+# batch id in BATCH.
+post_batch() {
+  gen_facts 20 "$1.ndjson"
+  req "$1" -H "Authorization: Bearer $AGENT" -H 'Content-Type: application/x-ndjson' --data-binary @"$1.ndjson" \
+    "$BASE/signals/runtime-facts?tenant=acme&callgraph_id=$CALLGRAPH_ID"
+  expect_status 201
+  BATCH=$(jq -r .batchId "$1.body")
+}
+
+# submit_directly ENVELOPE SIGNER_PEM: submits a stored envelope to the log
+# peer behind signalsd's back, as if signalsd had crashed right after the log
+# took it; expects 201; the log's answer {"<uuid>": entry} in direct.json.
+submit_directly() {
+  jq -n --rawfile env "$1" --arg key "$(base64 -w0 "$2")" \
+    '{apiVersion: "0.0.1", kind: "dsse", spec: {proposedContent: {envelope: $env, verifiers: [$key]}}}' >proposed.json
+  local code
+  code=$(curl -sS -o direct.json -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @proposed.json \
+    "$REKOR_URL/api/v1/log/entries")
+  [[ $code == 201 ]] || fail "the direct submission answered $code: $(cat direct.json)"
+}
+
 # index_value DATA COLLECTION KEY MEMBER: a member of an index row (sqlite3, read-only).
 index_value() {
   sqlite3 -readonly "$1/index.sqlite" "SELECT json_extract(doc, '\$.$4') FROM \"$2\" WHERE key = '$3'" 2>/dev/null

@@ -31,14 +31,6 @@ AGENT=$(token runtime-agent acme)
 start_rekor
 start_signalsd "$DATA" "${TLOG_ARGS[@]}"
 
-post_batch() {  # post_batch NAME: one batch; sets BATCH
-  gen_facts 20 "$1.ndjson"
-  req "$1" -H "Authorization: Bearer $AGENT" -H 'Content-Type: application/x-ndjson' --data-binary @"$1.ndjson" \
-    "$BASE/signals/runtime-facts?tenant=acme&callgraph_id=$CALLGRAPH_ID"
-  expect_status 201
-  BATCH=$(jq -r .batchId "$1.body")
-}
-
 # wait_logged BATCH...: every batch's row gets a rekorUuid within 30 s.
 wait_logged() {
   for _ in $(seq 300); do
@@ -116,11 +108,7 @@ SIGNALSD_PID=""
 rekor_mode ok
 KEY_ID=$(jq -r .signerKeyId hang.body)
 ctl keys export "$KEY_ID" >signer.pem 2>/dev/null
-jq -n --rawfile env "$CAS/attestations/$HANG_BATCH.dsse" --arg key "$(base64 -w0 signer.pem)" \
-  '{apiVersion: "0.0.1", kind: "dsse", spec: {proposedContent: {envelope: $env, verifiers: [$key]}}}' >proposed.json
-code=$(curl -sS -o direct.json -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @proposed.json \
-  "$REKOR_URL/api/v1/log/entries")
-[[ $code == 201 ]] || fail "the direct submission answered $code: $(cat direct.json)"
+submit_directly "$CAS/attestations/$HANG_BATCH.dsse" signer.pem
 DIRECT_UUID=$(jq -r 'keys[0]' direct.json)
 [[ $(queue_rows "$DATA") == 1 ]] || fail "the queued row did not survive kill -9"
 start_signalsd "$DATA" "${TLOG_ARGS[@]}"
@@ -138,11 +126,7 @@ kill -KILL "$SIGNALSD_PID"
 wait "$SIGNALSD_PID" 2>/dev/null || true
 SIGNALSD_PID=""
 rekor_mode ok
-jq -n --rawfile env "$CAS/attestations/$STORED_BATCH.dsse" --arg key "$(base64 -w0 signer.pem)" \
-  '{apiVersion: "0.0.1", kind: "dsse", spec: {proposedContent: {envelope: $env, verifiers: [$key]}}}' >proposed.json
-code=$(curl -sS -o direct.json -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @proposed.json \
-  "$REKOR_URL/api/v1/log/entries")
-[[ $code == 201 ]] || fail "the direct submission answered $code: $(cat direct.json)"
+submit_directly "$CAS/attestations/$STORED_BATCH.dsse" signer.pem
 # What the pipeline stores: the entry with its uuid, as one JSON object.
 jq -c -S 'to_entries[0] | .value + {uuid: .key}' direct.json >"$CAS/attestations/$STORED_BATCH.rekor.json"
 stop_rekor

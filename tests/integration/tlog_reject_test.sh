@@ -29,11 +29,7 @@ rekor_mode reject
 WANT="rekor-rejected: HTTP 400: entry refused by test log (mode reject)"
 
 step "a batch the log refuses is acknowledged, marked rejected, not queued"
-gen_facts 10 facts.ndjson
-req post -H "Authorization: Bearer $AGENT" -H 'Content-Type: application/x-ndjson' --data-binary @facts.ndjson \
-  "$BASE/signals/runtime-facts?tenant=acme&callgraph_id=$CALLGRAPH_ID"
-expect_status 201
-BATCH=$(jq -r .batchId post.body)
+post_batch post
 [[ $(jq -r .skipReason post.body) == "$WANT" ]] || fail "skipReason is '$(jq -r .skipReason post.body)'"
 [[ $(jq -r .rekorUuid post.body) == null ]] || fail "a refused batch has a rekorUuid"
 [[ $(index_value "$DATA" batches "$BATCH" skipReason) == "$WANT" ]] || fail "the row's skipReason differs"
@@ -58,11 +54,8 @@ req metrics "$BASE/metrics"
 
 step "an entry that does not verify is not accepted: queued, counted invalid, then landed"
 rekor_mode corrupt
-gen_facts 10 corrupt.ndjson
-req bad -H "Authorization: Bearer $AGENT" -H 'Content-Type: application/x-ndjson' --data-binary @corrupt.ndjson \
-  "$BASE/signals/runtime-facts?tenant=acme&callgraph_id=$CALLGRAPH_ID"
-expect_status 201
-BAD=$(jq -r .batchId bad.body)
+post_batch bad
+BAD=$BATCH
 [[ $(jq -r .skipReason bad.body) == rekor-unavailable ]] || fail "skipReason: $(cat bad.body)"
 [[ ! -e $CAS/attestations/$BAD.rekor.json ]] || fail "an entry that does not verify was stored"
 sqlite3 -readonly "$DATA/index.sqlite" "SELECT json_extract(doc, '\$.lastError') FROM tlog_queue" >last_error.txt

@@ -7,14 +7,16 @@
 # (verify_rekor_entry.py: leaf hash, inclusion proof, signed checkpoint, SET,
 # body against the envelope) accepts both entries with the log's key. The log
 # holds each envelope exactly once. Then the log goes away and `signalsctl
-# verify batch` still passes offline.
+# verify batch|callgraph` still verify the entries offline, and the exported
+# Sigstore bundle of the batch verifies with @sigstore/verify given only the
+# signer's and the log's public keys.
 # usage: tlog_roundtrip_test.sh SIGNALSCTL SIGNALSD TESTDATA_DIR
 set -euo pipefail
 SIGNALSCTL=$1 SIGNALSD=$2 TESTDATA=$3
 source "$(dirname "$0")/lib.sh"
 source "$HERE/http_lib.sh"
 source "$HERE/tlog_lib.sh"
-need curl jq sqlite3 sha256sum
+need curl jq sqlite3 sha256sum node openssl
 $PY -c 'import cryptography' 2>/dev/null || fail "$PY has no 'cryptography' module (apt install python3-cryptography)"
 
 DATA=$TMP/data
@@ -100,4 +102,17 @@ step "the log goes away: verification needs nothing online"
 stop_rekor
 stop_signalsd
 run_expect 0 out.txt err.txt ctl "${TLOG_ARGS[@]}" verify batch "$BATCH"
+expect_in out.txt "log entry: verified (uuid $B_UUID" "verify batch"
 run_expect 0 out.txt err.txt ctl "${TLOG_ARGS[@]}" verify callgraph "$GRAPH"
+expect_in out.txt "log entry: verified (uuid $G_UUID" "verify callgraph"
+
+step "the exported bundle of the logged batch verifies with @sigstore/verify (public key + the log's key)"
+run_expect 0 out.txt err.txt ctl "${TLOG_ARGS[@]}" export bundle "$BATCH" --out bundle.json
+[[ $(jq '.verificationMaterial.tlogEntries | length' bundle.json) == 1 ]] || fail "the bundle carries no tlog entry"
+node "$HERE/node/verify_bundle.mjs" bundle.json --key signer.pem --rekor-key "$REKOR_PUB" >out.txt 2>err.txt ||
+  fail "@sigstore/verify refused the bundle: $(cat err.txt)"
+expect_in out.txt "verified: bundle.json"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null | openssl pkey -pubout -out other-log.pem
+if node "$HERE/node/verify_bundle.mjs" bundle.json --key signer.pem --rekor-key other-log.pem >out.txt 2>err.txt; then
+  fail "@sigstore/verify accepted the bundle with another log's key"
+fi
