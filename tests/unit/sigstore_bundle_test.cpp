@@ -16,6 +16,7 @@
 #include "sha256.hpp"
 #include "signature_verify.hpp"
 #include "sigstore_testdata.hpp"
+#include "tlog_verify.hpp"
 
 namespace signals {
 namespace {
@@ -222,6 +223,65 @@ TEST(SigstoreBundle, WrittenBundleCarriesTheStoredRekorEntry) {
   auto v = VerifySigstoreBundle(bundle->dump(), {cert_key, kProductionRekorKey});
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   ASSERT_EQ(v->tlog_entries.size(), 1u);
+}
+
+
+// Every member of every production bundle, replaced in turn by a value of each
+// JSON type: verification answers (mostly a named failure), never throws.
+void ForEachPath(const nlohmann::json& value, const nlohmann::json::json_pointer& at,
+                 std::vector<nlohmann::json::json_pointer>& out) {
+  out.push_back(at);
+  if (value.is_object()) {
+    for (const auto& [k, v] : value.items()) ForEachPath(v, at / k, out);
+  } else if (value.is_array()) {
+    for (size_t i = 0; i < value.size(); ++i) ForEachPath(value[i], at / i, out);
+  }
+}
+
+TEST(SigstoreBundle, EveryMemberReplacedByAnyTypeIsAnsweredWithoutThrowing) {
+  const nlohmann::json replacements[] = {nullptr, -1, "x", nlohmann::json::array(), nlohmann::json::object()};
+  for (const auto& [file, key] :
+       {std::pair{kManagedKeyBundle, ManagedKey()}, std::pair{kDsseV3Bundle, std::string()},
+        std::pair{kPublishBundle, std::string(kNpmKey)}}) {
+    const auto bundle = ReadTestJson(file);
+    std::vector<nlohmann::json::json_pointer> paths;
+    ForEachPath(bundle, nlohmann::json::json_pointer(), paths);
+    size_t failures = 0;
+    for (const auto& path : paths) {
+      for (const auto& r : replacements) {
+        auto mutated = bundle;
+        mutated[path] = r;
+        Result<BundleVerification> v = Status::Internal("not run");
+        EXPECT_NO_THROW(v = VerifySigstoreBundle(mutated.dump(), {key, kProductionRekorKey}))
+            << path.to_string();
+        if (!v.ok()) {
+          ++failures;
+          EXPECT_FALSE(v.status().message().empty()) << path.to_string();
+        }
+      }
+    }
+    EXPECT_GT(failures, paths.size()) << file;
+  }
+}
+
+TEST(SigstoreBundle, EveryMemberOfAStoredEntryReplacedByAnyTypeIsAnsweredWithoutThrowing) {
+  const auto bundle = ReadTestJson(kDsseV3Bundle);
+  const auto entry = testing::RestEntryFromBundleEntry(bundle["verificationMaterial"]["tlogEntries"][0]);
+  const std::string envelope = bundle["dsseEnvelope"].dump();
+  std::vector<nlohmann::json::json_pointer> paths;
+  ForEachPath(entry, nlohmann::json::json_pointer(), paths);
+  for (const auto& path : paths) {
+    for (const nlohmann::json& r : {nlohmann::json(nullptr), nlohmann::json(-1), nlohmann::json("x"),
+                                    nlohmann::json::array(), nlohmann::json::object()}) {
+      auto mutated = entry;
+      mutated[path] = r;
+      Status s;
+      EXPECT_NO_THROW(s = VerifyRekorEntry(mutated, envelope, {kProductionRekorKey})) << path.to_string();
+      if (path.to_string() != "/uuid" || !r.is_null()) {
+        EXPECT_FALSE(s.ok()) << path.to_string() << " = " << r.dump();
+      }
+    }
+  }
 }
 
 }  // namespace
