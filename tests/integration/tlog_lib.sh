@@ -63,6 +63,20 @@ rekor_stats() {
   curl -sS --max-time 5 -o "$1" "$REKOR_URL/admin/stats" || fail "cannot read the log peer's stats"
 }
 
+# with_acme_and_a_graph: the data dir DATA (CAS under CAS, `ctl` runs
+# signalsctl on it) with tenant acme, a callgraph of acme (CALLGRAPH_ID) and a
+# runtime-agent token (AGENT); then the log peer and signalsd with [tlog].
+with_acme_and_a_graph() {
+  DATA=$TMP/data
+  CAS=$DATA/cas/signals
+  ctl() { "$SIGNALSCTL" --data-dir "$DATA" "$@"; }
+  ctl tenant add acme >/dev/null 2>&1
+  store_callgraph "$DATA" acme
+  AGENT=$(token runtime-agent acme)
+  start_rekor
+  start_signalsd "$DATA" "${TLOG_ARGS[@]}"
+}
+
 # post_batch NAME: 20 runtime facts for tenant acme and CALLGRAPH_ID, posted
 # with the bearer token AGENT; expects 201; the answer in NAME.body, the
 # batch id in BATCH.

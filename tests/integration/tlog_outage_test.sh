@@ -21,15 +21,7 @@ source "$HERE/http_lib.sh"
 source "$HERE/tlog_lib.sh"
 need curl jq sqlite3 sha256sum base64
 
-DATA=$TMP/data
-CAS=$DATA/cas/signals
-ctl() { "$SIGNALSCTL" --data-dir "$DATA" "$@"; }
-
-ctl tenant add acme >/dev/null 2>&1
-store_callgraph "$DATA" acme
-AGENT=$(token runtime-agent acme)
-start_rekor
-start_signalsd "$DATA" "${TLOG_ARGS[@]}"
+with_acme_and_a_graph
 
 # wait_logged BATCH...: every batch's row gets a rekorUuid within 30 s.
 wait_logged() {

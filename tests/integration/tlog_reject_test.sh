@@ -15,16 +15,8 @@ source "$HERE/http_lib.sh"
 source "$HERE/tlog_lib.sh"
 need curl jq sqlite3
 
-DATA=$TMP/data
-CAS=$DATA/cas/signals
-ctl() { "$SIGNALSCTL" --data-dir "$DATA" "$@"; }
-
-ctl tenant add acme >/dev/null 2>&1
-store_callgraph "$DATA" acme
-AGENT=$(token runtime-agent acme)
+with_acme_and_a_graph
 SCANNER=$(token scanner-worker acme)
-start_rekor
-start_signalsd "$DATA" "${TLOG_ARGS[@]}"
 rekor_mode reject
 WANT="rekor-rejected: HTTP 400: entry refused by test log (mode reject)"
 
