@@ -100,17 +100,19 @@ class RekorLog : public signals::sdk::TlogComponent {
   const std::string& Url() const override { return url_; }
 
  private:
-  // A 409 means the log holds an equivalent entry: fetch it where the log says.
+  // A 409 means the log holds an equivalent entry: fetch it where the log
+  // says, on this log only. Failing to fetch it is never a refusal of ours.
   std::string Existing(const signals::rekor::HttpResponse& conflict) {
     auto uuid = signals::rekor::ConflictingUuid(conflict.location, conflict.body);
     if (!uuid) {
       throw Error(SIGNALS_RETRY, "the log answered 409 but named no existing entry (no Location, no uuid)");
     }
-    std::string where =
-        conflict.location.empty() ? std::string(kEntriesPath) + "/" + *uuid : conflict.location;
+    const bool same_log = conflict.location.rfind("/", 0) == 0 || conflict.location.rfind(url_ + "/", 0) == 0;
+    std::string where = same_log ? conflict.location : std::string(kEntriesPath) + "/" + *uuid;
     signals::rekor::HttpResponse fetched = http_.Get(where);
     if (fetched.status == 200) return Flatten(fetched, "GET");
-    throw Failure(fetched, "GET " + where + " (the existing entry of a 409)");
+    Error failure = Failure(fetched, "GET " + where + " (the existing entry of a 409)");
+    throw Error(SIGNALS_RETRY, failure.what());
   }
 
   static std::string Flatten(const signals::rekor::HttpResponse& response, const std::string& what) {
