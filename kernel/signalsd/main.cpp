@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
     if (!signer.ok()) return Problem(signer.status());
     signals::Status started = (*kernel)->StartServices();
     if (!started.ok()) return Problem(started);
+    (*kernel)->StartTlogRetry();
     spdlog::info("signalsd ready: data dir {}, signing key {} ({})", (*kernel)->config().data_dir,
                  (*signer)->key_id(), (*signer)->algorithm());
     signals::RetentionScheduler retention(**kernel);

@@ -27,12 +27,14 @@ Result<DsseEnvelope> SignStatement(Signer& signer, const nlohmann::json& stateme
   return envelope;
 }
 
-Status StoreSignedStatement(Signer& signer, const nlohmann::json& statement, CasStore& cas,
-                            MetricsRegistry& metrics, const std::string& key) {
+Result<std::string> StoreSignedStatement(Signer& signer, const nlohmann::json& statement, CasStore& cas,
+                                         MetricsRegistry& metrics, const std::string& key) {
   auto envelope = SignStatement(signer, statement);
   metrics.CounterAdd("signals_attestations_created_total", std::string("result=") + (envelope.ok() ? "ok" : "error"), 1);
   if (!envelope.ok()) return envelope.status();
-  return cas.Put(key, SerializeDsseEnvelope(*envelope));
+  std::string bytes = SerializeDsseEnvelope(*envelope);
+  SIGNALS_RETURN_IF_ERROR(cas.Put(key, bytes));
+  return bytes;
 }
 
 Status VerifyEnvelopeSignature(const DsseEnvelope& envelope, const std::string& public_key_pem,

@@ -35,10 +35,11 @@ nlohmann::json MakeStatement(const std::vector<AttestationSubject>& subjects,
 Result<DsseEnvelope> SignStatement(Signer& signer, const nlohmann::json& statement);
 
 // Signs `statement` (SignStatement) and stores the envelope as CAS object
-// `key`, counting signals_attestations_created_total{result=ok|error}. On
-// failure nothing was stored.
-Status StoreSignedStatement(Signer& signer, const nlohmann::json& statement, CasStore& cas,
-                            MetricsRegistry& metrics, const std::string& key);
+// `key`, counting signals_attestations_created_total{result=ok|error}.
+// Returns the stored envelope's exact bytes (what a transparency log gets).
+// On failure nothing was stored.
+Result<std::string> StoreSignedStatement(Signer& signer, const nlohmann::json& statement, CasStore& cas,
+                                         MetricsRegistry& metrics, const std::string& key);
 
 // OK when at least one signature of `envelope` verifies with `public_key_pem`
 // (and, when `key_id` is non-empty, carries that keyid).

@@ -13,6 +13,7 @@
 #include "ingest_request.hpp"
 #include "purl.hpp"
 #include "timestamp.hpp"
+#include "tlog_publisher.hpp"
 #include "zstd_frame_writer.hpp"
 
 namespace signals {
@@ -199,9 +200,6 @@ Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& su
        request_.principal.empty() ? nlohmann::json(nullptr) : nlohmann::json(request_.principal)},
       {"skipReason", skip_reason},
   };
-  SIGNALS_RETURN_IF_ERROR(kernel_.cas().Put(meta_key, CanonicalJson(meta)));
-  committed_keys_.push_back(meta_key);
-
   nlohmann::json entry_points = nlohmann::json::array();
   for (const auto& e : summary.entrypoints) {
     nlohmann::json entry = {{"id", e.id}};
@@ -225,21 +223,35 @@ Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& su
   };
   nlohmann::json manifest = body;
   manifest["signature"] = nullptr;
-  manifest["rekorUuid"] = nullptr;
   if (sign_manifests) {
     auto signature = signer_->Sign(CanonicalJson(body));
     if (!signature.ok()) return signature.status();
     manifest["signature"] = Base64Encode(*signature);
   }
-  SIGNALS_RETURN_IF_ERROR(kernel_.cas().Put(manifest_key, CanonicalJson(manifest)));
-  committed_keys_.push_back(manifest_key);
 
+  // The envelope first, then the transparency log, then the manifest object:
+  // rekorUuid is not signed (DESIGN §4.3), so the stored manifest can name
+  // the entry when it landed during ingest. Later landings update the index
+  // row only; reads take rekorUuid from there (CallgraphStore::Manifest).
   nlohmann::json statement =
       MakeStatement({AttestationSubject{cas_paths::CallgraphSubjectName(tenant, graph_id_),
                                         summary.digest.substr(std::string("sha256:").size())}},
                     kCallgraphManifestPredicate, body);
-  SIGNALS_RETURN_IF_ERROR(StoreSignedStatement(*signer_, statement, kernel_.cas(), metrics, envelope_key));
+  auto envelope = StoreSignedStatement(*signer_, statement, kernel_.cas(), metrics, envelope_key);
+  if (!envelope.ok()) return envelope.status();
   committed_keys_.push_back(envelope_key);
+
+  TlogPublisher* tlog = kernel_.tlog();
+  const TlogSubject tlog_subject = TlogSubject::Manifest(graph_id_, tenant);
+  const TlogOutcome logged =
+      PublishAtIngest(tlog, tlog_subject, *envelope, signer_->public_key_pem(), &committed_keys_);
+  // The meta record keeps the log state as of ingest (reindex starts from it).
+  meta["skipReason"] = logged.SkipReason();
+  SIGNALS_RETURN_IF_ERROR(kernel_.cas().Put(meta_key, CanonicalJson(meta)));
+  committed_keys_.push_back(meta_key);
+  manifest["rekorUuid"] = logged.RekorUuid();
+  SIGNALS_RETURN_IF_ERROR(kernel_.cas().Put(manifest_key, CanonicalJson(manifest)));
+  committed_keys_.push_back(manifest_key);
 
   const nlohmann::json row = CallgraphRow(meta, manifest, skip_reason);
   const nlohmann::json digest_row = CallgraphDigestRow(meta);
@@ -259,9 +271,13 @@ Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& su
     return Existing(**winner);
   }
   SIGNALS_RETURN_IF_ERROR(unique);
+  const bool queued = logged.state == TlogOutcome::State::kQueued;
+  // Queued with the row, in its transaction: acknowledged means it will be logged.
+  if (queued) SIGNALS_RETURN_IF_ERROR(tlog->Enqueue(**txn, tlog_subject, logged));
   SIGNALS_RETURN_IF_ERROR(kernel_.RecordKeyUse(**txn, signer_->key_id(), created_at_ms));
   SIGNALS_RETURN_IF_ERROR((*txn)->Commit());  // the commit point
   committed_keys_.clear();
+  if (queued) tlog->RefreshQueueDepth();
 
   metrics.CounterAdd("signals_callgraphs_stored_total", "language=" + request_.language + ",tenant=" + tenant, 1);
   metrics.HistogramObserve("signals_callgraph_nodes", "language=" + request_.language,

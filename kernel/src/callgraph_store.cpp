@@ -76,7 +76,16 @@ Result<nlohmann::json> CallgraphStore::Manifest(const std::string& graph_id) {
     if (text.status().code() == Code::kNotFound) return GraphNotFound(graph_id);
     return text.status();
   }
-  return ParseObject(*text, cas_paths::Manifest(graph_id));
+  auto manifest = ParseObject(*text, cas_paths::Manifest(graph_id));
+  if (!manifest.ok()) return manifest;
+  // The stored object is immutable and says what was known at ingest; a
+  // transparency-log entry that landed later is recorded in the index row.
+  auto record = kernel_.index().Get(kCallgraphCollection, graph_id);
+  if (record.ok()) {
+    auto row = nlohmann::json::parse(*record, nullptr, false);
+    if (row.is_object() && row.contains("rekorUuid")) (*manifest)["rekorUuid"] = row["rekorUuid"];
+  }
+  return manifest;
 }
 
 Result<std::string> CallgraphStore::ManifestEnvelope(const std::string& graph_id) {

@@ -60,7 +60,8 @@ class CallgraphStore {
   Result<nlohmann::json> RecordVisibleTo(const std::string& tenant, const std::string& graph_id,
                                          const std::string& field);
 
-  // The stored manifest (manifests/{graphId}.json), parsed.
+  // The stored manifest (manifests/{graphId}.json), parsed, with rekorUuid
+  // as the index row has it now (an entry may land after ingest).
   Result<nlohmann::json> Manifest(const std::string& graph_id);
 
   // The DSSE envelope of the manifest (manifests/{graphId}.json.dsse), as the

@@ -11,6 +11,7 @@
 #include "ingest_request.hpp"
 #include "retention.hpp"
 #include "timestamp.hpp"
+#include "tlog_publisher.hpp"
 
 #ifndef SIGNALS_PIPELINE_VERSION
 #define SIGNALS_PIPELINE_VERSION "unknown"
@@ -237,7 +238,6 @@ Result<nlohmann::json> FactBatchIngest::Commit() {
   const std::string attestation_key = cas_paths::BatchAttestation(batch_id_);
   nlohmann::json fact_types = nlohmann::json::array();
   for (const auto& [type, count] : fact_types_) fact_types.push_back(type);
-  const bool rekor = kernel_.config().GetBool("provenance", "rekor_enabled");
   // ingestedAt is taken just before the commit sequence; the records it goes
   // into are immutable and must exist before the index row that commits them.
   const int64_t ingested_at_ms = kernel_.NowMs();
@@ -262,8 +262,17 @@ Result<nlohmann::json> FactBatchIngest::Commit() {
                           provenance_hash.substr(std::string("sha256:").size())},
        callgraph_subject_},
       kRuntimeFactsPredicate, predicate);
-  SIGNALS_RETURN_IF_ERROR(StoreSignedStatement(*signer_, statement, kernel_.cas(), metrics, attestation_key));
+  auto envelope = StoreSignedStatement(*signer_, statement, kernel_.cas(), metrics, attestation_key);
+  if (!envelope.ok()) return envelope.status();
   committed_keys_.push_back(attestation_key);
+
+  // Step 6: one bounded attempt at the transparency log. Whatever it says,
+  // ingest goes on; the provenance record keeps the outcome as of ingest,
+  // the index row the current one.
+  TlogPublisher* tlog = kernel_.tlog();
+  const TlogSubject tlog_subject = TlogSubject::Batch(batch_id_, tenant);
+  const TlogOutcome logged =
+      PublishAtIngest(tlog, tlog_subject, *envelope, signer_->public_key_pem(), &committed_keys_);
 
   nlohmann::json provenance = predicate;
   provenance["provenanceId"] = batch_id_;
@@ -272,8 +281,8 @@ Result<nlohmann::json> FactBatchIngest::Commit() {
   provenance["compressedSizeBytes"] = pipeline_->bytes_out();
   provenance["attestationUri"] = bucket + "/" + attestation_key;
   provenance["signerKeyId"] = signer_->key_id();
-  provenance["rekorUuid"] = nullptr;
-  provenance["skipReason"] = rekor ? "rekor-unavailable" : "rekor-disabled";
+  provenance["rekorUuid"] = logged.RekorUuid();
+  provenance["skipReason"] = logged.SkipReason();
   const std::string provenance_json = CanonicalJson(provenance);
   SIGNALS_RETURN_IF_ERROR(kernel_.cas().Put(provenance_key, provenance_json));
   committed_keys_.push_back(provenance_key);
@@ -287,9 +296,13 @@ Result<nlohmann::json> FactBatchIngest::Commit() {
   if (!graph.ok()) return graph.status();
   SIGNALS_RETURN_IF_ERROR(RequireLiveCallgraph(*graph));
   SIGNALS_RETURN_IF_ERROR((*txn)->Insert(kBatchCollection, batch_id_, CanonicalJson(BatchRow(provenance))));
+  const bool queued = logged.state == TlogOutcome::State::kQueued;
+  // Queued with the row, in its transaction: acknowledged means it will be logged.
+  if (queued) SIGNALS_RETURN_IF_ERROR(tlog->Enqueue(**txn, tlog_subject, logged));
   SIGNALS_RETURN_IF_ERROR(kernel_.RecordKeyUse(**txn, signer_->key_id(), ingested_at_ms));
   SIGNALS_RETURN_IF_ERROR((*txn)->Commit());  // the commit point
   committed_keys_.clear();
+  if (queued) tlog->RefreshQueueDepth();
 
   metrics.CounterAdd("signals_runtime_fact_batches_ingested_total", "tenant=" + tenant, 1);
   metrics.CounterAdd("signals_provenance_records_total", "", 1);

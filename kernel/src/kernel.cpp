@@ -11,6 +11,8 @@
 #include "plugin_host.hpp"
 #include "service_api.hpp"
 #include "timestamp.hpp"
+#include "tlog_publisher.hpp"
+#include "tlog_retry_loop.hpp"
 
 namespace signals {
 
@@ -21,6 +23,7 @@ Kernel::Kernel(KernelConfig config)
 
 Kernel::~Kernel() {
   StopServices();
+  tlog_.reset();
   signer_.reset();
   index_.reset();
   cas_.reset();
@@ -58,6 +61,23 @@ Result<std::unique_ptr<Kernel>> Kernel::Open(KernelConfig config) {
   }
   kernel->tenants_ = TenantRegistry(kernel->index_.get());
   kernel->tokens_ = TokenStore(kernel->index_.get());
+  if (cfg.GetBool("provenance", "rekor_enabled")) {
+    // ResolveConfig guarantees the [tlog] section when rekor_enabled is set.
+    const InstanceConfig* instance = cfg.Instance("tlog");
+    if (instance == nullptr) {
+      return Status::Config("[provenance] rekor_enabled: true, but no [tlog] instance is configured");
+    }
+    auto created = PluginInstance::Create(*instance, cfg.data_dir, &kernel->host_);
+    if (!created.ok()) return created.status();
+    // The backoff cap is a declared option of the tlog plugin (milliseconds
+    // once validated); a third-party tlog without it gets five minutes.
+    int64_t retry_max_ms = 300000;
+    auto cap = instance->options.find("retry_max_interval");
+    if (cap != instance->options.end() && !cap->second.empty()) retry_max_ms = std::stoll(cap->second);
+    kernel->tlog_ = std::make_unique<TlogPublisher>(
+        *kernel, std::make_unique<TlogClient>(std::move(*created)), std::max<int64_t>(retry_max_ms, 100));
+    SIGNALS_RETURN_IF_ERROR(kernel->tlog_->Init());
+  }
   return kernel;
 }
 
@@ -238,6 +258,12 @@ Status Kernel::StartServices() {
   return Status::Ok();
 }
 
+void Kernel::StartTlogRetry() {
+  if (!tlog_ || tlog_retry_) return;
+  tlog_retry_ = std::make_unique<TlogRetryLoop>(*tlog_);
+  tlog_retry_->Start();
+}
+
 void Kernel::StopServices() {
   if (metrics_listening_) {
     metrics_exposer_->Stop();
@@ -252,6 +278,10 @@ void Kernel::StopServices() {
     }
   }
   while (!services_.empty()) services_.pop_back();
+  if (tlog_retry_) {
+    tlog_retry_->Stop();
+    tlog_retry_.reset();
+  }
 }
 
 std::vector<PluginInstance*> Kernel::Instances() {
@@ -260,6 +290,7 @@ std::vector<PluginInstance*> Kernel::Instances() {
     std::lock_guard<std::mutex> lock(signer_mutex_);
     if (signer_) out.push_back(&signer_->instance());
   }
+  if (tlog_) out.push_back(&tlog_->instance());
   if (metrics_exposer_) out.push_back(&metrics_exposer_->instance());
   for (auto& service : services_) out.push_back(service.get());
   return out;

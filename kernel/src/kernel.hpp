@@ -33,12 +33,15 @@ struct CallgraphIngestRequest;
 class FactBatchIngest;
 struct FactIngestRequest;
 class ServiceApi;
+class TlogPublisher;
+class TlogRetryLoop;
 struct HostBinding;
 
 class Kernel {
  public:
-  // Creates the cas and index instances (and nothing that signs). Failure
-  // names the section and plugin.
+  // Creates the cas and index instances (and nothing that signs), and the
+  // [tlog] instance when provenance.rekor_enabled is true. Failure names the
+  // section and plugin.
   static Result<std::unique_ptr<Kernel>> Open(KernelConfig config);
   ~Kernel();
   Kernel(const Kernel&) = delete;
@@ -59,6 +62,8 @@ class Kernel {
   // kNotFound when no [metrics] section is configured.
   Result<nlohmann::json> RenderMetrics();
   const signals_host* host() const { return &host_; }
+  // The transparency log, or nullptr when provenance.rekor_enabled is false.
+  TlogPublisher* tlog() { return tlog_.get(); }
 
   // The signer, created on first call (which may generate a key when the
   // signer is configured to). Checks that its algorithm matches
@@ -108,6 +113,10 @@ class Kernel {
   Status StartServices();
   void StopServices();
 
+  // signalsd: starts the thread that lands queued transparency-log
+  // submissions (no-op without a tlog). Stopped by StopServices.
+  void StartTlogRetry();
+
   // Health of every instance ("section" → status).
   std::vector<std::pair<std::string, Status>> Health();
 
@@ -131,6 +140,8 @@ class Kernel {
   std::vector<std::unique_ptr<signals_host>> service_hosts_;
   std::mutex signer_mutex_;
   std::unique_ptr<Signer> signer_;
+  std::unique_ptr<TlogPublisher> tlog_;
+  std::unique_ptr<TlogRetryLoop> tlog_retry_;
   std::vector<std::unique_ptr<PluginInstance>> services_;  // start order
   std::unique_ptr<MetricsExposer> metrics_exposer_;        // [metrics], when configured
   bool metrics_listening_ = false;

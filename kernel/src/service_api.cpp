@@ -176,6 +176,11 @@ Result<nlohmann::json> ServiceApi::Call(const nlohmann::json& request, const Pri
     }
     auto doc = nlohmann::json::parse(*text, nullptr, false);
     if (!doc.is_object()) return Status::Internal("provenance record is malformed");
+    // The stored record is immutable and says what was known at ingest; the
+    // row has the current transparency-log state (an entry may land later).
+    for (const char* member : {"rekorUuid", "skipReason"}) {
+      if (row->contains(member)) doc[member] = (*row)[member];
+    }
     return doc;
   }
   if (*op == "runtime-facts.attestation") {
