@@ -195,17 +195,11 @@ int64_t TlogPublisher::BackoffMs(int64_t attempts) {
 
 Status TlogPublisher::Enqueue(IndexStore::Txn& txn, const TlogSubject& subject, const TlogOutcome& outcome) {
   const int64_t now = kernel_.NowMs();
-  nlohmann::json record = {
-      {"envelopeKey", subject.envelope_key},
-      {"kind", subject.kind_name()},
-      {"id", subject.id},
-      {"tenantId", subject.tenant_id},
-      {"entryKey", subject.entry_key},
-      {"enqueuedAt", FormatRfc3339Millis(now)},
-      {"attempts", 1},
-      {"nextAttemptAt", FormatRfc3339Millis(now + BackoffMs(1))},
-      {"lastError", outcome.reason},
-  };
+  // The row reindex would build, after the ingest-time attempt.
+  nlohmann::json record = TlogQueueRow(subject.kind_name(), subject.id, subject.tenant_id, FormatRfc3339Millis(now));
+  record["attempts"] = 1;
+  record["nextAttemptAt"] = FormatRfc3339Millis(now + BackoffMs(1));
+  record["lastError"] = outcome.reason;
   return txn.Upsert(kTlogQueueCollection, subject.envelope_key, CanonicalJson(record));
 }
 

@@ -31,14 +31,13 @@
 #include <string_view>
 #include <vector>
 
+#include "index_rows.hpp"
 #include "plugin_instance.hpp"
 #include "status.hpp"
 
 namespace signals {
 
 class Kernel;
-
-inline constexpr const char* kTlogQueueCollection = "tlog_queue";
 
 // What one submission logs and where its results go.
 struct TlogSubject {
