@@ -12,7 +12,7 @@
 #include "service_api.hpp"
 #include "timestamp.hpp"
 #include "tlog_publisher.hpp"
-#include "tlog_retry_loop.hpp"
+#include "background_loop.hpp"
 
 namespace signals {
 
@@ -260,8 +260,9 @@ Status Kernel::StartServices() {
 
 void Kernel::StartTlogRetry() {
   if (!tlog_ || tlog_retry_) return;
-  tlog_retry_ = std::make_unique<TlogRetryLoop>(*tlog_);
-  tlog_retry_->Start();
+  tlog_retry_ = std::make_unique<BackgroundLoop>();
+  // Lands queued submissions while the service runs; ingest never waits for it.
+  tlog_retry_->Start([tlog = tlog_.get()] { return tlog->RetryDue(); });
 }
 
 void Kernel::StopServices() {

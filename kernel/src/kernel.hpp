@@ -34,7 +34,7 @@ class FactBatchIngest;
 struct FactIngestRequest;
 class ServiceApi;
 class TlogPublisher;
-class TlogRetryLoop;
+class BackgroundLoop;
 struct HostBinding;
 
 class Kernel {
@@ -141,7 +141,7 @@ class Kernel {
   std::mutex signer_mutex_;
   std::unique_ptr<Signer> signer_;
   std::unique_ptr<TlogPublisher> tlog_;
-  std::unique_ptr<TlogRetryLoop> tlog_retry_;
+  std::unique_ptr<BackgroundLoop> tlog_retry_;
   std::vector<std::unique_ptr<PluginInstance>> services_;  // start order
   std::unique_ptr<MetricsExposer> metrics_exposer_;        // [metrics], when configured
   bool metrics_listening_ = false;

@@ -1,8 +1,6 @@
 // RetentionScheduler. See retention_scheduler.hpp.
 #include "retention_scheduler.hpp"
 
-#include <chrono>
-
 #include "logging.hpp"
 #include "retention_gc.hpp"
 
@@ -18,31 +16,17 @@ bool RetentionScheduler::Start() {
     spdlog::info("gc: scheduled retention GC is disabled (retention.gc_interval = 0)");
     return false;
   }
-  stop_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  loop_.Start([this] {
+    GcOptions options;
+    options.now_ms = kernel_.NowMs();
+    options.stop = &loop_.stopping();
+    // Errors are logged and counted by Run; the next interval tries again.
+    (void)RetentionGc(kernel_).Run(options);
+    return interval_ms_;
+  });
   return true;
 }
 
-void RetentionScheduler::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void RetentionScheduler::Loop() {
-  RetentionGc gc(kernel_);
-  while (!stop_) {
-    GcOptions options;
-    options.now_ms = kernel_.NowMs();
-    options.stop = &stop_;
-    // Errors are logged and counted by Run; the next interval tries again.
-    (void)gc.Run(options);
-    std::unique_lock<std::mutex> lock(mutex_);
-    wake_.wait_for(lock, std::chrono::milliseconds(interval_ms_), [this] { return stop_.load(); });
-  }
-}
+void RetentionScheduler::Stop() { loop_.Stop(); }
 
 }  // namespace signals

@@ -6,12 +6,9 @@
 // on. Thread-safety: Start and Stop from one control thread.
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
-#include <thread>
 
+#include "background_loop.hpp"
 #include "kernel.hpp"
 
 namespace signals {
@@ -29,14 +26,9 @@ class RetentionScheduler {
   void Stop();
 
  private:
-  void Loop();
-
   Kernel& kernel_;
   int64_t interval_ms_;
-  std::atomic<bool> stop_{false};
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::thread thread_;
+  BackgroundLoop loop_;
 };
 
 }  // namespace signals

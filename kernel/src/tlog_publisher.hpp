@@ -9,7 +9,7 @@
 //    enqueuedAt, attempts, nextAttemptAt, lastError}
 // Ingest adds the queue row in the same index transaction as the batch or
 // callgraph row, so an acknowledged submission is never lost; RetryDue()
-// (called by TlogRetryLoop) lands it later and, in one transaction, sets the
+// (called by signalsd's retry loop, a BackgroundLoop) lands it later and, in one transaction, sets the
 // row's rekorUuid, clears its skipReason and deletes the queue row.
 //
 // Crash safety rests on the log: a resubmitted envelope yields the entry the
