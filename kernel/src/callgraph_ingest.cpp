@@ -178,8 +178,6 @@ Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& su
   const int64_t created_at_ms = kernel_.NowMs();
   const std::string created_at = FormatRfc3339Millis(created_at_ms);
   const bool sign_manifests = kernel_.config().GetBool("signing", "sign_manifests");
-  const std::string skip_reason =
-      kernel_.config().GetBool("provenance", "rekor_enabled") ? "rekor-unavailable" : "rekor-disabled";
 
   nlohmann::json meta = {
       {"graphId", graph_id_},
@@ -194,11 +192,12 @@ Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& su
       {"sizeBytes", summary.canonical_bytes},
       {"compressedSizeBytes", compressed_bytes},
       {"blobKey", blob_key},
-      // Who stored it and the transparency-log state at ingest: the index row
-      // carries both, and reindex takes them from here.
+      // Who stored it and the transparency-log state at ingest (skipReason is
+      // set after the submission below): the index row carries both, and
+      // reindex takes them from here.
       {"principal",
        request_.principal.empty() ? nlohmann::json(nullptr) : nlohmann::json(request_.principal)},
-      {"skipReason", skip_reason},
+      {"skipReason", nullptr},
   };
   nlohmann::json entry_points = nlohmann::json::array();
   for (const auto& e : summary.entrypoints) {
@@ -253,7 +252,7 @@ Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& su
   SIGNALS_RETURN_IF_ERROR(kernel_.cas().Put(manifest_key, CanonicalJson(manifest)));
   committed_keys_.push_back(manifest_key);
 
-  const nlohmann::json row = CallgraphRow(meta, manifest, skip_reason);
+  const nlohmann::json row = CallgraphRow(meta, manifest, "rekor-disabled");
   const nlohmann::json digest_row = CallgraphDigestRow(meta);
   auto txn = kernel_.index().Begin();
   if (!txn.ok()) return txn.status();

@@ -7,6 +7,7 @@
 
 #include "callgraph_store.hpp"
 #include "canonical_json.hpp"
+#include "index_rows.hpp"
 #include "logging.hpp"
 #include "retention.hpp"
 #include "tenant_registry.hpp"
@@ -17,7 +18,6 @@ namespace signals {
 namespace {
 
 constexpr int64_t kDayMs = 86'400'000;
-constexpr const char* kBatchCollection = "batches";
 // Deletions between step 2 and step 4, keyed by tombstone key.
 constexpr const char* kPendingCollection = "gc_pending";
 

@@ -10,6 +10,7 @@
 #include "cas_paths.hpp"
 #include "kernel.hpp"
 #include "logging.hpp"
+#include "retention.hpp"
 #include "timestamp.hpp"
 #include "tlog_verify.hpp"
 #include "ulid.hpp"
@@ -221,9 +222,17 @@ Status TlogPublisher::Land(const TlogSubject& subject, const TlogOutcome& outcom
     auto row = nlohmann::json::parse(*text, nullptr, false);
     if (!row.is_object())
       return Status::Internal(std::string(subject.collection()) + " row " + subject.id + " is malformed");
-    row["rekorUuid"] = outcome.RekorUuid();
-    row["skipReason"] = outcome.SkipReason();
-    SIGNALS_RETURN_IF_ERROR((*txn)->Upsert(subject.collection(), subject.id, CanonicalJson(row)));
+    if (IsExpired(row)) {
+      // Retention expired it while the log was away: the row must stay what its
+      // tombstone recorded (reindex restores it from there, fsck compares the
+      // two), so the entry object alone records that it landed.
+      spdlog::info("tlog: {} row {} expired before its entry landed; the entry is stored as {}",
+                   subject.collection(), subject.id, subject.entry_key);
+    } else {
+      row["rekorUuid"] = outcome.RekorUuid();
+      row["skipReason"] = outcome.SkipReason();
+      SIGNALS_RETURN_IF_ERROR((*txn)->Upsert(subject.collection(), subject.id, CanonicalJson(row)));
+    }
   } else if (text.status().code() == Code::kNotFound) {
     // The row is gone (retention): the entry object stays as evidence, the queue row goes.
     spdlog::warn("tlog: {} row {} no longer exists; dropping its queued submission", subject.collection(),

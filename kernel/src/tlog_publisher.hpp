@@ -106,12 +106,16 @@ class TlogPublisher {
   const std::string& log_public_key_pem() const { return client_->log_public_key_pem(); }
   const std::string& url() const { return client_->url(); }
 
+  // Records that a queued submission landed (its entry object is stored): in
+  // one transaction the row gets rekorUuid (unless retention expired it) and
+  // the queue row goes.
+  Status Land(const TlogSubject& subject, const TlogOutcome& outcome);
+
  private:
   // A stored entry object that verifies for this envelope, or nullopt.
   std::optional<std::string> VerifiedStoredEntry(const TlogSubject& subject, std::string_view envelope_json);
   Status Verify(const nlohmann::json& entry, std::string_view envelope_json);
   Status RetryOne(const nlohmann::json& queued);
-  Status Land(const TlogSubject& subject, const TlogOutcome& outcome);
   // Counts an attempt on a queue row and schedules the next one.
   Status Postpone(const nlohmann::json& queued, const std::string& reason);
 

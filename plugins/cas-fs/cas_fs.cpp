@@ -292,6 +292,10 @@ class FsCas final : public sdk::CasComponent {
           ::unlink(temp_path.c_str());
           ThrowErrno(err, "put " + Quote(key) + ": lock " + temp_path);
         }
+        // Between open and flock the file was unlocked: fsck --repair may have
+        // taken it for a leftover and unlinked it. Then draw another name.
+        struct stat st {};
+        if (::fstat(fd.get(), &st) == 0 && st.st_nlink == 0) continue;
         return std::make_unique<FsObjectWriter>(key, final_path, std::move(temp_path), std::move(fd),
                                                 std::move(lock), durable_ ? &directories_ : nullptr);
       }

@@ -22,6 +22,7 @@
 #include "service_api.hpp"
 #include "test_kernel.hpp"
 #include "timestamp.hpp"
+#include "tlog_publisher.hpp"
 
 namespace signals {
 namespace {
@@ -332,6 +333,39 @@ TEST_F(RetentionGcTest, StreamSkipsExpiredBatches) {
   EXPECT_EQ(out.find(batch1_), std::string::npos) << out;
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2) << out;  // batch 2's two facts
   EXPECT_NE(out.find(batch2_), std::string::npos) << out;
+}
+
+TEST_F(RetentionGcTest, LogEntryLandingAfterExpiryLeavesTheTombstonedRowAsRecorded) {
+  // The log was away for longer than the retention period: the batch expires
+  // while its submission is still queued, then the entry lands.
+  TlogPublisher publisher(*kernel_, nullptr, 1000);
+  const TlogSubject subject = TlogSubject::Batch(batch1_, "acme");
+  {
+    auto txn = kernel_->index().Begin();
+    ASSERT_TRUE(txn.ok());
+    TlogOutcome queued;
+    queued.state = TlogOutcome::State::kQueued;
+    queued.reason = "POST: HTTP 503";
+    ASSERT_TRUE(publisher.Enqueue(**txn, subject, queued).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  RetentionGc gc(*kernel_);
+  GcItem item = ItemFor(batch1_, Later(91));
+  ASSERT_TRUE(*gc.Expire(item, kernel_->NowMs()));
+  ASSERT_TRUE(gc.FinishRemoval(item).ok());
+  const nlohmann::json expired = Row("batches", batch1_);
+
+  TlogOutcome landed;
+  landed.state = TlogOutcome::State::kLogged;
+  landed.uuid = "108e9186e8c5677a" + std::string(64, 'a');
+  ASSERT_TRUE(publisher.Land(subject, landed).ok());
+
+  EXPECT_EQ(Row("batches", batch1_), expired) << "the row must stay what its tombstone recorded";
+  auto tombstone = kernel_->cas().ReadAll(expired.value("tombstoneKey", ""));
+  ASSERT_TRUE(tombstone.ok()) << tombstone.status().ToString();
+  EXPECT_EQ(nlohmann::json::parse(*tombstone)["index"]["record"], expired);
+  EXPECT_EQ(kernel_->index().Get(kTlogQueueCollection, subject.envelope_key).status().code(),
+            Code::kNotFound);
 }
 
 TEST_F(RetentionGcTest, StreamOpenedBeforeGcSkipsBatchesExpiredMeanwhile) {

@@ -29,12 +29,13 @@ int RunVerifyCallgraph(Context& ctx, const std::vector<std::string>& tokens) {
     std::cout << "callgraph " << result->graph_id << ": expired (deleted by retention at "
               << result->expired_at << "); manifest " << (result->manifest_signed ? "signature and " : "")
               << "envelope valid (" << result->digest << ", signed by " << result->key_id << ")\n";
-    return kExitExpired;
+  } else {
+    std::cout << "callgraph " << result->graph_id << ": valid (" << result->node_count << " nodes, "
+              << result->edge_count << " edges, " << result->digest << ", "
+              << (result->manifest_signed ? "manifest signed" : "manifest unsigned")
+              << ", envelope signed by " << result->key_id
+              << (options.recanonicalize ? ", canonical form checked" : "") << ")\n";
   }
-  std::cout << "callgraph " << result->graph_id << ": valid (" << result->node_count << " nodes, "
-            << result->edge_count << " edges, " << result->digest << ", "
-            << (result->manifest_signed ? "manifest signed" : "manifest unsigned") << ", envelope signed by "
-            << result->key_id << (options.recanonicalize ? ", canonical form checked" : "") << ")\n";
   auto record = signals::CallgraphStore(**kernel).Record(pos[1]);
   if (!record.ok()) return Fail(record.status());
   auto text = [&](const char* name) {
@@ -43,7 +44,9 @@ int RunVerifyCallgraph(Context& ctx, const std::vector<std::string>& tokens) {
   };
   LoggedObject object{signals::cas_paths::ManifestEnvelope(pos[1]),
                       signals::cas_paths::ManifestRekorEntry(pos[1]), text("rekorUuid"), text("skipReason")};
-  return ReportLogEntry(**kernel, *args, "callgraph " + pos[1], object);
+  // The log entry of an expired graph is checked too: exit 3 only when it holds.
+  int logged = ReportLogEntry(**kernel, *args, "callgraph " + pos[1], object);
+  return logged == kExitOk && result->expired ? kExitExpired : logged;
 }
 
 }  // namespace signalsctl
