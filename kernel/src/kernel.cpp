@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "background_loop.hpp"
 #include "callgraph_ingest.hpp"
 #include "canonical_json.hpp"
 #include "fact_ingest.hpp"
@@ -12,7 +13,6 @@
 #include "service_api.hpp"
 #include "timestamp.hpp"
 #include "tlog_publisher.hpp"
-#include "background_loop.hpp"
 
 namespace signals {
 
@@ -124,10 +124,9 @@ Result<Signer*> Kernel::signer() {
   SIGNALS_RETURN_IF_ERROR(signer->Init());
   const std::string& wanted = config_.Get("signing", "algorithm");
   if (!wanted.empty() && signer->algorithm() != wanted) {
-    return Status::Config("[signing] algorithm is " + wanted + " but key '" + signer->key_id() +
-                          "' of " + instance->component->component->name + " is " +
-                          signer->algorithm() + "; set signing.algorithm = " + signer->algorithm() +
-                          " or choose another key");
+    return Status::Config("[signing] algorithm is " + wanted + " but key '" + signer->key_id() + "' of " +
+                          instance->component->component->name + " is " + signer->algorithm() +
+                          "; set signing.algorithm = " + signer->algorithm() + " or choose another key");
   }
   SIGNALS_RETURN_IF_ERROR(RegisterKey(signer->key_id(), signer->algorithm(), signer->public_key_pem()));
   SIGNALS_RETURN_IF_ERROR(StoreRegistryInCas());
@@ -248,6 +247,9 @@ Status Kernel::StartServices() {
                                   ? service.api<signals_source_api>().start(service.raw())
                                   : service.api<signals_transport_api>().start(service.raw());
       SIGNALS_RETURN_IF_ERROR(service.Check(status, "start"));
+      // Under the lock: a transport started a moment ago may already be
+      // answering /readyz or a scrape, which list the instances.
+      std::lock_guard<std::mutex> lock(services_mutex_);
       services_.push_back(std::move(*created));
     }
   }
@@ -262,7 +264,8 @@ void Kernel::StartTlogRetry() {
   if (!tlog_ || tlog_retry_) return;
   tlog_retry_ = std::make_unique<BackgroundLoop>();
   // Lands queued submissions while the service runs; ingest never waits for it.
-  tlog_retry_->Start([tlog = tlog_.get()] { return tlog->RetryDue(); });
+  tlog_retry_->Start(
+      [tlog = tlog_.get(), loop = tlog_retry_.get()] { return tlog->RetryDue(&loop->stopping()); });
 }
 
 void Kernel::StopServices() {
@@ -278,7 +281,12 @@ void Kernel::StopServices() {
       service.api<signals_transport_api>().stop(service.raw());
     }
   }
-  while (!services_.empty()) services_.pop_back();
+  std::vector<std::unique_ptr<PluginInstance>> stopped;
+  {
+    std::lock_guard<std::mutex> lock(services_mutex_);
+    stopped.swap(services_);
+  }
+  while (!stopped.empty()) stopped.pop_back();  // destroyed in reverse start order
   if (tlog_retry_) {
     tlog_retry_->Stop();
     tlog_retry_.reset();
@@ -293,6 +301,7 @@ std::vector<PluginInstance*> Kernel::Instances() {
   }
   if (tlog_) out.push_back(&tlog_->instance());
   if (metrics_exposer_) out.push_back(&metrics_exposer_->instance());
+  std::lock_guard<std::mutex> lock(services_mutex_);
   for (auto& service : services_) out.push_back(service.get());
   return out;
 }

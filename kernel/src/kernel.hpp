@@ -142,6 +142,7 @@ class Kernel {
   std::unique_ptr<Signer> signer_;
   std::unique_ptr<TlogPublisher> tlog_;
   std::unique_ptr<BackgroundLoop> tlog_retry_;
+  std::mutex services_mutex_;  // guards services_ against Instances() from serving threads
   std::vector<std::unique_ptr<PluginInstance>> services_;  // start order
   std::unique_ptr<MetricsExposer> metrics_exposer_;        // [metrics], when configured
   bool metrics_listening_ = false;

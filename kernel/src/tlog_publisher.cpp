@@ -296,7 +296,7 @@ Status TlogPublisher::Postpone(const nlohmann::json& queued, const std::string& 
   return (*txn)->Commit();
 }
 
-int64_t TlogPublisher::RetryDue() {
+int64_t TlogPublisher::RetryDue(const std::atomic<bool>* stop) {
   std::vector<nlohmann::json> rows;
   Status listed = kernel_.index().Query(kTlogQueueCollection, "{}", [&](const std::string& text) {
     auto row = nlohmann::json::parse(text, nullptr, false);
@@ -308,6 +308,7 @@ int64_t TlogPublisher::RetryDue() {
   }
   int64_t wait = kMaxPollMs;
   for (const auto& row : rows) {
+    if (stop != nullptr && stop->load()) break;
     auto due = ParseRfc3339(row.value("nextAttemptAt", ""));
     const int64_t now = kernel_.NowMs();
     if (due.ok() && *due > now) {

@@ -23,6 +23,7 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -94,8 +95,9 @@ class TlogPublisher {
 
   // Attempts every queue row that is due. Returns how long to wait (ms)
   // before the next row is due, bounded to [50 ms, 5 s] so new rows from
-  // other processes are noticed.
-  int64_t RetryDue();
+  // other processes are noticed. When `stop` becomes true it returns between
+  // two rows, so that a shutdown during an outage waits for one submission at most.
+  int64_t RetryDue(const std::atomic<bool>* stop = nullptr);
 
   // The backoff before attempt `attempts` + 1: 1 s doubled per attempt, capped
   // at retry_max_interval, then jittered to a uniform value in [half, full].

@@ -48,7 +48,7 @@ BLOB=$CAS/runtime-facts/global/$BATCH.ndjson.zst
 [[ -f $BLOB ]] || fail "no blob at $BLOB; CAS holds: $(files_under "$DATA/cas")"
 zstd -q -d -c "$BLOB" >roundtrip.ndjson || fail "zstd -d cannot read $BLOB"
 cmp facts.ndjson roundtrip.ndjson || fail "decompressed blob differs from the input"
-zstd -l -v "$BLOB" 2>&1 | grep -qi 'check.*xxh64' || fail "the zstd frame has no content checksum"
+zstd -l -v "$BLOB" 2>&1 | grep -i 'check.*xxh64' >/dev/null || fail "the zstd frame has no content checksum"
 
 step "sha256sum of the blob equals provenanceHash"
 SUM=$(sha256sum facts.ndjson | cut -d' ' -f1)
@@ -58,7 +58,7 @@ SUM=$(sha256sum facts.ndjson | cut -d' ' -f1)
 
 step "export the public key"
 run_expect 0 public.pem export.err ctl keys export "$KEY_ID"
-openssl pkey -pubin -in public.pem -noout -text 2>/dev/null | grep -q ED25519 ||
+openssl pkey -pubin -in public.pem -noout -text 2>/dev/null | grep ED25519 >/dev/null ||
   fail "exported key is not an Ed25519 public key: $(cat public.pem)"
 
 ENVELOPE=$CAS/attestations/$BATCH.dsse

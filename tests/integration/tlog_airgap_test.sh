@@ -14,7 +14,7 @@ PLUGINS=$(dirname "$SIGNALSD")/../lib/signals/plugins
 [[ -d $PLUGINS ]] || fail "no plugin dir at $PLUGINS"
 [[ ! -e $PLUGINS/libsignals-tlog-rekor.so ]] || fail "the air-gap build has a tlog-rekor plugin"
 for so in "$PLUGINS"/*.so "$SIGNALSD" "$SIGNALSCTL"; do
-  if ldd "$so" | grep -q libcurl; then fail "$so links libcurl"; fi
+  if ldd "$so" | grep libcurl >/dev/null; then fail "$so links libcurl"; fi
 done
 
 step "rekor_enabled = true without a [tlog] section: refused, the message names the air-gap build"

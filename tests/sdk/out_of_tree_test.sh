@@ -139,7 +139,10 @@ grep -q "^source-spool  *source  *1\.0\.0 .*$PREFIX/$LIBDIR/signals/plugins/libs
 mkdir -p "$SPOOL" "$DATA"
 # A kernel with a callgraph store only accepts facts for a stored callgraph:
 # store one first (before the daemon starts, with the same data directory).
-if "$PREFIX/bin/signalsctl" --help 2>&1 | grep -q "ingest callgraph"; then
+# (The help is captured first: `grep -q` in a pipeline would end early and,
+# under pipefail, turn the writer's SIGPIPE into "no".)
+signalsctl_help=$("$PREFIX/bin/signalsctl" --help 2>&1 || true)
+if grep -q "ingest callgraph" <<<"$signalsctl_help"; then
   step "storing a callgraph for the facts to refer to"
   cat >"$TMP/callgraph.json" <<'EOF'
 {"nodes":[{"id":"n1","name":"main","kind":"method"},{"id":"n2","name":"Foo.bar","kind":"method"}],
