@@ -11,6 +11,7 @@
 #include "dsse.hpp"
 #include "retention.hpp"
 #include "sha256.hpp"
+#include "tombstone.hpp"
 #include "ulid.hpp"
 #include "zstd_frame_reader.hpp"
 
@@ -96,23 +97,15 @@ Status VerifyBatchAttestation(Kernel& kernel, const nlohmann::json& row, const s
 Status VerifyExpiredBatch(Kernel& kernel, const nlohmann::json& row, BatchVerification* v) {
   v->expired = true;
   v->expired_at = row.value("expiredAt", "");
-  v->tombstone_key = TombstoneKey(kRuntimeFactsKind, row.value("tenantId", ""), v->batch_id);
+  v->tombstone_key = cas_paths::Tombstone(kRuntimeFactsKind, row.value("tenantId", ""), v->batch_id);
   v->fact_count = row.value("factCount", uint64_t{0});
   if (row.value("tombstoneKey", "") != v->tombstone_key) {
     return Corrupt("batches/" + v->batch_id, "expired, but the index names tombstone '" + row.value("tombstoneKey", "") +
                    "' instead of " + v->tombstone_key);
   }
-  auto text = kernel.cas().ReadAll(v->tombstone_key);
-  if (!text.ok()) return Corrupt(v->tombstone_key, "expired, but its tombstone " + v->tombstone_key + " is missing");
-  auto tombstone = nlohmann::json::parse(*text, nullptr, false);
-  if (!tombstone.is_object() || tombstone.value("kind", "") != kRuntimeFactsKind ||
-      tombstone.value("id", "") != v->batch_id ||
-      tombstone.value("tenantId", "") != row.value("tenantId", "")) {
-    return Corrupt(v->tombstone_key, "tombstone " + v->tombstone_key + " does not name this batch");
-  }
-  const auto record =
-      tombstone.value("index", nlohmann::json::object()).value("record", nlohmann::json::object());
-  if (record.value("provenanceHash", "") != v->provenance_hash) {
+  auto tombstone = ReadTombstoneOfExpired(kernel.cas(), v->tombstone_key);
+  if (!tombstone.ok()) return tombstone.status();
+  if (tombstone->record.value("provenanceHash", "") != v->provenance_hash) {
     return Corrupt(v->tombstone_key, "tombstone " + v->tombstone_key + " and index disagree on provenanceHash");
   }
   return VerifyBatchAttestation(kernel, row, v->batch_id, v);

@@ -16,6 +16,7 @@
 #include "dsse.hpp"
 #include "retention.hpp"
 #include "sha256.hpp"
+#include "tombstone.hpp"
 #include "signature_verify.hpp"
 
 namespace signals {
@@ -168,11 +169,11 @@ Result<CallgraphVerification> VerifyCallgraph(Kernel& kernel, const std::string&
     // index row are what is left to check against the manifest.
     v.expired = true;
     v.expired_at = row->value("expiredAt", "");
-    const std::string tombstone_key = TombstoneKey(kCallgraphsKind, row->value("tenantId", ""), graph_id);
+    const std::string tombstone_key = cas_paths::Tombstone(kCallgraphsKind, row->value("tenantId", ""), graph_id);
     if (row->value("tombstoneKey", "") != tombstone_key)
       return Corrupt("callgraphs/" + graph_id, "expired, but the index names no tombstone " + tombstone_key);
-    auto tombstone = kernel.cas().ReadAll(tombstone_key);
-    if (!tombstone.ok()) return Corrupt(tombstone_key, "expired, but its tombstone " + tombstone_key + " is missing");
+    auto tombstone = ReadTombstoneOfExpired(kernel.cas(), tombstone_key);
+    if (!tombstone.ok()) return tombstone.status();
     std::string differs = FirstDifference(*row, manifest, shared);
     if (!differs.empty())
       return Corrupt("callgraphs/" + graph_id, "index row of " + graph_id + " field '" + differs + "' disagrees with the manifest");

@@ -7,10 +7,6 @@ namespace signals {
 
 std::string TombstonePrefix(const std::string& kind) { return "tombstones/" + kind + "/"; }
 
-std::string TombstoneKey(const std::string& kind, const std::string& tenant, const std::string& id) {
-  return TombstonePrefix(kind) + tenant + "/" + id + ".json";
-}
-
 bool IsExpired(const nlohmann::json& row) {
   return row.is_object() && row.value("state", "") == kExpiredState;
 }

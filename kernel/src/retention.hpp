@@ -2,7 +2,7 @@
 // everything that reads the index. GC (retention_gc.hpp) deletes the blobs of
 // a runtime-fact batch or an orphan callgraph but keeps its index row, marked
 //   "state": "expired", "expiredAt": <RFC 3339>, "tombstoneKey": <CAS key>
-// and a tombstone object at TombstoneKey(). Readers go by the row: an expired
+// and a tombstone object at cas_paths::Tombstone(). Readers go by the row: an expired
 // row answers 410 Gone with a link to the attestation (or manifest envelope)
 // that remains, whether or not its blobs are already gone.
 // Pure functions; thread-safe.
@@ -27,8 +27,7 @@ inline constexpr const char* kExpiredState = "expired";
 
 // tombstones/{kind}/ — where the tombstones of one kind are.
 std::string TombstonePrefix(const std::string& kind);
-// tombstones/{kind}/{tenant}/{id}.json
-std::string TombstoneKey(const std::string& kind, const std::string& tenant, const std::string& id);
+// A tombstone itself is at cas_paths::Tombstone(kind, tenant, id).
 
 // True when an index row (batch or callgraph) was expired by retention.
 bool IsExpired(const nlohmann::json& row);

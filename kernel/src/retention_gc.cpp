@@ -7,6 +7,7 @@
 
 #include "callgraph_store.hpp"
 #include "canonical_json.hpp"
+#include "cas_paths.hpp"
 #include "index_rows.hpp"
 #include "logging.hpp"
 #include "retention.hpp"
@@ -117,7 +118,7 @@ nlohmann::json GcReport::ToJson() const {
                             {"reason", item.reason},
                             {"deletedKeys", item.keys},
                             {"attestation", item.attestation_key},
-                            {"tombstone", TombstoneKey(item.kind, item.tenant, item.id)},
+                            {"tombstone", cas_paths::Tombstone(item.kind, item.tenant, item.id)},
                             {"resumed", item.resumed}});
   }
   return {{"now", FormatRfc3339Millis(now_ms)},
@@ -174,7 +175,7 @@ Result<std::vector<GcItem>> RetentionGc::Plan(int64_t now_ms) {
 
 Result<nlohmann::json> RetentionGc::WriteTombstone(const GcItem& item, const nlohmann::json& row,
                                                    int64_t deleted_at_ms) {
-  const std::string key = TombstoneKey(item.kind, item.tenant, item.id);
+  const std::string key = cas_paths::Tombstone(item.kind, item.tenant, item.id);
   std::string deleted_at = FormatRfc3339Millis(deleted_at_ms);
   auto existing = kernel_.cas().ReadAll(key, 16 << 20);
   if (existing.ok()) {
@@ -291,7 +292,7 @@ Status RetentionGc::FinishRemoval(const GcItem& item) {
     if (!ok) return removed;
   }
   // Step 4: nothing is pending any more.
-  const std::string tombstone_key = TombstoneKey(item.kind, item.tenant, item.id);
+  const std::string tombstone_key = cas_paths::Tombstone(item.kind, item.tenant, item.id);
   auto pending = kernel_.index().Get(kPendingCollection, tombstone_key);
   if (!pending.ok()) return pending.status().code() == Code::kNotFound ? Status::Ok() : pending.status();
   auto txn = kernel_.index().Begin();
@@ -369,7 +370,7 @@ Result<GcReport> RetentionGc::Run(const GcOptions& options) {
     std::string keys;
     for (const auto& key : item.keys) keys += (keys.empty() ? "" : ", ") + key;
     spdlog::info("gc: deleted {} ({}){}: removed {}; tombstone {}; {} remains", what, item.reason,
-                 item.resumed ? " [resumed]" : "", keys, TombstoneKey(item.kind, item.tenant, item.id),
+                 item.resumed ? " [resumed]" : "", keys, cas_paths::Tombstone(item.kind, item.tenant, item.id),
                  item.attestation_key);
     metrics.CounterAdd("signals_gc_deleted_total", "kind=" + item.kind, 1);
     report.deleted.push_back(item);

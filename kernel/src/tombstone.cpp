@@ -42,4 +42,12 @@ Result<Tombstone> ReadTombstone(CasStore& cas, const std::string& key) {
   return t;
 }
 
+Result<Tombstone> ReadTombstoneOfExpired(CasStore& cas, const std::string& key) {
+  auto tombstone = ReadTombstone(cas, key);
+  if (tombstone.ok()) return tombstone;
+  if (tombstone.status().code() == Code::kNotFound)
+    return Status::Invalid("integrity", key, "expired, but its tombstone " + key + " is missing");
+  return Status::Invalid("integrity", key, tombstone.status().message());
+}
+
 }  // namespace signals

@@ -30,4 +30,9 @@ struct Tombstone {
 // naming the first defect.
 Result<Tombstone> ReadTombstone(CasStore& cas, const std::string& key);
 
+// ReadTombstone for the verifiers of an expired batch or graph: a missing or
+// defective tombstone is an integrity failure (Invalid, rule "integrity",
+// field = key), like any other damaged object.
+Result<Tombstone> ReadTombstoneOfExpired(CasStore& cas, const std::string& key);
+
 }  // namespace signals

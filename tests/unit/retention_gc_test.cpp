@@ -15,6 +15,7 @@
 
 #include "batch_verifier.hpp"
 #include "callgraph_ingest.hpp"
+#include "callgraph_verifier.hpp"
 #include "canonical_json.hpp"
 #include "fact_ingest.hpp"
 #include "problem.hpp"
@@ -411,6 +412,29 @@ TEST_F(RetentionGcTest, VerifyReportsExpiredAndStillChecksTheAttestation) {
   auto no_tombstone = VerifyBatch(*kernel_, batch2_);
   ASSERT_FALSE(no_tombstone.ok());
   EXPECT_NE(no_tombstone.status().message().find("tombstone"), std::string::npos);
+}
+
+TEST_F(RetentionGcTest, VerifyOfAnExpiredCallgraphChecksItsTombstone) {
+  MustRun(Later(91));
+  auto verified = VerifyCallgraph(*kernel_, orphan_, {});
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  EXPECT_TRUE(verified->expired);
+
+  // A tombstone that names another graph is corrupt, as for a batch.
+  const std::string key = "tombstones/callgraphs/acme/" + orphan_ + ".json";
+  auto tombstone = nlohmann::json::parse(*kernel_->cas().ReadAll(key));
+  tombstone["id"] = referenced_;
+  ASSERT_TRUE(kernel_->cas().Remove(key).ok());
+  ASSERT_TRUE(kernel_->cas().Put(key, CanonicalJson(tombstone)).ok());
+  auto wrong = VerifyCallgraph(*kernel_, orphan_, {});
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().field(), key) << wrong.status().ToString();
+
+  // And a missing one too.
+  ASSERT_TRUE(kernel_->cas().Remove(key).ok());
+  auto missing = VerifyCallgraph(*kernel_, orphan_, {});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("is missing"), std::string::npos) << missing.status().message();
 }
 
 TEST_F(RetentionGcTest, CrashAfterTheTombstoneIsFinishedByTheNextRun) {
