@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -157,6 +158,26 @@ TEST_F(TlogQueueTest, RetryOfAMalformedRowBacksOffInsteadOfSpinning) {
   auto next = ParseRfc3339(row["nextAttemptAt"].get<std::string>());
   ASSERT_TRUE(next.ok());
   EXPECT_GT(*next, kernel_->NowMs() + 500) << "the next attempt is not postponed";
+}
+
+TEST_F(TlogQueueTest, RetryPassAskedToStopLeavesDueRowsForLater) {
+  TlogPublisher publisher = Publisher(60000);
+  nlohmann::json queued = {{"envelopeKey", "attestations/x.dsse"},
+                           {"kind", "batch"},
+                           {"id", "not-a-ulid"},
+                           {"tenantId", "global"},
+                           {"attempts", 1},
+                           {"lastError", ""},
+                           {"nextAttemptAt", "2026-01-01T00:00:00.000Z"}};
+  {
+    auto txn = kernel_->index().Begin();
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)->Insert(kTlogQueueCollection, "attestations/x.dsse", CanonicalJson(queued)).ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  const std::atomic<bool> stopping{true};
+  publisher.RetryDue(&stopping);
+  EXPECT_EQ(Row(kTlogQueueCollection, "attestations/x.dsse"), queued) << "a stopping pass touched the row";
 }
 
 }  // namespace
