@@ -1,20 +1,24 @@
 // CallgraphCanonicalizer. See callgraph_canonicalizer.hpp.
 //
-// Sort keys. Every record becomes (key, value, position) in one ExternalSorter,
-// so that one ordered pass emits the whole canonical file:
+// Sort keys of the external sort. Every record becomes (key, value, position)
+// in one ExternalSorter, so that one ordered pass emits the whole file:
 //   node        0x00 F(id) 0x00            value = canonical line
-//   reference   0x00 F(id) 0x01            value = 'f' | 't' (edge from/to) | 'e' (entrypoint)
+//   reference   0x00 F(id) 0x01            value = 'e' (entrypoint) | 'f' | 't' (edge from/to)
 //   edge        0x01 F(from) F(to) F(kind) value = canonical line
 //   entrypoint  0x02 F(id)                 value = canonical line
 // where F(s) is s with each 0x00 byte written as 0x00 0xFF, then 0x00 0x01.
 // F keeps byte order and is prefix-free, so comparing keys compares the
 // tuples field by field, and references to an id sort right after its node.
+// The in-memory table (callgraph_table.hpp) gives the same order.
 #include "callgraph_canonicalizer.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
-#include "canonical_json.hpp"
+#include "callgraph_line_batches.hpp"
+#include "callgraph_table.hpp"
 #include "digest.hpp"
 #include "sha256.hpp"
 
@@ -26,10 +30,14 @@ constexpr char kEdgeSection = 0x01;
 constexpr char kEntrypointSection = 0x02;
 constexpr char kNodeRecord = 0x00;
 constexpr char kReferenceRecord = 0x01;
-constexpr char kFromReference = 'f';
-constexpr char kToReference = 't';
-constexpr char kEntrypointReference = 'e';
 constexpr size_t kOutputChunk = 256 << 10;
+// The external sort's share of the budget once the table has moved into it:
+// while the table is handed over both exist, so together they stay within
+// 1.25 × kernel.callgraph_sort_memory.
+constexpr size_t kSorterShare = 4;
+
+// The reference tags, in NodeReference order.
+constexpr char kReferenceTags[] = {'e', 'f', 't'};
 
 void AppendField(std::string& key, std::string_view field) {
   for (char c : field) {
@@ -56,15 +64,50 @@ std::string NodeIdOf(std::string_view key) {
   return id;
 }
 
-std::string_view StringMember(const nlohmann::json& record, const char* name) {
-  auto it = record.find(name);
-  if (it == record.end() || !it->is_string()) return {};
-  return it->get_ref<const std::string&>();
-}
-
 bool IsBlank(std::string_view line) { return line.find_first_not_of(" \t\r") == std::string_view::npos; }
 
+// Adds an entrypoint's (id, kind) to the summary unless it is there already.
+void NoteEntrypoint(CallgraphSummary* summary, std::string_view id, std::string_view kind) {
+  // Lines of one id are adjacent but ordered by their whole text, so an
+  // (id, kind) pair may recur after another kind of the same id.
+  for (auto it = summary->entrypoints.rbegin(); it != summary->entrypoints.rend() && it->id == id; ++it) {
+    if (it->kind == kind) return;
+  }
+  summary->entrypoints.push_back(CallgraphEntrypoint{std::string(id), std::string(kind)});
+}
+
 }  // namespace
+
+// Buffers canonical lines into chunks for the sink, hashing what it passes on.
+class CallgraphCanonicalizer::Output {
+ public:
+  explicit Output(const CallgraphCanonicalizer::Sink& sink) : sink_(sink) { out_.reserve(kOutputChunk + 4096); }
+
+  Status Line(std::string_view line) {
+    out_.append(line);
+    out_ += '\n';
+    return out_.size() >= kOutputChunk ? Flush() : Status::Ok();
+  }
+
+  Status Flush() {
+    if (out_.empty()) return Status::Ok();
+    hasher_.Update(out_);
+    bytes_ += out_.size();
+    Status s = sink_(out_);
+    out_.clear();
+    return s;
+  }
+
+  // After the last Flush.
+  std::string Digest() { return DigestFromRaw(hasher_.Finish()); }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  const CallgraphCanonicalizer::Sink& sink_;
+  Sha256Hasher hasher_;
+  std::string out_;
+  uint64_t bytes_ = 0;
+};
 
 Result<CallgraphInputFormat> ParseCallgraphInputFormat(std::string_view text, std::string_view field) {
   if (text == "auto" || text.empty()) return CallgraphInputFormat::kAuto;
@@ -74,71 +117,96 @@ Result<CallgraphInputFormat> ParseCallgraphInputFormat(std::string_view text, st
                          "format '" + std::string(text) + "' is not one of auto, json, ndjson");
 }
 
-// Turns validated records into sort records.
-class CallgraphCanonicalizer::RecordKeys : public CallgraphRecordSink {
+// Where validated records go: the in-memory table while it fits in the
+// budget, else the external sort (and the table, when it outgrows the budget,
+// moves there).
+class CallgraphCanonicalizer::RecordKeys : public CallgraphRecordSink, public CallgraphTable::Visitor {
  public:
-  explicit RecordKeys(ExternalSorter& sorter) : sorter_(sorter) {}
+  RecordKeys(ExternalSorter& sorter, size_t table_budget)
+      : sorter_(sorter), table_budget_(table_budget), table_(std::make_unique<CallgraphTable>()) {}
 
-  Status Add(nlohmann::json record, const CallgraphRecordOrigin& origin) override {
+  Status Add(const CallgraphRecord& record, const CallgraphRecordOrigin& origin) override {
     dialect_ = origin.dialect;
-    auto line = TryCanonicalJson(record);
-    if (!line.ok()) return CallgraphRecordError(origin, "", "canonical-json", line.status().message());
-    key_.clear();
-    switch (origin.kind) {
-      case CallgraphRecordKind::kNode:
-        key_ += kNodeSection;
-        AppendField(key_, StringMember(record, "id"));
-        key_ += kNodeRecord;
-        return sorter_.Add(key_, *line, origin.position);
+    if (table_ != nullptr) {
+      table_->Add(record, origin.position);
+      return table_->memory_bytes() <= table_budget_ ? Status::Ok() : MoveTableToSorter();
+    }
+    switch (record.kind) {
+      case CallgraphRecordKind::kNode: return Node(record.id, record.line, origin.position);
       case CallgraphRecordKind::kEdge:
-        SIGNALS_RETURN_IF_ERROR(AddReference(StringMember(record, "from"), kFromReference, origin.position));
-        SIGNALS_RETURN_IF_ERROR(AddReference(StringMember(record, "to"), kToReference, origin.position));
-        key_.clear();
-        key_ += kEdgeSection;
-        AppendField(key_, StringMember(record, "from"));
-        AppendField(key_, StringMember(record, "to"));
-        AppendField(key_, StringMember(record, "kind"));
-        return sorter_.Add(key_, *line, 0);
+        SIGNALS_RETURN_IF_ERROR(Reference(record.from, NodeReference::kEdgeFrom, origin.position));
+        SIGNALS_RETURN_IF_ERROR(Reference(record.to, NodeReference::kEdgeTo, origin.position));
+        if (!record.bare_edge) {
+          return Edge(record.from, record.to, record.has_kind ? record.kind_member : std::string_view(), record.line);
+        }
+        bare_line_.clear();
+        AppendBareEdgeLine(record.from, record.to, record.has_kind ? &record.kind_member : nullptr, bare_line_);
+        return Edge(record.from, record.to, record.has_kind ? record.kind_member : std::string_view(), bare_line_);
       case CallgraphRecordKind::kEntrypoint:
-        SIGNALS_RETURN_IF_ERROR(AddReference(StringMember(record, "id"), kEntrypointReference, origin.position));
-        key_.clear();
-        key_ += kEntrypointSection;
-        AppendField(key_, StringMember(record, "id"));
-        return sorter_.Add(key_, *line, 0);
+        SIGNALS_RETURN_IF_ERROR(Reference(record.id, NodeReference::kEntrypoint, origin.position));
+        return Entrypoint(record.id, record.line);
     }
     return Status::Internal("unknown callgraph record kind");
   }
 
-  // The error for a reference whose node does not exist.
-  Status UnknownNode(const SortRecord& reference) const {
-    const char tag = reference.value.empty() ? kFromReference : reference.value.front();
-    CallgraphRecordOrigin origin{dialect_, CallgraphRecordKind::kEdge, reference.position};
-    const char* member = tag == kToReference ? "to" : "from";
-    const char* rule = "edge-endpoint";
-    if (tag == kEntrypointReference) {
-      origin.kind = CallgraphRecordKind::kEntrypoint;
-      member = "id";
-      rule = "entrypoint-node";
-    }
-    return CallgraphRecordError(origin, member, rule, "unknown node '" + NodeIdOf(reference.key) + "'");
+  Status Node(std::string_view id, std::string_view line, uint64_t position) override {
+    key_.clear();
+    key_ += kNodeSection;
+    AppendField(key_, id);
+    key_ += kNodeRecord;
+    return sorter_.Add(key_, line, position);
   }
 
+  Status Reference(std::string_view id, NodeReference reference, uint64_t position) override {
+    key_.clear();
+    key_ += kNodeSection;
+    AppendField(key_, id);
+    key_ += kReferenceRecord;
+    return sorter_.Add(key_, std::string_view(&kReferenceTags[static_cast<int>(reference)], 1), position);
+  }
+
+  Status Edge(std::string_view from, std::string_view to, std::string_view kind, std::string_view line) override {
+    key_.clear();
+    key_ += kEdgeSection;
+    AppendField(key_, from);
+    AppendField(key_, to);
+    AppendField(key_, kind);
+    return sorter_.Add(key_, line, 0);
+  }
+
+  Status Entrypoint(std::string_view id, std::string_view line) override {
+    key_.clear();
+    key_ += kEntrypointSection;
+    AppendField(key_, id);
+    return sorter_.Add(key_, line, 0);
+  }
+
+  // The error for a sorted reference record whose node does not exist.
+  Status UnknownNode(const SortRecord& reference) const {
+    const char tag = reference.value.empty() ? 'f' : reference.value.front();
+    const auto at = std::find(std::begin(kReferenceTags), std::end(kReferenceTags), tag);
+    const auto kind = static_cast<NodeReference>(at == std::end(kReferenceTags) ? 1 : at - std::begin(kReferenceTags));
+    return UnknownNodeError(dialect_, kind, reference.position, NodeIdOf(reference.key));
+  }
+
+  // The graph while it is held in memory; null once it moved to the sorter.
+  CallgraphTable* table() { return table_.get(); }
   CallgraphDialect dialect() const { return dialect_; }
   void set_dialect(CallgraphDialect dialect) { dialect_ = dialect; }
 
  private:
-  Status AddReference(std::string_view id, char tag, uint64_t position) {
-    ref_key_.clear();
-    ref_key_ += kNodeSection;
-    AppendField(ref_key_, id);
-    ref_key_ += kReferenceRecord;
-    return sorter_.Add(ref_key_, std::string_view(&tag, 1), position);
+  Status MoveTableToSorter() {
+    Status moved = table_->Replay(*this);
+    table_.reset();
+    return moved;
   }
 
   ExternalSorter& sorter_;
+  const size_t table_budget_;
+  std::unique_ptr<CallgraphTable> table_;
   CallgraphDialect dialect_ = CallgraphDialect::kCanonical;
   std::string key_;
-  std::string ref_key_;
+  std::string bare_line_;
 };
 
 CallgraphCanonicalizer::CallgraphCanonicalizer(CallgraphCanonicalizerOptions options)
@@ -147,10 +215,11 @@ CallgraphCanonicalizer::CallgraphCanonicalizer(CallgraphCanonicalizerOptions opt
             : options_.format == CallgraphInputFormat::kNdjson ? Mode::kLines
                                                                : Mode::kDetecting),
       line_reader_(options_.max_line_bytes),
-      sorter_(options_.sort_memory_bytes,
+      sorter_(options_.sort_memory_bytes / kSorterShare,
               options_.temp_dir.empty() ? (std::filesystem::temp_directory_path() / "signals").string()
                                         : options_.temp_dir) {
-  keys_ = std::make_unique<RecordKeys>(sorter_);
+  keys_ = std::make_unique<RecordKeys>(sorter_, options_.sort_memory_bytes);
+  lines_ = std::make_unique<CallgraphLineBatches>(options_.max_line_bytes, *keys_);
 }
 
 CallgraphCanonicalizer::~CallgraphCanonicalizer() = default;
@@ -220,7 +289,7 @@ Status CallgraphCanonicalizer::Decide(bool at_end) {
 
 Status CallgraphCanonicalizer::ConsumeLine(std::string_view line) {
   ++line_number_;
-  Status s = line_reader_.Read(line, line_number_, *keys_);
+  Status s = lines_->Line(line, line_number_);
   return s.ok() ? s : Fail(s);
 }
 
@@ -263,6 +332,8 @@ Result<CallgraphSummary> CallgraphCanonicalizer::Finish(const Sink& sink) {
       SIGNALS_RETURN_IF_ERROR(ConsumeLine(partial_line_));
       partial_line_.clear();
     }
+    Status read = lines_->Finish();
+    if (!read.ok()) return Fail(read);
     summary.dialect = CallgraphDialect::kCanonical;
   } else {
     if (IsBlank(pending_)) return Fail(Status::Invalid("non-empty", "body", "the callgraph is empty"));
@@ -276,8 +347,6 @@ Result<CallgraphSummary> CallgraphCanonicalizer::Finish(const Sink& sink) {
     keys_->set_dialect(*dialect);
     summary.dialect = *dialect;
   }
-  Status sorted = sorter_.Finish();
-  if (!sorted.ok()) return Fail(sorted);
   Status emitted = Emit(sink, &summary);
   if (!emitted.ok()) return Fail(emitted);
   summary.spilled_runs = sorter_.spilled_runs();
@@ -285,23 +354,27 @@ Result<CallgraphSummary> CallgraphCanonicalizer::Finish(const Sink& sink) {
 }
 
 Status CallgraphCanonicalizer::Emit(const Sink& sink, CallgraphSummary* summary) {
-  Sha256Hasher hasher;
-  std::string out;
-  out.reserve(kOutputChunk + 4096);
-  auto flush = [&]() -> Status {
-    if (out.empty()) return Status::Ok();
-    hasher.Update(out);
-    summary->canonical_bytes += out.size();
-    Status s = sink(out);
-    out.clear();
-    return s;
-  };
-  auto emit = [&](std::string_view line) -> Status {
-    out.append(line);
-    out += '\n';
-    return out.size() >= kOutputChunk ? flush() : Status::Ok();
-  };
+  Output output(sink);
+  if (CallgraphTable* table = keys_->table()) {
+    auto counts = table->Emit(
+        keys_->dialect(), [&](std::string_view line) { return output.Line(line); },
+        [&](std::string_view id, std::string_view kind) { NoteEntrypoint(summary, id, kind); });
+    if (!counts.ok()) return counts.status();
+    summary->node_count = counts->nodes;
+    summary->edge_count = counts->edges;
+    summary->entrypoint_count = counts->entrypoints;
+  } else {
+    SIGNALS_RETURN_IF_ERROR(sorter_.Finish());
+    SIGNALS_RETURN_IF_ERROR(EmitSorted(output, summary));
+  }
+  if (summary->node_count == 0) return Status::Invalid("non-empty", "nodes", "the callgraph has no nodes");
+  SIGNALS_RETURN_IF_ERROR(output.Flush());
+  summary->digest = output.Digest();
+  summary->canonical_bytes = output.bytes();
+  return Status::Ok();
+}
 
+Status CallgraphCanonicalizer::EmitSorted(Output& output, CallgraphSummary* summary) {
   std::string node_group;  // key of the last node without its record byte
   std::string last_line;   // the last line emitted (or node seen), for duplicates
   uint64_t last_node_position = 0;
@@ -325,46 +398,31 @@ Status CallgraphCanonicalizer::Emit(const Sink& sink, CallgraphSummary* summary)
       }
       if (have_node && group == node_group) {
         if (r.value == last_line) continue;  // the same node twice
-        CallgraphRecordOrigin later{keys_->dialect(), CallgraphRecordKind::kNode,
-                                    std::max(r.position, last_node_position)};
-        CallgraphRecordOrigin earlier = later;
-        earlier.position = std::min(r.position, last_node_position);
-        return CallgraphRecordError(later, "id", "node-unique",
-                                    "node '" + NodeIdOf(r.key) + "' is given twice with different content (also at " +
-                                        (later.dialect == CallgraphDialect::kCanonical
-                                             ? "line " + std::to_string(earlier.position)
-                                             : CallgraphFieldName(earlier, "")) +
-                                        ")");
+        return NodeGivenTwiceError(keys_->dialect(), NodeIdOf(r.key), last_node_position, r.position);
       }
       node_group.assign(group);
       last_line.assign(r.value);
       last_node_position = r.position;
       have_node = true;
       ++summary->node_count;
-      SIGNALS_RETURN_IF_ERROR(emit(r.value));
+      SIGNALS_RETURN_IF_ERROR(output.Line(r.value));
       continue;
     }
     if (r.value == last_line) continue;  // an exact duplicate edge or entrypoint
     last_line.assign(r.value);
-    SIGNALS_RETURN_IF_ERROR(emit(r.value));
+    SIGNALS_RETURN_IF_ERROR(output.Line(r.value));
     if (section == kEdgeSection) {
       ++summary->edge_count;
     } else {
       ++summary->entrypoint_count;
       auto line = nlohmann::json::parse(r.value);
-      CallgraphEntrypoint entry{std::string(StringMember(line, "id")), std::string(StringMember(line, "kind"))};
-      // Lines of one id are adjacent but ordered by their whole text, so an
-      // (id, kind) pair may recur after another kind of the same id.
-      bool seen = false;
-      for (auto it = summary->entrypoints.rbegin(); it != summary->entrypoints.rend() && it->id == entry.id; ++it) {
-        seen = seen || *it == entry;
-      }
-      if (!seen) summary->entrypoints.push_back(std::move(entry));
+      auto member = [&](const char* name) {
+        auto it = line.find(name);
+        return it != line.end() && it->is_string() ? it->get<std::string>() : std::string();
+      };
+      NoteEntrypoint(summary, member("id"), member("kind"));
     }
   }
-  if (summary->node_count == 0) return Status::Invalid("non-empty", "nodes", "the callgraph has no nodes");
-  SIGNALS_RETURN_IF_ERROR(flush());
-  summary->digest = DigestFromRaw(hasher.Finish());
   return Status::Ok();
 }
 

@@ -103,6 +103,7 @@ class CallgraphCanonicalizer {
 
  private:
   class RecordKeys;
+  class Output;
   enum class Mode { kDetecting, kDocument, kLines };
 
   Status Fail(Status status);
@@ -111,6 +112,7 @@ class CallgraphCanonicalizer {
   Status FeedLines(std::string_view chunk);
   Status ConsumeLine(std::string_view line);
   Status Emit(const Sink& sink, CallgraphSummary* summary);
+  Status EmitSorted(Output& output, CallgraphSummary* summary);
 
   CallgraphCanonicalizerOptions options_;
   Mode mode_;
@@ -120,6 +122,7 @@ class CallgraphCanonicalizer {
   uint64_t input_bytes_ = 0;
   CallgraphLineReader line_reader_;
   std::unique_ptr<RecordKeys> keys_;
+  std::unique_ptr<class CallgraphLineBatches> lines_;  // after keys_: it feeds them
   ExternalSorter sorter_;
   Status failure_;
   bool finished_ = false;

@@ -1,8 +1,13 @@
 // Callgraph input formats. See callgraph_formats.hpp for the mapping and rules.
 #include "callgraph_formats.hpp"
 
+#include <algorithm>
 #include <array>
+#include <charconv>
+#include <stdexcept>
 #include <utility>
+
+#include "canonical_json.hpp"
 
 namespace signals {
 namespace {
@@ -47,7 +52,7 @@ constexpr std::array<Rename, 3> kStellaRenames = {{
 
 enum class MemberType { kString, kBoolean, kObject, kLineNumber, kUnitInterval };
 struct TypedMember {
-  const char* name;
+  std::string_view name;
   MemberType type;
 };
 constexpr std::array<TypedMember, 20> kTypedMembers = {{
@@ -62,6 +67,20 @@ constexpr std::array<TypedMember, 20> kTypedMembers = {{
     {"isResolved", MemberType::kBoolean}, {"attributes", MemberType::kObject},
     {"weight", MemberType::kUnitInterval}, {"confidence", MemberType::kUnitInterval},
 }};
+
+// Member names compare often and are short: look at the first byte before
+// calling memcmp.
+bool SameName(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && (a.empty() || (a[0] == b[0] && a == b));
+}
+
+// The member's index in kTypedMembers, or -1.
+int TypedIndex(std::string_view name) {
+  for (size_t i = 0; i < kTypedMembers.size(); ++i) {
+    if (SameName(kTypedMembers[i].name, name)) return static_cast<int>(i);
+  }
+  return -1;
+}
 
 constexpr std::array<std::string_view, 3> kStellaEdgeKinds = {"static", "heuristic", "runtime"};
 constexpr std::array<std::string_view, 7> kStellaEntrypointKinds = {"http", "grpc",  "cli", "job",
@@ -88,178 +107,77 @@ Status SyntaxError(const simdjson::simdjson_error& e, std::string field, const s
                          prefix + (utf8 ? "not valid UTF-8" : std::string("not valid JSON (") + e.what() + ")"));
 }
 
-nlohmann::json ToJson(od::value value);
+void AppendCanonical(od::value value, std::string& out);
 
-nlohmann::json ToJsonObject(od::object object) {
-  nlohmann::json out = nlohmann::json::object();
-  for (auto field : object) {
-    std::string key(field.unescaped_key().value());
-    if (out.contains(key)) {
-      throw RecordProblem{Status::Invalid("json", key, "duplicate member name '" + key + "'")};
-    }
-    out.emplace(std::move(key), ToJson(field.value()));
+void AppendNumber(od::number n, std::string& out) {
+  char buf[24];
+  std::to_chars_result r{};
+  switch (n.get_number_type()) {
+    case od::number_type::signed_integer: r = std::to_chars(buf, buf + sizeof buf, n.get_int64()); break;
+    case od::number_type::unsigned_integer: r = std::to_chars(buf, buf + sizeof buf, n.get_uint64()); break;
+    case od::number_type::floating_point_number: out += EcmaScriptNumber(n.get_double()); return;
   }
-  return out;
+  out.append(buf, r.ptr);
 }
 
-nlohmann::json ToJson(od::value value) {
-  switch (value.type().value()) {
-    case od::json_type::object: return ToJsonObject(value.get_object());
-    case od::json_type::array: {
-      nlohmann::json out = nlohmann::json::array();
-      for (auto element : value.get_array()) out.push_back(ToJson(element.value()));
-      return out;
+// A nested object: its members in JCS order, each value canonical.
+void AppendCanonicalObject(od::object object, std::string& out) {
+  using Pair = std::pair<std::string, std::string>;
+  std::vector<Pair> members;
+  for (auto field : object) {
+    Pair member;
+    member.first.assign(field.unescaped_key().value());
+    AppendCanonical(field.value(), member.second);
+    members.push_back(std::move(member));
+  }
+  std::sort(members.begin(), members.end(), [](const Pair& a, const Pair& b) { return JcsNameLess(a.first, b.first); });
+  for (size_t i = 1; i < members.size(); ++i) {
+    if (members[i - 1].first == members[i].first) {
+      const std::string& key = members[i].first;
+      throw RecordProblem{Status::Invalid("json", key, "duplicate member name '" + key + "'")};
     }
-    case od::json_type::string: return std::string(value.get_string().value());
-    case od::json_type::boolean: return value.get_bool().value();
+  }
+  out += '{';
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendJcsString(members[i].first, out);
+    out += ':';
+    out += members[i].second;
+  }
+  out += '}';
+}
+
+// Appends the canonical text of any value; walking it also checks its syntax
+// (on-demand parsing would otherwise only skip over what it does not read).
+void AppendCanonical(od::value value, std::string& out) {
+  switch (value.type().value()) {
+    case od::json_type::object: AppendCanonicalObject(value.get_object().value(), out); return;
+    case od::json_type::array: {
+      out += '[';
+      bool first = true;
+      for (auto element : value.get_array()) {
+        if (!first) out += ',';
+        first = false;
+        AppendCanonical(element.value(), out);
+      }
+      out += ']';
+      return;
+    }
+    case od::json_type::string: AppendJcsString(value.get_string().value(), out); return;
+    case od::json_type::boolean: out += value.get_bool().value() ? "true" : "false"; return;
     case od::json_type::null:
       if (!value.is_null().value()) throw simdjson::simdjson_error(simdjson::N_ATOM_ERROR);
-      return nullptr;
-    case od::json_type::number: {
-      od::number n = value.get_number();
-      switch (n.get_number_type()) {
-        case simdjson::ondemand::number_type::signed_integer: return n.get_int64();
-        case simdjson::ondemand::number_type::unsigned_integer: return n.get_uint64();
-        case simdjson::ondemand::number_type::floating_point_number: return n.get_double();
-      }
-    }
+      out += "null";
+      return;
+    case od::json_type::number: AppendNumber(value.get_number().value(), out); return;
   }
   throw simdjson::simdjson_error(simdjson::INCORRECT_TYPE);
 }
 
-// Walks a value the reader does not use, so that its syntax is checked too
-// (on-demand parsing otherwise only skips over it).
-void CheckSyntax(od::value value) { (void)ToJson(value); }
-
-Status CheckTyped(const nlohmann::json& record, const CallgraphRecordOrigin& origin) {
-  for (const auto& member : kTypedMembers) {
-    auto it = record.find(member.name);
-    if (it == record.end()) continue;
-    const nlohmann::json& v = *it;
-    switch (member.type) {
-      case MemberType::kString:
-        if (!v.is_string()) return CallgraphRecordError(origin, member.name, "type", "must be a string");
-        break;
-      case MemberType::kBoolean:
-        if (!v.is_boolean()) return CallgraphRecordError(origin, member.name, "type", "must be true or false");
-        break;
-      case MemberType::kObject:
-        if (!v.is_object()) return CallgraphRecordError(origin, member.name, "type", "must be an object");
-        break;
-      case MemberType::kLineNumber:
-        if (!(v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0))) {
-          return CallgraphRecordError(origin, member.name, "type", "must be an integer >= 0");
-        }
-        break;
-      case MemberType::kUnitInterval: {
-        if (!v.is_number()) return CallgraphRecordError(origin, member.name, "type", "must be a number");
-        const double d = v.get<double>();
-        if (!(d >= 0.0 && d <= 1.0)) {
-          return CallgraphRecordError(origin, member.name, "range", "must be between 0 and 1, got " + v.dump());
-        }
-        break;
-      }
-    }
-  }
-  return Status::Ok();
-}
-
-Status CheckRequiredString(const nlohmann::json& record, const CallgraphRecordOrigin& origin, const char* member) {
-  auto it = record.find(member);
-  if (it == record.end()) return CallgraphRecordError(origin, member, "required", "is required");
-  if (!it->is_string()) return CallgraphRecordError(origin, member, "type", "must be a string");
-  if (it->get_ref<const std::string&>().empty()) {
-    return CallgraphRecordError(origin, member, "required", "must not be empty");
-  }
-  return Status::Ok();
-}
-
-template <size_t N>
-Status CheckStellaKind(const nlohmann::json& record, const CallgraphRecordOrigin& origin, const char* rule,
-                       const std::array<std::string_view, N>& allowed) {
-  SIGNALS_RETURN_IF_ERROR(CheckRequiredString(record, origin, "kind"));
-  const std::string& kind = record["kind"].get_ref<const std::string&>();
-  if (!OneOf(kind, allowed)) {
-    return CallgraphRecordError(origin, "kind", rule, "'" + kind + "' is not one of " + Join(allowed));
-  }
-  return Status::Ok();
-}
-
-Status Validate(const nlohmann::json& record, const CallgraphRecordOrigin& origin) {
-  const bool stella = origin.dialect == CallgraphDialect::kStella;
-  switch (origin.kind) {
-    case CallgraphRecordKind::kNode:
-      SIGNALS_RETURN_IF_ERROR(CheckRequiredString(record, origin, "id"));
-      break;
-    case CallgraphRecordKind::kEdge:
-      SIGNALS_RETURN_IF_ERROR(CheckRequiredString(record, origin, "from"));
-      SIGNALS_RETURN_IF_ERROR(CheckRequiredString(record, origin, "to"));
-      if (stella) SIGNALS_RETURN_IF_ERROR(CheckStellaKind(record, origin, "edge-kind", kStellaEdgeKinds));
-      break;
-    case CallgraphRecordKind::kEntrypoint:
-      SIGNALS_RETURN_IF_ERROR(CheckRequiredString(record, origin, "id"));
-      if (stella) {
-        SIGNALS_RETURN_IF_ERROR(CheckStellaKind(record, origin, "entrypoint-kind", kStellaEntrypointKinds));
-      }
-      break;
-  }
-  return CheckTyped(record, origin);
-}
-
-// Turns an input object of a JSON document into a canonical-form record.
-Status MapDocumentRecord(nlohmann::json& record, const CallgraphRecordOrigin& origin) {
-  if (record.contains("t")) {
-    return CallgraphRecordError(origin, "t", "reserved-member",
-                                "'t' is reserved for the canonical line type; remove it");
-  }
-  for (auto it = record.begin(); it != record.end();) {
-    it = it->is_null() ? record.erase(it) : std::next(it);
-  }
-  if (origin.dialect == CallgraphDialect::kStella) {
-    for (const auto& rename : kStellaRenames) {
-      if (rename.kind != origin.kind) continue;
-      auto it = record.find(rename.input);
-      if (it == record.end()) continue;
-      if (record.contains(rename.canonical)) {
-        return Status::Invalid("member-conflict",
-                               std::string(ArrayName(origin.dialect, origin.kind)) + "[" +
-                                   std::to_string(origin.position) + "]." + rename.canonical,
-                               std::string("both '") + rename.input + "' and '" + rename.canonical +
-                                   "' are given; stella.callgraph.v1 uses '" + rename.input + "'");
-      }
-      nlohmann::json value = std::move(*it);
-      record.erase(it);
-      record[rename.canonical] = std::move(value);
-    }
-  }
-  SIGNALS_RETURN_IF_ERROR(Validate(record, origin));
-  record["t"] = KindName(origin.kind);
-  return Status::Ok();
-}
-
-Status ReadArray(od::value value, CallgraphDialect dialect, CallgraphRecordKind kind, CallgraphRecordSink& sink) {
-  const char* name = ArrayName(dialect, kind);
-  if (value.type().value() != od::json_type::array) {
-    return Status::Invalid("type", name, std::string(name) + " must be an array");
-  }
-  CallgraphRecordOrigin origin{dialect, kind, 0};
-  for (auto element : value.get_array()) {
-    const std::string where = std::string(name) + "[" + std::to_string(origin.position) + "]";
-    nlohmann::json record;
-    try {
-      od::value v = element.value();
-      if (v.type().value() != od::json_type::object) return Status::Invalid("type", where, "must be an object");
-      record = ToJsonObject(v.get_object());
-    } catch (const simdjson::simdjson_error& e) {
-      return SyntaxError(e, where);
-    } catch (const RecordProblem& p) {
-      return p.status.WithField(where + "." + p.status.field());
-    }
-    SIGNALS_RETURN_IF_ERROR(MapDocumentRecord(record, origin));
-    SIGNALS_RETURN_IF_ERROR(sink.Add(std::move(record), origin));
-    ++origin.position;
-  }
-  return Status::Ok();
+// Walks a value the reader does not use, so that its syntax is checked too.
+void CheckSyntax(od::value value) {
+  std::string ignored;
+  AppendCanonical(value, ignored);
 }
 
 // Pass 1 of the detection rule (see the header).
@@ -331,6 +249,316 @@ Status CallgraphRecordError(const CallgraphRecordOrigin& origin, std::string_vie
   return Status::Invalid(std::move(rule), CallgraphFieldName(origin, member), prefix + message);
 }
 
+void AppendBareEdgeLine(std::string_view from, std::string_view to, const std::string_view* kind, std::string& out) {
+  out += "{\"from\":";
+  AppendJcsString(from, out);
+  if (kind != nullptr) {
+    out += ",\"kind\":";
+    AppendJcsString(*kind, out);
+  }
+  out += ",\"t\":\"edge\",\"to\":";
+  AppendJcsString(to, out);
+  out += '}';
+}
+
+struct CallgraphRecordBuilder::Member {
+  std::string name;
+  std::string text;    // the value as canonical JSON, unless it is a string
+  std::string string;  // the value, when it is a string
+  od::json_type type = od::json_type::null;
+  od::number_type number_type = od::number_type::signed_integer;
+  int64_t integer = 0;  // when number_type is signed_integer
+  double number = 0;    // any number, as a double
+  int typed = -1;       // index in kTypedMembers, or -1
+  bool live = true;     // false once dropped (a null member is absent)
+};
+
+CallgraphRecordBuilder::CallgraphRecordBuilder() = default;
+CallgraphRecordBuilder::~CallgraphRecordBuilder() = default;
+
+namespace {
+
+std::string WhereInDocument(const CallgraphRecordOrigin& origin) { return CallgraphFieldName(origin, ""); }
+
+Status CanonicalJsonProblem(const CallgraphRecordOrigin& origin, const std::invalid_argument& e) {
+  return CallgraphRecordError(origin, "", "canonical-json", std::string("cannot canonicalise JSON: ") + e.what());
+}
+
+}  // namespace
+
+// Reads every member of `object` into members_ (throws simdjson_error for
+// syntax, RecordProblem for a duplicate name, std::invalid_argument for text
+// that is not valid UTF-8 once unescaped).
+void CallgraphRecordBuilder::Collect(od::object object) {
+  count_ = 0;
+  for (auto field : object) {
+    if (count_ == members_.size()) members_.emplace_back();
+    Member& m = members_[count_++];
+    m.name.assign(field.unescaped_key().value());
+    m.typed = TypedIndex(m.name);
+    od::value v = field.value();
+    m.type = v.type().value();
+    m.text.clear();
+    m.live = true;
+    switch (m.type) {
+      case od::json_type::string: m.string.assign(v.get_string().value()); break;  // escaped in Finish
+      case od::json_type::number: {
+        od::number n = v.get_number().value();
+        m.number_type = n.get_number_type();
+        switch (m.number_type) {
+          case od::number_type::signed_integer:
+            m.integer = n.get_int64();
+            m.number = static_cast<double>(m.integer);
+            break;
+          case od::number_type::unsigned_integer: m.number = static_cast<double>(n.get_uint64()); break;
+          case od::number_type::floating_point_number: m.number = n.get_double(); break;
+        }
+        AppendNumber(n, m.text);
+        break;
+      }
+      default: AppendCanonical(v, m.text); break;
+    }
+  }
+  order_.resize(count_);
+  for (uint32_t i = 0; i < count_; ++i) order_[i] = i;
+  std::sort(order_.begin(), order_.end(),
+            [this](uint32_t a, uint32_t b) { return JcsNameLess(members_[a].name, members_[b].name); });
+  for (size_t i = 1; i < order_.size(); ++i) {
+    const std::string& name = members_[order_[i]].name;
+    if (members_[order_[i - 1]].name == name) {
+      throw RecordProblem{Status::Invalid("json", name, "duplicate member name '" + name + "'")};
+    }
+  }
+}
+
+CallgraphRecordBuilder::Member* CallgraphRecordBuilder::Find(std::string_view name) {
+  for (size_t i = 0; i < count_; ++i) {
+    if (members_[i].live && SameName(members_[i].name, name)) return &members_[i];
+  }
+  return nullptr;
+}
+
+Status CallgraphRecordBuilder::Validate(const CallgraphRecordOrigin& origin) {
+  auto required_string = [&](const char* name) -> Status {
+    const Member* m = Find(name);
+    if (m == nullptr) return CallgraphRecordError(origin, name, "required", "is required");
+    if (m->type != od::json_type::string) return CallgraphRecordError(origin, name, "type", "must be a string");
+    if (m->string.empty()) return CallgraphRecordError(origin, name, "required", "must not be empty");
+    return Status::Ok();
+  };
+  auto stella_kind = [&](const char* rule, const auto& allowed) -> Status {
+    SIGNALS_RETURN_IF_ERROR(required_string("kind"));
+    const std::string& kind = Find("kind")->string;
+    if (!OneOf(kind, allowed)) {
+      return CallgraphRecordError(origin, "kind", rule, "'" + kind + "' is not one of " + Join(allowed));
+    }
+    return Status::Ok();
+  };
+  const bool stella = origin.dialect == CallgraphDialect::kStella;
+  switch (origin.kind) {
+    case CallgraphRecordKind::kNode: SIGNALS_RETURN_IF_ERROR(required_string("id")); break;
+    case CallgraphRecordKind::kEdge:
+      SIGNALS_RETURN_IF_ERROR(required_string("from"));
+      SIGNALS_RETURN_IF_ERROR(required_string("to"));
+      if (stella) SIGNALS_RETURN_IF_ERROR(stella_kind("edge-kind", kStellaEdgeKinds));
+      break;
+    case CallgraphRecordKind::kEntrypoint:
+      SIGNALS_RETURN_IF_ERROR(required_string("id"));
+      if (stella) SIGNALS_RETURN_IF_ERROR(stella_kind("entrypoint-kind", kStellaEntrypointKinds));
+      break;
+  }
+
+  // Typed members; the first failing one in kTypedMembers order is reported.
+  size_t failed = kTypedMembers.size();
+  for (size_t i = 0; i < count_; ++i) {
+    const Member& m = members_[i];
+    if (!m.live || m.typed < 0 || static_cast<size_t>(m.typed) >= failed) continue;
+    {
+      const size_t t = static_cast<size_t>(m.typed);
+      bool ok = false;
+      switch (kTypedMembers[t].type) {
+        case MemberType::kString: ok = m.type == od::json_type::string; break;
+        case MemberType::kBoolean: ok = m.type == od::json_type::boolean; break;
+        case MemberType::kObject: ok = m.type == od::json_type::object; break;
+        case MemberType::kLineNumber:
+          ok = m.type == od::json_type::number &&
+               (m.number_type == od::number_type::unsigned_integer ||
+                (m.number_type == od::number_type::signed_integer && m.integer >= 0));
+          break;
+        case MemberType::kUnitInterval:
+          ok = m.type == od::json_type::number && m.number >= 0.0 && m.number <= 1.0;
+          break;
+      }
+      if (!ok) failed = t;
+    }
+  }
+  if (failed == kTypedMembers.size()) return Status::Ok();
+  const TypedMember& typed = kTypedMembers[failed];
+  const Member& m = *Find(typed.name);
+  const std::string name(typed.name);
+  switch (typed.type) {
+    case MemberType::kString: return CallgraphRecordError(origin, name, "type", "must be a string");
+    case MemberType::kBoolean: return CallgraphRecordError(origin, name, "type", "must be true or false");
+    case MemberType::kObject: return CallgraphRecordError(origin, name, "type", "must be an object");
+    case MemberType::kLineNumber: return CallgraphRecordError(origin, name, "type", "must be an integer >= 0");
+    case MemberType::kUnitInterval:
+      if (m.type != od::json_type::number) return CallgraphRecordError(origin, name, "type", "must be a number");
+      return CallgraphRecordError(origin, name, "range", "must be between 0 and 1, got " + m.text);
+  }
+  return Status::Internal("unknown member type");
+}
+
+Status CallgraphRecordBuilder::Finish(const CallgraphRecordOrigin& origin, CallgraphRecord* record) {
+  order_.clear();
+  for (uint32_t i = 0; i < count_; ++i) {
+    if (members_[i].live) order_.push_back(i);
+  }
+  std::sort(order_.begin(), order_.end(),
+            [this](uint32_t a, uint32_t b) { return JcsNameLess(members_[a].name, members_[b].name); });
+  *record = CallgraphRecord{};
+  record->kind = origin.kind;
+  auto string_of = [this](const char* name) -> std::string_view {
+    const Member* m = Find(name);
+    return m != nullptr && m->type == od::json_type::string ? std::string_view(m->string) : std::string_view();
+  };
+  if (origin.kind == CallgraphRecordKind::kEdge) {
+    record->from = string_of("from");
+    record->to = string_of("to");
+  } else {
+    record->id = string_of("id");
+  }
+  const Member* kind = Find("kind");
+  record->has_kind = kind != nullptr;
+  if (kind != nullptr) record->kind_member = kind->string;  // a string: Validate checked its type
+  record->bare_edge = origin.kind == CallgraphRecordKind::kEdge && order_.size() == (record->has_kind ? 4u : 3u);
+  if (record->bare_edge) return Status::Ok();  // its line follows from its strings
+
+  line_.clear();
+  line_ += '{';
+  try {
+    for (size_t i = 0; i < order_.size(); ++i) {
+      const Member& m = members_[order_[i]];
+      if (i > 0) line_ += ',';
+      AppendJcsString(m.name, line_);
+      line_ += ':';
+      if (m.type == od::json_type::string) {
+        AppendJcsString(m.string, line_);
+      } else {
+        line_ += m.text;
+      }
+    }
+  } catch (const std::invalid_argument& e) {
+    return CanonicalJsonProblem(origin, e);
+  }
+  line_ += '}';
+  record->line = line_;
+  return Status::Ok();
+}
+
+Status CallgraphRecordBuilder::BuildFromDocument(od::object object, const CallgraphRecordOrigin& origin,
+                                                 CallgraphRecord* record) {
+  try {
+    Collect(object);
+  } catch (const simdjson::simdjson_error& e) {
+    return SyntaxError(e, WhereInDocument(origin));
+  } catch (const RecordProblem& p) {
+    return p.status.WithField(WhereInDocument(origin) + "." + p.status.field());
+  } catch (const std::invalid_argument& e) {
+    return CanonicalJsonProblem(origin, e);
+  }
+  if (Find("t") != nullptr) {
+    return CallgraphRecordError(origin, "t", "reserved-member", "'t' is reserved for the canonical line type; remove it");
+  }
+  for (size_t i = 0; i < count_; ++i) {
+    if (members_[i].type == od::json_type::null) members_[i].live = false;
+  }
+  if (origin.dialect == CallgraphDialect::kStella) {
+    for (const auto& rename : kStellaRenames) {
+      if (rename.kind != origin.kind) continue;
+      Member* input = Find(rename.input);
+      if (input == nullptr) continue;
+      if (Find(rename.canonical) != nullptr) {
+        return Status::Invalid("member-conflict", WhereInDocument(origin) + "." + rename.canonical,
+                               std::string("both '") + rename.input + "' and '" + rename.canonical +
+                                   "' are given; stella.callgraph.v1 uses '" + rename.input + "'");
+      }
+      input->name = rename.canonical;
+    }
+  }
+  SIGNALS_RETURN_IF_ERROR(Validate(origin));
+  if (count_ == members_.size()) members_.emplace_back();
+  Member& t = members_[count_++];
+  t.name = "t";
+  t.typed = -1;
+  t.type = od::json_type::string;
+  t.string = KindName(origin.kind);
+  t.live = true;
+  return Finish(origin, record);
+}
+
+Status CallgraphRecordBuilder::BuildFromLine(od::document& doc, CallgraphRecordOrigin* origin,
+                                             CallgraphRecord* record) {
+  auto prefix = [&] { return "line " + std::to_string(origin->position) + ": "; };
+  try {
+    if (doc.type().value() != od::json_type::object) {
+      return Status::Invalid("format", "", prefix() + "a callgraph line must be a JSON object");
+    }
+    Collect(doc.get_object().value());
+    if (!doc.current_location().error()) {
+      return Status::Invalid("json", "", prefix() + "not valid JSON (content after the object)");
+    }
+  } catch (const simdjson::simdjson_error& e) {
+    return SyntaxError(e, "", prefix());
+  } catch (const RecordProblem& p) {
+    return Status::Invalid(p.status.rule(), p.status.field(), prefix() + p.status.message());
+  } catch (const std::invalid_argument& e) {
+    return CanonicalJsonProblem(*origin, e);
+  }
+  const Member* t = Find("t");
+  if (t == nullptr) return CallgraphRecordError(*origin, "t", "required", "is required (node, edge or entrypoint)");
+  if (t->type != od::json_type::string) return CallgraphRecordError(*origin, "t", "type", "must be a string");
+  if (t->string == "node") {
+    origin->kind = CallgraphRecordKind::kNode;
+  } else if (t->string == "edge") {
+    origin->kind = CallgraphRecordKind::kEdge;
+  } else if (t->string == "entrypoint") {
+    origin->kind = CallgraphRecordKind::kEntrypoint;
+  } else {
+    return CallgraphRecordError(*origin, "t", "line-type", "'" + t->string + "' is not node, edge or entrypoint");
+  }
+  for (size_t i = 0; i < count_; ++i) {
+    if (members_[i].type == od::json_type::null) members_[i].live = false;
+  }
+  SIGNALS_RETURN_IF_ERROR(Validate(*origin));
+  return Finish(*origin, record);
+}
+
+Status CallgraphDocumentReader::ReadArray(od::value value, CallgraphDialect dialect, CallgraphRecordKind kind,
+                                          CallgraphRecordSink& sink) {
+  const char* name = ArrayName(dialect, kind);
+  if (value.type().value() != od::json_type::array) {
+    return Status::Invalid("type", name, std::string(name) + " must be an array");
+  }
+  CallgraphRecordOrigin origin{dialect, kind, 0};
+  CallgraphRecord record;
+  for (auto element : value.get_array()) {
+    od::object object;
+    try {
+      od::value v = element.value();
+      if (v.type().value() != od::json_type::object) {
+        return Status::Invalid("type", WhereInDocument(origin), "must be an object");
+      }
+      object = v.get_object().value();
+    } catch (const simdjson::simdjson_error& e) {
+      return SyntaxError(e, WhereInDocument(origin));
+    }
+    SIGNALS_RETURN_IF_ERROR(builder_.BuildFromDocument(object, origin, &record));
+    SIGNALS_RETURN_IF_ERROR(sink.Add(record, origin));
+    ++origin.position;
+  }
+  return Status::Ok();
+}
+
 Result<CallgraphDialect> CallgraphDocumentReader::Read(const std::string& padded, size_t size,
                                                        CallgraphRecordSink& sink) {
   try {
@@ -399,42 +627,16 @@ Status CallgraphLineReader::Read(std::string_view line, uint64_t line_number, Ca
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.find_first_not_of(" \t") == std::string_view::npos) return Status::Ok();
   CallgraphRecordOrigin origin{CallgraphDialect::kCanonical, CallgraphRecordKind::kNode, line_number};
-  const std::string prefix = "line " + std::to_string(line_number) + ": ";
   padded_.assign(line.data(), line.size());
   padded_.append(simdjson::SIMDJSON_PADDING, '\0');
-  nlohmann::json record;
+  CallgraphRecord record;
   try {
     od::document doc = parser_.iterate(simdjson::padded_string_view(padded_.data(), line.size(), padded_.size()));
-    if (doc.type().value() != od::json_type::object) {
-      return Status::Invalid("format", "", prefix + "a callgraph line must be a JSON object");
-    }
-    record = ToJsonObject(doc.get_object());
-    if (!doc.current_location().error()) {
-      return Status::Invalid("json", "", prefix + "not valid JSON (content after the object)");
-    }
+    SIGNALS_RETURN_IF_ERROR(builder_.BuildFromLine(doc, &origin, &record));
   } catch (const simdjson::simdjson_error& e) {
-    return SyntaxError(e, "", prefix);
-  } catch (const RecordProblem& p) {
-    return Status::Invalid(p.status.rule(), p.status.field(), prefix + p.status.message());
+    return SyntaxError(e, "", "line " + std::to_string(line_number) + ": ");
   }
-  auto t = record.find("t");
-  if (t == record.end()) return CallgraphRecordError(origin, "t", "required", "is required (node, edge or entrypoint)");
-  if (!t->is_string()) return CallgraphRecordError(origin, "t", "type", "must be a string");
-  const std::string& type = t->get_ref<const std::string&>();
-  if (type == "node") {
-    origin.kind = CallgraphRecordKind::kNode;
-  } else if (type == "edge") {
-    origin.kind = CallgraphRecordKind::kEdge;
-  } else if (type == "entrypoint") {
-    origin.kind = CallgraphRecordKind::kEntrypoint;
-  } else {
-    return CallgraphRecordError(origin, "t", "line-type", "'" + type + "' is not node, edge or entrypoint");
-  }
-  for (auto it = record.begin(); it != record.end();) {
-    it = it->is_null() ? record.erase(it) : std::next(it);
-  }
-  SIGNALS_RETURN_IF_ERROR(Validate(record, origin));
-  return sink.Add(std::move(record), origin);
+  return sink.Add(record, origin);
 }
 
 }  // namespace signals

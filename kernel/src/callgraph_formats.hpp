@@ -1,7 +1,8 @@
 // Callgraph input formats (DESIGN §4.2): readers that turn a stella.callgraph.v1
 // document, a richgraph-v1 document or canonical NDJSON lines into canonical-
-// form records ({"t":"node"|"edge"|"entrypoint", …} as nlohmann objects), each
-// validated, and hand them one by one to a CallgraphRecordSink. Sorting,
+// form records ({"t":"node"|"edge"|"entrypoint", …} as RFC 8785 lines, written
+// straight from the parser's values), each validated, and hand them one by one
+// to a CallgraphRecordSink. Sorting,
 // deduplication and the cross-record checks (unique node ids, endpoints exist)
 // are the canonicalizer's (callgraph_canonicalizer.hpp).
 //
@@ -50,9 +51,9 @@
 #include <simdjson.h>
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "status.hpp"
 
@@ -82,11 +83,59 @@ std::string CallgraphFieldName(const CallgraphRecordOrigin& origin, std::string_
 Status CallgraphRecordError(const CallgraphRecordOrigin& origin, std::string_view member,
                             std::string rule, const std::string& message);
 
+// One validated canonical-form record. The views point into the reader's
+// buffers and stay valid until the reader's next record.
+struct CallgraphRecord {
+  CallgraphRecordKind kind = CallgraphRecordKind::kNode;
+  // The record's RFC 8785 JSON, without '\n'; empty for a bare edge, whose
+  // line AppendBareEdgeLine writes from its strings.
+  std::string_view line;
+  std::string_view id;    // node, entrypoint
+  std::string_view from;  // edge
+  std::string_view to;    // edge
+  std::string_view kind_member;  // the "kind" member's value, when has_kind
+  bool has_kind = false;
+  // An edge of nothing but from, to, t and (optionally) a string kind: its
+  // line is {"from":F[,"kind":K],"t":"edge","to":T}: the reader does not
+  // write it, and a store keeps the strings only.
+  bool bare_edge = false;
+};
+
+// Appends the line of a bare edge (see CallgraphRecord::bare_edge).
+void AppendBareEdgeLine(std::string_view from, std::string_view to, const std::string_view* kind, std::string& out);
+
 class CallgraphRecordSink {
  public:
   virtual ~CallgraphRecordSink() = default;
   // Receives one validated canonical-form record. A failure stops the reader.
-  virtual Status Add(nlohmann::json record, const CallgraphRecordOrigin& origin) = 0;
+  virtual Status Add(const CallgraphRecord& record, const CallgraphRecordOrigin& origin) = 0;
+};
+
+// Builds one canonical record from a parsed JSON object: collects its
+// members as canonical text, maps a document's names (see above), applies
+// the per-record rules and writes the line. Buffers are reused from record
+// to record, so a stream of records allocates nothing once they are warm.
+class CallgraphRecordBuilder {
+ public:
+  CallgraphRecordBuilder();
+  ~CallgraphRecordBuilder();
+  // A record of a stella/richgraph document's array (origin.kind given).
+  Status BuildFromDocument(simdjson::ondemand::object object, const CallgraphRecordOrigin& origin,
+                           CallgraphRecord* record);
+  // A canonical NDJSON line (origin.kind taken from "t"). `doc` is the line.
+  Status BuildFromLine(simdjson::ondemand::document& doc, CallgraphRecordOrigin* origin, CallgraphRecord* record);
+
+ private:
+  struct Member;
+  void Collect(simdjson::ondemand::object object);
+  Member* Find(std::string_view name);
+  Status Validate(const CallgraphRecordOrigin& origin);
+  Status Finish(const CallgraphRecordOrigin& origin, CallgraphRecord* record);
+
+  std::vector<Member> members_;
+  size_t count_ = 0;
+  std::vector<uint32_t> order_;
+  std::string line_;
 };
 
 // Detects the dialect of a JSON document (rule, in order):
@@ -106,7 +155,11 @@ class CallgraphDocumentReader {
   Result<CallgraphDialect> Read(const std::string& padded, size_t size, CallgraphRecordSink& sink);
 
  private:
+  Status ReadArray(simdjson::ondemand::value value, CallgraphDialect dialect, CallgraphRecordKind kind,
+                   CallgraphRecordSink& sink);
+
   simdjson::ondemand::parser parser_;
+  CallgraphRecordBuilder builder_;
 };
 
 // Reads canonical NDJSON one line at a time.
@@ -124,6 +177,7 @@ class CallgraphLineReader {
  private:
   simdjson::ondemand::parser parser_;
   std::string padded_;
+  CallgraphRecordBuilder builder_;
 };
 
 }  // namespace signals

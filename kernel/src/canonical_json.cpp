@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -21,7 +22,7 @@ namespace {
   throw std::invalid_argument("invalid UTF-8 at byte " + std::to_string(at));
 }
 
-char32_t DecodeUtf8(const std::string& s, size_t& i) {
+char32_t DecodeUtf8(std::string_view s, size_t& i) {
   auto fail = [&] { ThrowInvalidUtf8(i); };
   auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
   uint8_t b0 = byte(i);
@@ -52,50 +53,6 @@ char32_t DecodeUtf8(const std::string& s, size_t& i) {
   return cp;
 }
 
-// The key's UTF-16 code units: JCS orders members by these, not by code point
-// (they differ for characters above U+FFFF versus U+E000..U+FFFF).
-std::u16string Utf16Units(const std::string& key) {
-  std::u16string out;
-  for (size_t i = 0; i < key.size();) {
-    char32_t cp = DecodeUtf8(key, i);
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      out += static_cast<char16_t>(0xD800 + (cp >> 10));
-      out += static_cast<char16_t>(0xDC00 + (cp & 0x3FF));
-    } else {
-      out += static_cast<char16_t>(cp);
-    }
-  }
-  return out;
-}
-
-void AppendString(const std::string& s, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (size_t i = 0; i < s.size();) {
-    size_t start = i;
-    char32_t cp = DecodeUtf8(s, i);  // validates; multi-byte text is copied verbatim
-    switch (cp) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (cp < 0x20) {
-          out += "\\u00";
-          out += kHex[cp >> 4];
-          out += kHex[cp & 0xF];
-        } else {
-          out.append(s, start, i - start);
-        }
-    }
-  }
-  out += '"';
-}
-
 void AppendValue(const nlohmann::json& v, std::string& out) {
   using Type = nlohmann::json::value_t;
   switch (v.type()) {
@@ -104,7 +61,7 @@ void AppendValue(const nlohmann::json& v, std::string& out) {
     case Type::number_integer: out += std::to_string(v.get<int64_t>()); return;
     case Type::number_unsigned: out += std::to_string(v.get<uint64_t>()); return;
     case Type::number_float: out += EcmaScriptNumber(v.get<double>()); return;
-    case Type::string: AppendString(v.get_ref<const std::string&>(), out); return;
+    case Type::string: AppendJcsString(v.get_ref<const std::string&>(), out); return;
     case Type::array: {
       out += '[';
       bool first = true;
@@ -117,17 +74,16 @@ void AppendValue(const nlohmann::json& v, std::string& out) {
       return;
     }
     case Type::object: {
-      std::vector<std::pair<std::u16string, nlohmann::json::const_iterator>> members;
+      std::vector<nlohmann::json::const_iterator> members;
       members.reserve(v.size());
-      for (auto it = v.begin(); it != v.end(); ++it) members.emplace_back(Utf16Units(it.key()), it);
-      std::sort(members.begin(), members.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (auto it = v.begin(); it != v.end(); ++it) members.push_back(it);
+      std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return JcsNameLess(a.key(), b.key()); });
       out += '{';
       bool first = true;
-      for (const auto& [units, it] : members) {
+      for (const auto& it : members) {
         if (!first) out += ',';
         first = false;
-        AppendString(it.key(), out);
+        AppendJcsString(it.key(), out);
         out += ':';
         AppendValue(it.value(), out);
       }
@@ -141,6 +97,81 @@ void AppendValue(const nlohmann::json& v, std::string& out) {
 }
 
 }  // namespace
+
+namespace {
+
+// True when one of the 8 bytes of `w` is below 0x20, '"', '\\' or non-ASCII:
+// a byte AppendJcsString cannot copy without looking at it. (Bit tricks from
+// "Bit Twiddling Hacks": a byte is zero after xor with its value.)
+bool NeedsAttention(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  auto has_zero = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+  const uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+  return ((w & kHigh) | below_space | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) != 0;
+}
+
+}  // namespace
+
+void AppendJcsString(std::string_view s, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  size_t run = 0;  // start of the bytes not yet copied
+  for (size_t i = 0; i < s.size();) {
+    if (i + 8 <= s.size()) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (!NeedsAttention(w)) {
+        i += 8;
+        continue;
+      }
+    }
+    const auto b = static_cast<uint8_t>(s[i]);
+    if (b >= 0x80) {
+      DecodeUtf8(s, i);  // validates; multi-byte text is copied verbatim
+      continue;
+    }
+    if (b >= 0x20 && b != '"' && b != '\\') {
+      ++i;
+      continue;
+    }
+    out.append(s, run, i - run);
+    switch (b) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out += kHex[b >> 4];
+        out += kHex[b & 0xF];
+    }
+    run = ++i;
+  }
+  out.append(s, run, s.size() - run);
+  out += '"';
+}
+
+bool JcsNameLess(std::string_view a, std::string_view b) {
+  const size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    const auto x = static_cast<uint8_t>(a[i]);
+    const auto y = static_cast<uint8_t>(b[i]);
+    if (x == y) continue;
+    // UTF-8 byte order is code point order. UTF-16 differs in one place: a
+    // character above U+FFFF (lead byte F0..F4) is a surrogate pair, which
+    // sorts before U+E000..U+FFFF (lead byte EE or EF).
+    const bool x_high = x == 0xEE || x == 0xEF;
+    const bool y_high = y == 0xEE || y == 0xEF;
+    if (x_high && y >= 0xF0) return false;
+    if (y_high && x >= 0xF0) return true;
+    return x < y;
+  }
+  return a.size() < b.size();
+}
 
 std::string EcmaScriptNumber(double value) {
   if (std::isnan(value)) throw std::invalid_argument("NaN is not allowed in canonical JSON");

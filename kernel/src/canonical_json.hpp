@@ -14,6 +14,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -32,6 +33,14 @@ std::string CanonicalJson(const nlohmann::json& value);
 // As CanonicalJson, but never throws. Failure: Status::Invalid rule
 // "canonical-json" naming the offending value.
 Result<std::string> TryCanonicalJson(const nlohmann::json& value);
+
+// Appends `utf8` as a JCS string literal (quotes and minimal escapes) to
+// `out`. Throws std::invalid_argument when `utf8` is not valid UTF-8.
+void AppendJcsString(std::string_view utf8, std::string& out);
+
+// True when member name `a` sorts before `b` in JCS order (by UTF-16 code
+// units), both given as valid UTF-8.
+bool JcsNameLess(std::string_view a, std::string_view b);
 
 // Formats a finite double as ECMAScript Number.prototype.toString does
 // (shortest round-trip digits; -0 prints "0"). Throws std::invalid_argument
