@@ -74,12 +74,25 @@ bool SameName(std::string_view a, std::string_view b) {
   return a.size() == b.size() && (a.empty() || (a[0] == b[0] && a == b));
 }
 
-// The member's index in kTypedMembers, or -1.
-int TypedIndex(std::string_view name) {
+// Members the builder looks at, numbered: kTypedMembers by their index, then
+// these. Classifying each member once spares a search per rule.
+constexpr int kMemberKind = 1;  // "kind" in kTypedMembers
+enum : int { kMemberT = static_cast<int>(kTypedMembers.size()), kMemberId, kMemberFrom, kMemberTo, kKnownMembers };
+constexpr std::array<std::string_view, kKnownMembers - kMemberT> kUntypedKnown = {"t", "id", "from", "to"};
+
+// The member's number (see above), or -1.
+int KnownIndex(std::string_view name) {
   for (size_t i = 0; i < kTypedMembers.size(); ++i) {
     if (SameName(kTypedMembers[i].name, name)) return static_cast<int>(i);
   }
+  for (size_t i = 0; i < kUntypedKnown.size(); ++i) {
+    if (SameName(kUntypedKnown[i], name)) return kMemberT + static_cast<int>(i);
+  }
   return -1;
+}
+
+std::string_view KnownName(int known) {
+  return known < kMemberT ? kTypedMembers[known].name : kUntypedKnown[known - kMemberT];
 }
 
 constexpr std::array<std::string_view, 3> kStellaEdgeKinds = {"static", "heuristic", "runtime"};
@@ -261,15 +274,17 @@ void AppendBareEdgeLine(std::string_view from, std::string_view to, const std::s
   out += '}';
 }
 
+// Names and strings are views into the parser's buffers (or the line read),
+// which live until the next record.
 struct CallgraphRecordBuilder::Member {
-  std::string name;
-  std::string text;    // the value as canonical JSON, unless it is a string
-  std::string string;  // the value, when it is a string
+  std::string_view name;
+  std::string text;         // the value as canonical JSON, unless it is a string
+  std::string_view string;  // the value, when it is a string
   od::json_type type = od::json_type::null;
   od::number_type number_type = od::number_type::signed_integer;
   int64_t integer = 0;  // when number_type is signed_integer
   double number = 0;    // any number, as a double
-  int typed = -1;       // index in kTypedMembers, or -1
+  int known = -1;       // KnownIndex(name)
   bool live = true;     // false once dropped (a null member is absent)
 };
 
@@ -294,14 +309,14 @@ void CallgraphRecordBuilder::Collect(od::object object) {
   for (auto field : object) {
     if (count_ == members_.size()) members_.emplace_back();
     Member& m = members_[count_++];
-    m.name.assign(field.unescaped_key().value());
-    m.typed = TypedIndex(m.name);
+    m.name = field.unescaped_key().value();
+    m.known = KnownIndex(m.name);
     od::value v = field.value();
     m.type = v.type().value();
     m.text.clear();
     m.live = true;
     switch (m.type) {
-      case od::json_type::string: m.string.assign(v.get_string().value()); break;  // escaped in Finish
+      case od::json_type::string: m.string = v.get_string().value(); break;  // escaped in Finish
       case od::json_type::number: {
         od::number n = v.get_number().value();
         m.number_type = n.get_number_type();
@@ -324,14 +339,27 @@ void CallgraphRecordBuilder::Collect(od::object object) {
   std::sort(order_.begin(), order_.end(),
             [this](uint32_t a, uint32_t b) { return JcsNameLess(members_[a].name, members_[b].name); });
   for (size_t i = 1; i < order_.size(); ++i) {
-    const std::string& name = members_[order_[i]].name;
+    const std::string name(members_[order_[i]].name);
     if (members_[order_[i - 1]].name == name) {
       throw RecordProblem{Status::Invalid("json", name, "duplicate member name '" + name + "'")};
     }
   }
+  IndexMembers();
 }
 
-CallgraphRecordBuilder::Member* CallgraphRecordBuilder::Find(std::string_view name) {
+void CallgraphRecordBuilder::IndexMembers() {
+  static_assert(std::tuple_size_v<decltype(at_)> == kKnownMembers);
+  at_.fill(-1);
+  for (size_t i = 0; i < count_; ++i) {
+    if (members_[i].live && members_[i].known >= 0) at_[members_[i].known] = static_cast<int>(i);
+  }
+}
+
+CallgraphRecordBuilder::Member* CallgraphRecordBuilder::Find(int known) {
+  return at_[known] < 0 ? nullptr : &members_[at_[known]];
+}
+
+CallgraphRecordBuilder::Member* CallgraphRecordBuilder::FindByName(std::string_view name) {
   for (size_t i = 0; i < count_; ++i) {
     if (members_[i].live && SameName(members_[i].name, name)) return &members_[i];
   }
@@ -339,16 +367,17 @@ CallgraphRecordBuilder::Member* CallgraphRecordBuilder::Find(std::string_view na
 }
 
 Status CallgraphRecordBuilder::Validate(const CallgraphRecordOrigin& origin) {
-  auto required_string = [&](const char* name) -> Status {
-    const Member* m = Find(name);
+  auto required_string = [&](int known) -> Status {
+    const std::string_view name = KnownName(known);
+    const Member* m = Find(known);
     if (m == nullptr) return CallgraphRecordError(origin, name, "required", "is required");
     if (m->type != od::json_type::string) return CallgraphRecordError(origin, name, "type", "must be a string");
     if (m->string.empty()) return CallgraphRecordError(origin, name, "required", "must not be empty");
     return Status::Ok();
   };
   auto stella_kind = [&](const char* rule, const auto& allowed) -> Status {
-    SIGNALS_RETURN_IF_ERROR(required_string("kind"));
-    const std::string& kind = Find("kind")->string;
+    SIGNALS_RETURN_IF_ERROR(required_string(kMemberKind));
+    const std::string kind(Find(kMemberKind)->string);
     if (!OneOf(kind, allowed)) {
       return CallgraphRecordError(origin, "kind", rule, "'" + kind + "' is not one of " + Join(allowed));
     }
@@ -356,14 +385,14 @@ Status CallgraphRecordBuilder::Validate(const CallgraphRecordOrigin& origin) {
   };
   const bool stella = origin.dialect == CallgraphDialect::kStella;
   switch (origin.kind) {
-    case CallgraphRecordKind::kNode: SIGNALS_RETURN_IF_ERROR(required_string("id")); break;
+    case CallgraphRecordKind::kNode: SIGNALS_RETURN_IF_ERROR(required_string(kMemberId)); break;
     case CallgraphRecordKind::kEdge:
-      SIGNALS_RETURN_IF_ERROR(required_string("from"));
-      SIGNALS_RETURN_IF_ERROR(required_string("to"));
+      SIGNALS_RETURN_IF_ERROR(required_string(kMemberFrom));
+      SIGNALS_RETURN_IF_ERROR(required_string(kMemberTo));
       if (stella) SIGNALS_RETURN_IF_ERROR(stella_kind("edge-kind", kStellaEdgeKinds));
       break;
     case CallgraphRecordKind::kEntrypoint:
-      SIGNALS_RETURN_IF_ERROR(required_string("id"));
+      SIGNALS_RETURN_IF_ERROR(required_string(kMemberId));
       if (stella) SIGNALS_RETURN_IF_ERROR(stella_kind("entrypoint-kind", kStellaEntrypointKinds));
       break;
   }
@@ -372,9 +401,9 @@ Status CallgraphRecordBuilder::Validate(const CallgraphRecordOrigin& origin) {
   size_t failed = kTypedMembers.size();
   for (size_t i = 0; i < count_; ++i) {
     const Member& m = members_[i];
-    if (!m.live || m.typed < 0 || static_cast<size_t>(m.typed) >= failed) continue;
+    if (!m.live || m.known < 0 || static_cast<size_t>(m.known) >= failed) continue;
     {
-      const size_t t = static_cast<size_t>(m.typed);
+      const size_t t = static_cast<size_t>(m.known);
       bool ok = false;
       switch (kTypedMembers[t].type) {
         case MemberType::kString: ok = m.type == od::json_type::string; break;
@@ -394,7 +423,7 @@ Status CallgraphRecordBuilder::Validate(const CallgraphRecordOrigin& origin) {
   }
   if (failed == kTypedMembers.size()) return Status::Ok();
   const TypedMember& typed = kTypedMembers[failed];
-  const Member& m = *Find(typed.name);
+  const Member& m = *Find(static_cast<int>(failed));
   const std::string name(typed.name);
   switch (typed.type) {
     case MemberType::kString: return CallgraphRecordError(origin, name, "type", "must be a string");
@@ -408,30 +437,39 @@ Status CallgraphRecordBuilder::Validate(const CallgraphRecordOrigin& origin) {
   return Status::Internal("unknown member type");
 }
 
-Status CallgraphRecordBuilder::Finish(const CallgraphRecordOrigin& origin, CallgraphRecord* record) {
-  order_.clear();
-  for (uint32_t i = 0; i < count_; ++i) {
-    if (members_[i].live) order_.push_back(i);
+Status CallgraphRecordBuilder::Finish(const CallgraphRecordOrigin& origin, bool resort, std::string_view canonical_input,
+                                      CallgraphRecord* record) {
+  // order_ holds the members in name order; keep the live ones.
+  size_t kept = 0;
+  for (uint32_t i : order_) {
+    if (members_[i].live) order_[kept++] = i;
   }
-  std::sort(order_.begin(), order_.end(),
-            [this](uint32_t a, uint32_t b) { return JcsNameLess(members_[a].name, members_[b].name); });
+  order_.resize(kept);
+  if (resort) {
+    std::sort(order_.begin(), order_.end(),
+              [this](uint32_t a, uint32_t b) { return JcsNameLess(members_[a].name, members_[b].name); });
+  }
   *record = CallgraphRecord{};
   record->kind = origin.kind;
-  auto string_of = [this](const char* name) -> std::string_view {
-    const Member* m = Find(name);
-    return m != nullptr && m->type == od::json_type::string ? std::string_view(m->string) : std::string_view();
+  auto string_of = [this](int known) -> std::string_view {
+    const Member* m = Find(known);
+    return m != nullptr && m->type == od::json_type::string ? m->string : std::string_view();
   };
   if (origin.kind == CallgraphRecordKind::kEdge) {
-    record->from = string_of("from");
-    record->to = string_of("to");
+    record->from = string_of(kMemberFrom);
+    record->to = string_of(kMemberTo);
   } else {
-    record->id = string_of("id");
+    record->id = string_of(kMemberId);
   }
-  const Member* kind = Find("kind");
+  const Member* kind = Find(kMemberKind);
   record->has_kind = kind != nullptr;
   if (kind != nullptr) record->kind_member = kind->string;  // a string: Validate checked its type
   record->bare_edge = origin.kind == CallgraphRecordKind::kEdge && order_.size() == (record->has_kind ? 4u : 3u);
   if (record->bare_edge) return Status::Ok();  // its line follows from its strings
+  if (!canonical_input.empty()) {
+    record->line = canonical_input;
+    return Status::Ok();
+  }
 
   line_.clear();
   line_ += '{';
@@ -455,6 +493,90 @@ Status CallgraphRecordBuilder::Finish(const CallgraphRecordOrigin& origin, Callg
   return Status::Ok();
 }
 
+// The canonical form of a line is usually what a scanner sent: check that
+// cheaply, by a scan that accepts only text the full path would turn into
+// exactly itself, and fall back to the full parser for anything else.
+// Accepted: {"name":value,...} with ASCII names without escapes in strictly
+// ascending order (so no duplicates), and values that are strings without
+// escapes or control characters (non-ASCII text must be valid UTF-8),
+// integers in canonical form within ±10^18, true or false.
+bool CallgraphRecordBuilder::ScanCanonical(std::string_view line) {
+  const size_t n = line.size();
+  if (n < 2 || line[0] != '{' || line[n - 1] != '}') return false;
+  count_ = 0;
+  order_.clear();
+  bool non_ascii = false;
+  std::string_view previous;
+  size_t i = 1;
+  if (n == 2) {
+    IndexMembers();
+    return true;
+  }
+  while (true) {
+    // "name":
+    if (line[i] != '"') return false;
+    const size_t name_start = ++i;
+    while (i < n && line[i] != '"') {
+      const auto b = static_cast<uint8_t>(line[i]);
+      if (b < 0x20 || b >= 0x80 || b == '\\') return false;
+      ++i;
+    }
+    if (i + 2 >= n || line[i + 1] != ':') return false;
+    const std::string_view name = line.substr(name_start, i - name_start);
+    if (count_ > 0 && !(previous < name)) return false;
+    previous = name;
+    i += 2;
+    if (count_ == members_.size()) members_.emplace_back();
+    Member& m = members_[count_];
+    m.name = name;
+    m.known = KnownIndex(name);
+    m.live = true;
+    m.text.clear();
+    const char c = line[i];
+    if (c == '"') {
+      const size_t start = ++i;
+      while (i < n && line[i] != '"') {
+        const auto b = static_cast<uint8_t>(line[i]);
+        if (b < 0x20 || b == '\\') return false;
+        non_ascii = non_ascii || b >= 0x80;
+        ++i;
+      }
+      if (i >= n) return false;
+      m.type = od::json_type::string;
+      m.string = line.substr(start, i - start);
+      ++i;
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      const size_t start = i;
+      if (c == '-') ++i;
+      if (i >= n || line[i] < '0' || line[i] > '9') return false;
+      if (line[i] == '0' && (i + 1 < n && line[i + 1] >= '0' && line[i + 1] <= '9')) return false;
+      while (i < n && line[i] >= '0' && line[i] <= '9') ++i;
+      const std::string_view digits = line.substr(start, i - start);
+      if (digits.size() > 18 || digits == "-0") return false;
+      m.type = od::json_type::number;
+      m.number_type = od::number_type::signed_integer;
+      std::from_chars(digits.data(), digits.data() + digits.size(), m.integer);
+      m.number = static_cast<double>(m.integer);
+      m.text.assign(digits);
+    } else if (line.substr(i, 4) == "true" || line.substr(i, 5) == "false") {
+      const bool value = c == 't';
+      i += value ? 4 : 5;
+      m.type = od::json_type::boolean;
+      m.text = value ? "true" : "false";
+    } else {
+      return false;  // null, objects, arrays: the full path
+    }
+    order_.push_back(static_cast<uint32_t>(count_++));
+    if (i >= n) return false;
+    if (line[i] == '}') break;
+    if (line[i] != ',' || ++i >= n) return false;
+  }
+  if (i != n - 1) return false;
+  if (non_ascii && !simdjson::validate_utf8(line.data(), n)) return false;
+  IndexMembers();
+  return true;
+}
+
 Status CallgraphRecordBuilder::BuildFromDocument(od::object object, const CallgraphRecordOrigin& origin,
                                                  CallgraphRecord* record) {
   try {
@@ -466,7 +588,7 @@ Status CallgraphRecordBuilder::BuildFromDocument(od::object object, const Callgr
   } catch (const std::invalid_argument& e) {
     return CanonicalJsonProblem(origin, e);
   }
-  if (Find("t") != nullptr) {
+  if (Find(kMemberT) != nullptr) {
     return CallgraphRecordError(origin, "t", "reserved-member", "'t' is reserved for the canonical line type; remove it");
   }
   for (size_t i = 0; i < count_; ++i) {
@@ -475,25 +597,29 @@ Status CallgraphRecordBuilder::BuildFromDocument(od::object object, const Callgr
   if (origin.dialect == CallgraphDialect::kStella) {
     for (const auto& rename : kStellaRenames) {
       if (rename.kind != origin.kind) continue;
-      Member* input = Find(rename.input);
+      Member* input = FindByName(rename.input);
       if (input == nullptr) continue;
-      if (Find(rename.canonical) != nullptr) {
+      if (FindByName(rename.canonical) != nullptr) {
         return Status::Invalid("member-conflict", WhereInDocument(origin) + "." + rename.canonical,
                                std::string("both '") + rename.input + "' and '" + rename.canonical +
                                    "' are given; stella.callgraph.v1 uses '" + rename.input + "'");
       }
       input->name = rename.canonical;
+      input->known = KnownIndex(input->name);
     }
   }
+  IndexMembers();
   SIGNALS_RETURN_IF_ERROR(Validate(origin));
   if (count_ == members_.size()) members_.emplace_back();
   Member& t = members_[count_++];
   t.name = "t";
-  t.typed = -1;
+  t.known = kMemberT;
   t.type = od::json_type::string;
   t.string = KindName(origin.kind);
   t.live = true;
-  return Finish(origin, record);
+  at_[kMemberT] = static_cast<int>(count_ - 1);
+  order_.push_back(static_cast<uint32_t>(count_ - 1));
+  return Finish(origin, /*resort=*/true, {}, record);
 }
 
 Status CallgraphRecordBuilder::BuildFromLine(od::document& doc, CallgraphRecordOrigin* origin,
@@ -514,7 +640,17 @@ Status CallgraphRecordBuilder::BuildFromLine(od::document& doc, CallgraphRecordO
   } catch (const std::invalid_argument& e) {
     return CanonicalJsonProblem(*origin, e);
   }
-  const Member* t = Find("t");
+  return FinishLine(origin, {}, record);
+}
+
+Status CallgraphRecordBuilder::BuildFromCanonicalLine(std::string_view line, CallgraphRecordOrigin* origin,
+                                                      CallgraphRecord* record) {
+  return FinishLine(origin, line, record);
+}
+
+Status CallgraphRecordBuilder::FinishLine(CallgraphRecordOrigin* origin, std::string_view canonical_input,
+                                          CallgraphRecord* record) {
+  const Member* t = Find(kMemberT);
   if (t == nullptr) return CallgraphRecordError(*origin, "t", "required", "is required (node, edge or entrypoint)");
   if (t->type != od::json_type::string) return CallgraphRecordError(*origin, "t", "type", "must be a string");
   if (t->string == "node") {
@@ -524,13 +660,17 @@ Status CallgraphRecordBuilder::BuildFromLine(od::document& doc, CallgraphRecordO
   } else if (t->string == "entrypoint") {
     origin->kind = CallgraphRecordKind::kEntrypoint;
   } else {
-    return CallgraphRecordError(*origin, "t", "line-type", "'" + t->string + "' is not node, edge or entrypoint");
+    return CallgraphRecordError(*origin, "t", "line-type",
+                                "'" + std::string(t->string) + "' is not node, edge or entrypoint");
   }
   for (size_t i = 0; i < count_; ++i) {
-    if (members_[i].type == od::json_type::null) members_[i].live = false;
+    if (members_[i].type == od::json_type::null) {
+      members_[i].live = false;
+      if (members_[i].known >= 0) at_[members_[i].known] = -1;
+    }
   }
   SIGNALS_RETURN_IF_ERROR(Validate(*origin));
-  return Finish(*origin, record);
+  return Finish(*origin, /*resort=*/false, canonical_input, record);
 }
 
 Status CallgraphDocumentReader::ReadArray(od::value value, CallgraphDialect dialect, CallgraphRecordKind kind,
@@ -627,9 +767,13 @@ Status CallgraphLineReader::Read(std::string_view line, uint64_t line_number, Ca
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.find_first_not_of(" \t") == std::string_view::npos) return Status::Ok();
   CallgraphRecordOrigin origin{CallgraphDialect::kCanonical, CallgraphRecordKind::kNode, line_number};
+  CallgraphRecord record;
+  if (builder_.ScanCanonical(line)) {
+    SIGNALS_RETURN_IF_ERROR(builder_.BuildFromCanonicalLine(line, &origin, &record));
+    return sink.Add(record, origin);
+  }
   padded_.assign(line.data(), line.size());
   padded_.append(simdjson::SIMDJSON_PADDING, '\0');
-  CallgraphRecord record;
   try {
     od::document doc = parser_.iterate(simdjson::padded_string_view(padded_.data(), line.size(), padded_.size()));
     SIGNALS_RETURN_IF_ERROR(builder_.BuildFromLine(doc, &origin, &record));

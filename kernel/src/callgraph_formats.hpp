@@ -50,6 +50,7 @@
 
 #include <simdjson.h>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -125,16 +126,29 @@ class CallgraphRecordBuilder {
   // A canonical NDJSON line (origin.kind taken from "t"). `doc` is the line.
   Status BuildFromLine(simdjson::ondemand::document& doc, CallgraphRecordOrigin* origin, CallgraphRecord* record);
 
+  // True when `line` is already in canonical form as far as a quick scan can
+  // tell (see the definition); its members are then read, and
+  // BuildFromCanonicalLine finishes the record. False: use BuildFromLine.
+  bool ScanCanonical(std::string_view line);
+  Status BuildFromCanonicalLine(std::string_view line, CallgraphRecordOrigin* origin, CallgraphRecord* record);
+
  private:
   struct Member;
   void Collect(simdjson::ondemand::object object);
-  Member* Find(std::string_view name);
+  void IndexMembers();
+  Member* Find(int known);  // a live member by its number (KnownIndex), or null
+  Member* FindByName(std::string_view name);
   Status Validate(const CallgraphRecordOrigin& origin);
-  Status Finish(const CallgraphRecordOrigin& origin, CallgraphRecord* record);
+  Status FinishLine(CallgraphRecordOrigin* origin, std::string_view canonical_input, CallgraphRecord* record);
+  // Writes the record (and its line, unless it is bare or `canonical_input`
+  // already is the line). order_ lists the members by name, unless `resort`.
+  Status Finish(const CallgraphRecordOrigin& origin, bool resort, std::string_view canonical_input,
+                CallgraphRecord* record);
 
   std::vector<Member> members_;
   size_t count_ = 0;
   std::vector<uint32_t> order_;
+  std::array<int, 24> at_{};  // live member index by KnownIndex, -1 if absent
   std::string line_;
 };
 
