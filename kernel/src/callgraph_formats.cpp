@@ -68,10 +68,22 @@ constexpr std::array<TypedMember, 20> kTypedMembers = {{
     {"weight", MemberType::kUnitInterval}, {"confidence", MemberType::kUnitInterval},
 }};
 
-// Member names compare often and are short: look at the first byte before
-// calling memcmp.
+// Member names compare often and are short: compare them in place.
 bool SameName(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && (a.empty() || (a[0] == b[0] && a == b));
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+// a < b for ASCII names, without a call to memcmp.
+bool AsciiNameLess(std::string_view a, std::string_view b) {
+  const size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return a[i] < b[i];
+  }
+  return a.size() < b.size();
 }
 
 // Members the builder looks at, numbered: kTypedMembers by their index, then
@@ -523,7 +535,7 @@ bool CallgraphRecordBuilder::ScanCanonical(std::string_view line) {
     }
     if (i + 2 >= n || line[i + 1] != ':') return false;
     const std::string_view name = line.substr(name_start, i - name_start);
-    if (count_ > 0 && !(previous < name)) return false;
+    if (count_ > 0 && !AsciiNameLess(previous, name)) return false;
     previous = name;
     i += 2;
     if (count_ == members_.size()) members_.emplace_back();

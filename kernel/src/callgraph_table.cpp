@@ -5,6 +5,7 @@
 #include <cstring>
 #include <new>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include "canonical_json.hpp"
@@ -22,6 +23,7 @@ constexpr uint32_t kBareEdgeWithKind = UINT32_MAX - 1;
 constexpr size_t kBatchRecords = 64;
 constexpr size_t kBatchBytes = size_t{1} << 20;
 constexpr size_t kPrefetchDistance = 8;
+constexpr size_t kEdgesWorthAThread = 64 << 10;
 
 bool IsBare(uint32_t line) { return line == kBareEdge || line == kBareEdgeWithKind; }
 
@@ -52,8 +54,10 @@ void RadixSort(std::vector<T>& v, std::vector<T>& scratch, uint32_t max_key, Key
   }
 }
 
+}  // namespace
+
 // The JSON text of each string, in one buffer: text(i) is the i-th.
-class QuotedStrings {
+class CallgraphTable::QuotedStrings {
  public:
   template <typename TextOf>
   QuotedStrings(size_t count, TextOf text_of) {
@@ -73,6 +77,8 @@ class QuotedStrings {
   std::string bytes_;
   std::vector<size_t> offsets_;
 };
+
+namespace {
 
 // The line of a bare edge from the JSON text of its strings (see
 // AppendBareEdgeLine).
@@ -276,6 +282,10 @@ struct CallgraphTable::Edge {
   uint32_t line;  // kBareEdge, kBareEdgeWithKind or an index into edge_lines_
 };
 
+bool CallgraphTable::SameTuple(const Edge& a, const Edge& b) {
+  return a.from == b.from && a.to == b.to && a.kind == b.kind;
+}
+
 struct CallgraphTable::EntrypointRecord {
   uint32_t id;
   std::string_view kind;
@@ -441,9 +451,43 @@ Status CallgraphTable::EmitNodes(CallgraphDialect dialect, const std::vector<uin
   return Status::Ok();
 }
 
-Status CallgraphTable::EmitEdges(const std::vector<uint32_t>& order, const std::vector<uint32_t>& rank,
-                                 const LineSink& sink, Counts* counts) {
-  if (edges_.empty()) return Status::Ok();
+// The sorted edges' texts: the JSON text of every id and kind by rank, and
+// the lines of edges that are not bare.
+class CallgraphTable::EdgeText {
+ public:
+  EdgeText(const Strings& ids, const std::vector<uint32_t>& order, const Strings& kinds,
+           const std::vector<uint32_t>& kind_order, const std::vector<std::string_view>& edge_lines)
+      : ids_(order.size(), [&](size_t r) { return ids.text(order[r]); }),
+        kinds_(kind_order.size(), [&](size_t r) { return kinds.text(kind_order[r]); }),
+        edge_lines_(edge_lines) {}
+
+  // The line of a ranked edge; a bare edge's is written into `scratch`.
+  std::string_view Line(const Edge& e, std::string& scratch) const {
+    if (!IsBare(e.line)) return edge_lines_[e.line];
+    scratch.clear();
+    const std::string_view kind = kinds_.text(e.kind);
+    AppendQuotedBareEdgeLine(ids_.text(e.from), ids_.text(e.to), e.line == kBareEdgeWithKind ? &kind : nullptr,
+                             scratch);
+    return scratch;
+  }
+
+  // Of two edges with the same (from, to, kind): <0, 0, >0 as their lines compare.
+  int CompareLines(const Edge& a, const Edge& b) const {
+    if (a.line == b.line && IsBare(a.line)) return 0;
+    return Line(a, a_line_).compare(Line(b, b_line_));
+  }
+
+  void Prefetch(const Edge& e) const { ids_.Prefetch(e.to); }
+
+ private:
+  const QuotedStrings ids_;
+  const QuotedStrings kinds_;
+  const std::vector<std::string_view>& edge_lines_;
+  mutable std::string a_line_, b_line_;
+};
+
+std::unique_ptr<CallgraphTable::EdgeText> CallgraphTable::SortEdges(const std::vector<uint32_t>& order,
+                                                                    const std::vector<uint32_t>& rank) {
   const std::vector<uint32_t> kind_order = kinds_->SortedOrder();
   std::vector<uint32_t> kind_rank(kind_order.size());
   for (uint32_t r = 0; r < kind_order.size(); ++r) kind_rank[kind_order[r]] = r;
@@ -459,37 +503,26 @@ Status CallgraphTable::EmitEdges(const std::vector<uint32_t>& order, const std::
     RadixSort(edges_, scratch, max_rank, [](const Edge& e) { return e.to; });
     RadixSort(edges_, scratch, max_rank, [](const Edge& e) { return e.from; });
   }
-  const QuotedStrings ids(order.size(), [&](size_t r) { return ids_->text(order[r]); });
-  const QuotedStrings kinds(kind_order.size(), [&](size_t r) { return kinds_->text(kind_order[r]); });
-  auto line_of = [&](const Edge& e, std::string& scratch) -> std::string_view {
-    if (!IsBare(e.line)) return edge_lines_[e.line];
-    scratch.clear();
-    const std::string_view kind = kinds.text(e.kind);
-    AppendQuotedBareEdgeLine(ids.text(e.from), ids.text(e.to), e.line == kBareEdgeWithKind ? &kind : nullptr,
-                             scratch);
-    return scratch;
-  };
-  auto same_tuple = [](const Edge& a, const Edge& b) { return a.from == b.from && a.to == b.to && a.kind == b.kind; };
-  std::string a_line, b_line;
+  auto text = std::make_unique<EdgeText>(*ids_, order, *kinds_, kind_order, edge_lines_);
   // Edges that tie on (from, to, kind) go by their lines.
-  auto compare_lines = [&](const Edge& a, const Edge& b) {
-    if (a.line == b.line && IsBare(a.line)) return 0;
-    return line_of(a, a_line).compare(line_of(b, b_line));
-  };
   for (size_t i = 0; i + 1 < edges_.size();) {
     size_t end = i + 1;
-    while (end < edges_.size() && same_tuple(edges_[i], edges_[end])) ++end;
+    while (end < edges_.size() && SameTuple(edges_[i], edges_[end])) ++end;
     if (end - i > 1) {
       std::sort(edges_.begin() + static_cast<std::ptrdiff_t>(i), edges_.begin() + static_cast<std::ptrdiff_t>(end),
-                [&](const Edge& a, const Edge& b) { return compare_lines(a, b) < 0; });
+                [&](const Edge& a, const Edge& b) { return text->CompareLines(a, b) < 0; });
     }
     i = end;
   }
+  return text;
+}
+
+Status CallgraphTable::WriteEdges(const EdgeText& text, const LineSink& sink, Counts* counts) {
   std::string line;
   for (size_t i = 0; i < edges_.size(); ++i) {
-    if (i + kPrefetchDistance < edges_.size()) ids.Prefetch(edges_[i + kPrefetchDistance].to);
-    if (i > 0 && same_tuple(edges_[i - 1], edges_[i]) && compare_lines(edges_[i - 1], edges_[i]) == 0) continue;
-    SIGNALS_RETURN_IF_ERROR(sink(line_of(edges_[i], line)));
+    if (i + kPrefetchDistance < edges_.size()) text.Prefetch(edges_[i + kPrefetchDistance]);
+    if (i > 0 && SameTuple(edges_[i - 1], edges_[i]) && text.CompareLines(edges_[i - 1], edges_[i]) == 0) continue;
+    SIGNALS_RETURN_IF_ERROR(sink(text.Line(edges_[i], line)));
     ++counts->edges;
   }
   edges_ = {};
@@ -504,12 +537,34 @@ Result<CallgraphTable::Counts> CallgraphTable::Emit(
   const std::vector<uint32_t> order = ids_->SortedOrder();  // rank → id number
   std::vector<uint32_t> rank(order.size());
   for (uint32_t r = 0; r < order.size(); ++r) rank[order[r]] = r;
-  SIGNALS_RETURN_IF_ERROR(EmitNodes(dialect, order, rank, sink, &counts));
-  try {
-    SIGNALS_RETURN_IF_ERROR(EmitEdges(order, rank, sink, &counts));
-  } catch (const std::invalid_argument& e) {  // ids were checked as they came in
-    return Status::Internal(std::string("callgraph edge: ") + e.what());
+  // Edges sort on a second thread while the nodes are written: the node
+  // lines go to compression at its pace, so this thread mostly waits then.
+  std::unique_ptr<EdgeText> edge_text;
+  std::exception_ptr sort_failure;
+  auto sort_edges = [&] {
+    try {
+      edge_text = SortEdges(order, rank);
+    } catch (...) {
+      sort_failure = std::current_exception();
+    }
+  };
+  std::thread sorter;
+  if (edges_.size() >= kEdgesWorthAThread) {
+    sorter = std::thread(sort_edges);
+  } else if (!edges_.empty()) {
+    sort_edges();
   }
+  Status nodes = EmitNodes(dialect, order, rank, sink, &counts);
+  if (sorter.joinable()) sorter.join();
+  SIGNALS_RETURN_IF_ERROR(nodes);
+  if (sort_failure) {
+    try {
+      std::rethrow_exception(sort_failure);
+    } catch (const std::exception& e) {  // ids were checked as they came in; or out of memory
+      return Status::Internal(std::string("sorting callgraph edges: ") + e.what());
+    }
+  }
+  if (edge_text != nullptr) SIGNALS_RETURN_IF_ERROR(WriteEdges(*edge_text, sink, &counts));
 
   // Entrypoints, by (id, line).
   for (EntrypointRecord& e : entrypoints_) e.id = rank[e.id];

@@ -101,8 +101,12 @@ class CallgraphTable {
   void Flush();
   Status EmitNodes(CallgraphDialect dialect, const std::vector<uint32_t>& order, const std::vector<uint32_t>& rank,
                    const LineSink& sink, Counts* counts);
-  Status EmitEdges(const std::vector<uint32_t>& order, const std::vector<uint32_t>& rank, const LineSink& sink,
-                   Counts* counts);
+  class QuotedStrings;
+  class EdgeText;
+  static bool SameTuple(const Edge& a, const Edge& b);
+  // Ranks and sorts edges_; returns what writing them needs.
+  std::unique_ptr<EdgeText> SortEdges(const std::vector<uint32_t>& order, const std::vector<uint32_t>& rank);
+  Status WriteEdges(const EdgeText& text, const LineSink& sink, Counts* counts);
 
   std::unique_ptr<Arena> arena_;    // the bytes of every string and line
   std::unique_ptr<Strings> ids_;    // node ids and edge endpoints, with their first reference
