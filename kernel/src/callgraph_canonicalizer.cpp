@@ -81,7 +81,9 @@ void NoteEntrypoint(CallgraphSummary* summary, std::string_view id, std::string_
 // Buffers canonical lines into chunks for the sink, hashing what it passes on.
 class CallgraphCanonicalizer::Output {
  public:
-  explicit Output(const CallgraphCanonicalizer::Sink& sink) : sink_(sink) { out_.reserve(kOutputChunk + 4096); }
+  explicit Output(const CallgraphCanonicalizer::Sink& sink) : sink_(sink) {
+    out_.reserve(kOutputChunk + 4096);
+  }
 
   Status Line(std::string_view line) {
     out_.append(line);
@@ -132,16 +134,20 @@ class CallgraphCanonicalizer::RecordKeys : public CallgraphRecordSink, public Ca
       return table_->memory_bytes() <= table_budget_ ? Status::Ok() : MoveTableToSorter();
     }
     switch (record.kind) {
-      case CallgraphRecordKind::kNode: return Node(record.id, record.line, origin.position);
+      case CallgraphRecordKind::kNode:
+        return Node(record.id, record.line, origin.position);
       case CallgraphRecordKind::kEdge:
         SIGNALS_RETURN_IF_ERROR(Reference(record.from, NodeReference::kEdgeFrom, origin.position));
         SIGNALS_RETURN_IF_ERROR(Reference(record.to, NodeReference::kEdgeTo, origin.position));
         if (!record.bare_edge) {
-          return Edge(record.from, record.to, record.has_kind ? record.kind_member : std::string_view(), record.line);
+          return Edge(record.from, record.to, record.has_kind ? record.kind_member : std::string_view(),
+                      record.line);
         }
         bare_line_.clear();
-        AppendBareEdgeLine(record.from, record.to, record.has_kind ? &record.kind_member : nullptr, bare_line_);
-        return Edge(record.from, record.to, record.has_kind ? record.kind_member : std::string_view(), bare_line_);
+        AppendBareEdgeLine(record.from, record.to, record.has_kind ? &record.kind_member : nullptr,
+                           bare_line_);
+        return Edge(record.from, record.to, record.has_kind ? record.kind_member : std::string_view(),
+                    bare_line_);
       case CallgraphRecordKind::kEntrypoint:
         SIGNALS_RETURN_IF_ERROR(Reference(record.id, NodeReference::kEntrypoint, origin.position));
         return Entrypoint(record.id, record.line);
@@ -165,7 +171,8 @@ class CallgraphCanonicalizer::RecordKeys : public CallgraphRecordSink, public Ca
     return sorter_.Add(key_, std::string_view(&kReferenceTags[static_cast<int>(reference)], 1), position);
   }
 
-  Status Edge(std::string_view from, std::string_view to, std::string_view kind, std::string_view line) override {
+  Status Edge(std::string_view from, std::string_view to, std::string_view kind,
+              std::string_view line) override {
     key_.clear();
     key_ += kEdgeSection;
     AppendField(key_, from);
@@ -185,7 +192,8 @@ class CallgraphCanonicalizer::RecordKeys : public CallgraphRecordSink, public Ca
   Status UnknownNode(const SortRecord& reference) const {
     const char tag = reference.value.empty() ? 'f' : reference.value.front();
     const auto at = std::find(std::begin(kReferenceTags), std::end(kReferenceTags), tag);
-    const auto kind = static_cast<NodeReference>(at == std::end(kReferenceTags) ? 1 : at - std::begin(kReferenceTags));
+    const auto kind =
+        static_cast<NodeReference>(at == std::end(kReferenceTags) ? 1 : at - std::begin(kReferenceTags));
     return UnknownNodeError(dialect_, kind, reference.position, NodeIdOf(reference.key));
   }
 
@@ -243,7 +251,8 @@ Status CallgraphCanonicalizer::Write(std::string_view chunk) {
   if (finished_) return Status::Internal("write after finish");
   input_bytes_ += chunk.size();
   switch (mode_) {
-    case Mode::kLines: return FeedLines(chunk);
+    case Mode::kLines:
+      return FeedLines(chunk);
     case Mode::kDocument:
       if (pending_.size() + chunk.size() > options_.max_document_bytes) return Fail(DocumentTooLarge());
       pending_.append(chunk);
@@ -266,7 +275,8 @@ Status CallgraphCanonicalizer::Decide(bool at_end) {
       mode_ = Mode::kDocument;
       break;
     }
-    std::string_view line = text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+    std::string_view line =
+        text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
     if (!IsBlank(line)) {
       mode_ = line_reader_.LooksLikeRecordLine(line) ? Mode::kLines : Mode::kDocument;
       break;
@@ -297,11 +307,17 @@ Status CallgraphCanonicalizer::FeedLines(std::string_view chunk) {
   size_t start = 0;
   while (start < chunk.size()) {
     const void* nl = std::memchr(chunk.data() + start, '\n', chunk.size() - start);
-    const size_t end = nl == nullptr ? chunk.size() : static_cast<size_t>(static_cast<const char*>(nl) - chunk.data());
+    const size_t end =
+        nl == nullptr ? chunk.size() : static_cast<size_t>(static_cast<const char*>(nl) - chunk.data());
     if (partial_line_.size() + (end - start) > options_.max_line_bytes) {
+      // Lines before this one may still be waiting in a batch; the first
+      // error in the input is theirs, if they have one.
+      Status earlier = lines_->Finish();
+      if (!earlier.ok()) return Fail(earlier);
       return Fail(Status::Invalid("max-line-bytes", "",
                                   "line " + std::to_string(line_number_ + 1) + ": longer than " +
-                                      std::to_string(options_.max_line_bytes) + " bytes (kernel.max_line_bytes)"));
+                                      std::to_string(options_.max_line_bytes) +
+                                      " bytes (kernel.max_line_bytes)"));
     }
     if (nl == nullptr) {
       partial_line_.append(chunk.data() + start, end - start);
@@ -426,7 +442,8 @@ Status CallgraphCanonicalizer::EmitSorted(Output& output, CallgraphSummary* summ
   return Status::Ok();
 }
 
-Result<CallgraphSummary> CanonicalizeCallgraph(std::string_view input, const CallgraphCanonicalizerOptions& options,
+Result<CallgraphSummary> CanonicalizeCallgraph(std::string_view input,
+                                               const CallgraphCanonicalizerOptions& options,
                                                const CallgraphCanonicalizer::Sink& sink) {
   CallgraphCanonicalizer canonicalizer(options);
   SIGNALS_RETURN_IF_ERROR(canonicalizer.Write(input));

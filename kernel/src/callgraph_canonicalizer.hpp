@@ -28,12 +28,17 @@
 // node 'x'), "entrypoint-node" (an entrypoint that is not a node), "non-empty"
 // (no nodes). Errors of the per-record rules come first, in input order.
 //
-// Memory: records wait in an ExternalSorter (external_sort.hpp) bounded by
-// sort_memory_bytes; beyond it sorted runs spill to a directory under
-// temp_dir and are merged. Endpoint checks need no node-id set: each edge
+// Memory: records are held in a CallgraphTable (callgraph_table.hpp: ids
+// interned, edges as integers) while it stays within sort_memory_bytes. A
+// graph that outgrows it moves into an ExternalSorter (external_sort.hpp)
+// with a quarter of the budget, whose sorted runs spill to a directory under
+// temp_dir and are merged; while the table is handed over both exist, so at
+// most 1.25 × sort_memory_bytes is held. Both give the same bytes and the
+// same errors. In the sorter, endpoint checks need no node-id set: each edge
 // endpoint and entrypoint also enters the sort as a small reference record
 // keyed just after its node, so one pass over the sorted stream sees every
 // node before the references to it.
+// Canonical NDJSON is read on two threads (callgraph_line_batches.hpp).
 // Not thread-safe: one thread drives one canonicalizer.
 #pragma once
 
@@ -50,14 +55,17 @@
 
 namespace signals {
 
+class CallgraphLineBatches;
+
 enum class CallgraphInputFormat { kAuto, kJson, kNdjson };
 
 // "auto" | "json" | "ndjson"; Status::Invalid rule "format" (field `field`) else.
-Result<CallgraphInputFormat> ParseCallgraphInputFormat(std::string_view text, std::string_view field = "format");
+Result<CallgraphInputFormat> ParseCallgraphInputFormat(std::string_view text,
+                                                       std::string_view field = "format");
 
 struct CallgraphCanonicalizerOptions {
   CallgraphInputFormat format = CallgraphInputFormat::kAuto;
-  size_t sort_memory_bytes = size_t{64} << 20;   // kernel.callgraph_sort_memory
+  size_t sort_memory_bytes = size_t{512} << 20;  // kernel.callgraph_sort_memory
   size_t max_document_bytes = size_t{1} << 30;   // kernel.callgraph_max_document_bytes
   size_t max_line_bytes = size_t{1} << 20;       // kernel.max_line_bytes
   std::string temp_dir;                          // spill runs go below it
@@ -122,14 +130,15 @@ class CallgraphCanonicalizer {
   uint64_t input_bytes_ = 0;
   CallgraphLineReader line_reader_;
   std::unique_ptr<RecordKeys> keys_;
-  std::unique_ptr<class CallgraphLineBatches> lines_;  // after keys_: it feeds them
+  std::unique_ptr<CallgraphLineBatches> lines_;  // after keys_: it feeds them
   ExternalSorter sorter_;
   Status failure_;
   bool finished_ = false;
 };
 
 // Canonicalizes a whole input held in memory.
-Result<CallgraphSummary> CanonicalizeCallgraph(std::string_view input, const CallgraphCanonicalizerOptions& options,
+Result<CallgraphSummary> CanonicalizeCallgraph(std::string_view input,
+                                               const CallgraphCanonicalizerOptions& options,
                                                const CallgraphCanonicalizer::Sink& sink);
 
 }  // namespace signals

@@ -21,17 +21,22 @@ struct RecordProblem {
 
 const char* KindName(CallgraphRecordKind kind) {
   switch (kind) {
-    case CallgraphRecordKind::kNode: return "node";
-    case CallgraphRecordKind::kEdge: return "edge";
-    case CallgraphRecordKind::kEntrypoint: return "entrypoint";
+    case CallgraphRecordKind::kNode:
+      return "node";
+    case CallgraphRecordKind::kEdge:
+      return "edge";
+    case CallgraphRecordKind::kEntrypoint:
+      return "entrypoint";
   }
   return "";
 }
 
 const char* ArrayName(CallgraphDialect dialect, CallgraphRecordKind kind) {
   switch (kind) {
-    case CallgraphRecordKind::kNode: return "nodes";
-    case CallgraphRecordKind::kEdge: return "edges";
+    case CallgraphRecordKind::kNode:
+      return "nodes";
+    case CallgraphRecordKind::kEdge:
+      return "edges";
     case CallgraphRecordKind::kEntrypoint:
       return dialect == CallgraphDialect::kRichgraph ? "roots" : "entrypoints";
   }
@@ -56,15 +61,15 @@ struct TypedMember {
   MemberType type;
 };
 constexpr std::array<TypedMember, 20> kTypedMembers = {{
-    {"name", MemberType::kString},       {"kind", MemberType::kString},
-    {"namespace", MemberType::kString},  {"file", MemberType::kString},
-    {"symbolKey", MemberType::kString},  {"visibility", MemberType::kString},
-    {"symbol_id", MemberType::kString},  {"lang", MemberType::kString},
-    {"display", MemberType::kString},    {"purl", MemberType::kString},
-    {"reason", MemberType::kString},     {"route", MemberType::kString},
-    {"phase", MemberType::kString},      {"source", MemberType::kString},
-    {"line", MemberType::kLineNumber},   {"isEntrypointCandidate", MemberType::kBoolean},
-    {"isResolved", MemberType::kBoolean}, {"attributes", MemberType::kObject},
+    {"name", MemberType::kString},         {"kind", MemberType::kString},
+    {"namespace", MemberType::kString},    {"file", MemberType::kString},
+    {"symbolKey", MemberType::kString},    {"visibility", MemberType::kString},
+    {"symbol_id", MemberType::kString},    {"lang", MemberType::kString},
+    {"display", MemberType::kString},      {"purl", MemberType::kString},
+    {"reason", MemberType::kString},       {"route", MemberType::kString},
+    {"phase", MemberType::kString},        {"source", MemberType::kString},
+    {"line", MemberType::kLineNumber},     {"isEntrypointCandidate", MemberType::kBoolean},
+    {"isResolved", MemberType::kBoolean},  {"attributes", MemberType::kObject},
     {"weight", MemberType::kUnitInterval}, {"confidence", MemberType::kUnitInterval},
 }};
 
@@ -89,7 +94,13 @@ bool AsciiNameLess(std::string_view a, std::string_view b) {
 // Members the builder looks at, numbered: kTypedMembers by their index, then
 // these. Classifying each member once spares a search per rule.
 constexpr int kMemberKind = 1;  // "kind" in kTypedMembers
-enum : int { kMemberT = static_cast<int>(kTypedMembers.size()), kMemberId, kMemberFrom, kMemberTo, kKnownMembers };
+enum : int {
+  kMemberT = static_cast<int>(kTypedMembers.size()),
+  kMemberId,
+  kMemberFrom,
+  kMemberTo,
+  kKnownMembers
+};
 constexpr std::array<std::string_view, kKnownMembers - kMemberT> kUntypedKnown = {"t", "id", "from", "to"};
 
 // The member's number (see above), or -1.
@@ -108,7 +119,7 @@ std::string_view KnownName(int known) {
 }
 
 constexpr std::array<std::string_view, 3> kStellaEdgeKinds = {"static", "heuristic", "runtime"};
-constexpr std::array<std::string_view, 7> kStellaEntrypointKinds = {"http", "grpc",  "cli", "job",
+constexpr std::array<std::string_view, 7> kStellaEntrypointKinds = {"http",  "grpc",  "cli", "job",
                                                                     "event", "timer", "main"};
 
 template <size_t N>
@@ -128,8 +139,9 @@ std::string Join(const std::array<std::string_view, N>& values) {
 
 Status SyntaxError(const simdjson::simdjson_error& e, std::string field, const std::string& prefix = "") {
   const bool utf8 = e.error() == simdjson::UTF8_ERROR;
-  return Status::Invalid(utf8 ? "utf-8" : "json", std::move(field),
-                         prefix + (utf8 ? "not valid UTF-8" : std::string("not valid JSON (") + e.what() + ")"));
+  return Status::Invalid(
+      utf8 ? "utf-8" : "json", std::move(field),
+      prefix + (utf8 ? "not valid UTF-8" : std::string("not valid JSON (") + e.what() + ")"));
 }
 
 void AppendCanonical(od::value value, std::string& out);
@@ -138,9 +150,15 @@ void AppendNumber(od::number n, std::string& out) {
   char buf[24];
   std::to_chars_result r{};
   switch (n.get_number_type()) {
-    case od::number_type::signed_integer: r = std::to_chars(buf, buf + sizeof buf, n.get_int64()); break;
-    case od::number_type::unsigned_integer: r = std::to_chars(buf, buf + sizeof buf, n.get_uint64()); break;
-    case od::number_type::floating_point_number: out += EcmaScriptNumber(n.get_double()); return;
+    case od::number_type::signed_integer:
+      r = std::to_chars(buf, buf + sizeof buf, n.get_int64());
+      break;
+    case od::number_type::unsigned_integer:
+      r = std::to_chars(buf, buf + sizeof buf, n.get_uint64());
+      break;
+    case od::number_type::floating_point_number:
+      out += EcmaScriptNumber(n.get_double());
+      return;
   }
   out.append(buf, r.ptr);
 }
@@ -155,7 +173,8 @@ void AppendCanonicalObject(od::object object, std::string& out) {
     AppendCanonical(field.value(), member.second);
     members.push_back(std::move(member));
   }
-  std::sort(members.begin(), members.end(), [](const Pair& a, const Pair& b) { return JcsNameLess(a.first, b.first); });
+  std::sort(members.begin(), members.end(),
+            [](const Pair& a, const Pair& b) { return JcsNameLess(a.first, b.first); });
   for (size_t i = 1; i < members.size(); ++i) {
     if (members[i - 1].first == members[i].first) {
       const std::string& key = members[i].first;
@@ -176,7 +195,9 @@ void AppendCanonicalObject(od::object object, std::string& out) {
 // (on-demand parsing would otherwise only skip over what it does not read).
 void AppendCanonical(od::value value, std::string& out) {
   switch (value.type().value()) {
-    case od::json_type::object: AppendCanonicalObject(value.get_object().value(), out); return;
+    case od::json_type::object:
+      AppendCanonicalObject(value.get_object().value(), out);
+      return;
     case od::json_type::array: {
       out += '[';
       bool first = true;
@@ -188,13 +209,19 @@ void AppendCanonical(od::value value, std::string& out) {
       out += ']';
       return;
     }
-    case od::json_type::string: AppendJcsString(value.get_string().value(), out); return;
-    case od::json_type::boolean: out += value.get_bool().value() ? "true" : "false"; return;
+    case od::json_type::string:
+      AppendJcsString(value.get_string().value(), out);
+      return;
+    case od::json_type::boolean:
+      out += value.get_bool().value() ? "true" : "false";
+      return;
     case od::json_type::null:
       if (!value.is_null().value()) throw simdjson::simdjson_error(simdjson::N_ATOM_ERROR);
       out += "null";
       return;
-    case od::json_type::number: AppendNumber(value.get_number().value(), out); return;
+    case od::json_type::number:
+      AppendNumber(value.get_number().value(), out);
+      return;
   }
   throw simdjson::simdjson_error(simdjson::INCORRECT_TYPE);
 }
@@ -247,9 +274,12 @@ CallgraphDialect DetectDialect(od::document& doc) {
 
 const char* CallgraphDialectName(CallgraphDialect dialect) {
   switch (dialect) {
-    case CallgraphDialect::kStella: return "stella.callgraph.v1";
-    case CallgraphDialect::kRichgraph: return "richgraph-v1";
-    case CallgraphDialect::kCanonical: return "canonical-ndjson";
+    case CallgraphDialect::kStella:
+      return "stella.callgraph.v1";
+    case CallgraphDialect::kRichgraph:
+      return "richgraph-v1";
+    case CallgraphDialect::kCanonical:
+      return "canonical-ndjson";
   }
   return "";
 }
@@ -262,7 +292,8 @@ std::string CallgraphFieldName(const CallgraphRecordOrigin& origin, std::string_
       if (rename.kind == origin.kind && member == rename.canonical) input = rename.input;
     }
   }
-  std::string out = std::string(ArrayName(origin.dialect, origin.kind)) + "[" + std::to_string(origin.position) + "]";
+  std::string out =
+      std::string(ArrayName(origin.dialect, origin.kind)) + "[" + std::to_string(origin.position) + "]";
   if (!input.empty()) out += "." + input;
   return out;
 }
@@ -270,20 +301,32 @@ std::string CallgraphFieldName(const CallgraphRecordOrigin& origin, std::string_
 Status CallgraphRecordError(const CallgraphRecordOrigin& origin, std::string_view member, std::string rule,
                             const std::string& message) {
   std::string prefix;
-  if (origin.dialect == CallgraphDialect::kCanonical) prefix = "line " + std::to_string(origin.position) + ": ";
+  if (origin.dialect == CallgraphDialect::kCanonical)
+    prefix = "line " + std::to_string(origin.position) + ": ";
   return Status::Invalid(std::move(rule), CallgraphFieldName(origin, member), prefix + message);
 }
 
-void AppendBareEdgeLine(std::string_view from, std::string_view to, const std::string_view* kind, std::string& out) {
+void AppendBareEdgeLineFromJson(std::string_view from, std::string_view to, const std::string_view* kind,
+                                std::string& out) {
   out += "{\"from\":";
-  AppendJcsString(from, out);
+  out += from;
   if (kind != nullptr) {
     out += ",\"kind\":";
-    AppendJcsString(*kind, out);
+    out += *kind;
   }
   out += ",\"t\":\"edge\",\"to\":";
-  AppendJcsString(to, out);
+  out += to;
   out += '}';
+}
+
+void AppendBareEdgeLine(std::string_view from, std::string_view to, const std::string_view* kind,
+                        std::string& out) {
+  std::string quoted[3];
+  AppendJcsString(from, quoted[0]);
+  AppendJcsString(to, quoted[1]);
+  if (kind != nullptr) AppendJcsString(*kind, quoted[2]);
+  const std::string_view quoted_kind = quoted[2];
+  AppendBareEdgeLineFromJson(quoted[0], quoted[1], kind != nullptr ? &quoted_kind : nullptr, out);
 }
 
 // Names and strings are views into the parser's buffers (or the line read),
@@ -308,7 +351,8 @@ namespace {
 std::string WhereInDocument(const CallgraphRecordOrigin& origin) { return CallgraphFieldName(origin, ""); }
 
 Status CanonicalJsonProblem(const CallgraphRecordOrigin& origin, const std::invalid_argument& e) {
-  return CallgraphRecordError(origin, "", "canonical-json", std::string("cannot canonicalise JSON: ") + e.what());
+  return CallgraphRecordError(origin, "", "canonical-json",
+                              std::string("cannot canonicalise JSON: ") + e.what());
 }
 
 }  // namespace
@@ -328,7 +372,9 @@ void CallgraphRecordBuilder::Collect(od::object object) {
     m.text.clear();
     m.live = true;
     switch (m.type) {
-      case od::json_type::string: m.string = v.get_string().value(); break;  // escaped in Finish
+      case od::json_type::string:
+        m.string = v.get_string().value();
+        break;  // escaped in Finish
       case od::json_type::number: {
         od::number n = v.get_number().value();
         m.number_type = n.get_number_type();
@@ -337,13 +383,19 @@ void CallgraphRecordBuilder::Collect(od::object object) {
             m.integer = n.get_int64();
             m.number = static_cast<double>(m.integer);
             break;
-          case od::number_type::unsigned_integer: m.number = static_cast<double>(n.get_uint64()); break;
-          case od::number_type::floating_point_number: m.number = n.get_double(); break;
+          case od::number_type::unsigned_integer:
+            m.number = static_cast<double>(n.get_uint64());
+            break;
+          case od::number_type::floating_point_number:
+            m.number = n.get_double();
+            break;
         }
         AppendNumber(n, m.text);
         break;
       }
-      default: AppendCanonical(v, m.text); break;
+      default:
+        AppendCanonical(v, m.text);
+        break;
     }
   }
   order_.resize(count_);
@@ -383,7 +435,8 @@ Status CallgraphRecordBuilder::Validate(const CallgraphRecordOrigin& origin) {
     const std::string_view name = KnownName(known);
     const Member* m = Find(known);
     if (m == nullptr) return CallgraphRecordError(origin, name, "required", "is required");
-    if (m->type != od::json_type::string) return CallgraphRecordError(origin, name, "type", "must be a string");
+    if (m->type != od::json_type::string)
+      return CallgraphRecordError(origin, name, "type", "must be a string");
     if (m->string.empty()) return CallgraphRecordError(origin, name, "required", "must not be empty");
     return Status::Ok();
   };
@@ -397,7 +450,9 @@ Status CallgraphRecordBuilder::Validate(const CallgraphRecordOrigin& origin) {
   };
   const bool stella = origin.dialect == CallgraphDialect::kStella;
   switch (origin.kind) {
-    case CallgraphRecordKind::kNode: SIGNALS_RETURN_IF_ERROR(required_string(kMemberId)); break;
+    case CallgraphRecordKind::kNode:
+      SIGNALS_RETURN_IF_ERROR(required_string(kMemberId));
+      break;
     case CallgraphRecordKind::kEdge:
       SIGNALS_RETURN_IF_ERROR(required_string(kMemberFrom));
       SIGNALS_RETURN_IF_ERROR(required_string(kMemberTo));
@@ -418,9 +473,15 @@ Status CallgraphRecordBuilder::Validate(const CallgraphRecordOrigin& origin) {
       const size_t t = static_cast<size_t>(m.known);
       bool ok = false;
       switch (kTypedMembers[t].type) {
-        case MemberType::kString: ok = m.type == od::json_type::string; break;
-        case MemberType::kBoolean: ok = m.type == od::json_type::boolean; break;
-        case MemberType::kObject: ok = m.type == od::json_type::object; break;
+        case MemberType::kString:
+          ok = m.type == od::json_type::string;
+          break;
+        case MemberType::kBoolean:
+          ok = m.type == od::json_type::boolean;
+          break;
+        case MemberType::kObject:
+          ok = m.type == od::json_type::object;
+          break;
         case MemberType::kLineNumber:
           ok = m.type == od::json_type::number &&
                (m.number_type == od::number_type::unsigned_integer ||
@@ -438,19 +499,24 @@ Status CallgraphRecordBuilder::Validate(const CallgraphRecordOrigin& origin) {
   const Member& m = *Find(static_cast<int>(failed));
   const std::string name(typed.name);
   switch (typed.type) {
-    case MemberType::kString: return CallgraphRecordError(origin, name, "type", "must be a string");
-    case MemberType::kBoolean: return CallgraphRecordError(origin, name, "type", "must be true or false");
-    case MemberType::kObject: return CallgraphRecordError(origin, name, "type", "must be an object");
-    case MemberType::kLineNumber: return CallgraphRecordError(origin, name, "type", "must be an integer >= 0");
+    case MemberType::kString:
+      return CallgraphRecordError(origin, name, "type", "must be a string");
+    case MemberType::kBoolean:
+      return CallgraphRecordError(origin, name, "type", "must be true or false");
+    case MemberType::kObject:
+      return CallgraphRecordError(origin, name, "type", "must be an object");
+    case MemberType::kLineNumber:
+      return CallgraphRecordError(origin, name, "type", "must be an integer >= 0");
     case MemberType::kUnitInterval:
-      if (m.type != od::json_type::number) return CallgraphRecordError(origin, name, "type", "must be a number");
+      if (m.type != od::json_type::number)
+        return CallgraphRecordError(origin, name, "type", "must be a number");
       return CallgraphRecordError(origin, name, "range", "must be between 0 and 1, got " + m.text);
   }
   return Status::Internal("unknown member type");
 }
 
-Status CallgraphRecordBuilder::Finish(const CallgraphRecordOrigin& origin, bool resort, std::string_view canonical_input,
-                                      CallgraphRecord* record) {
+Status CallgraphRecordBuilder::Finish(const CallgraphRecordOrigin& origin, bool resort,
+                                      std::string_view canonical_input, CallgraphRecord* record) {
   // order_ holds the members in name order; keep the live ones.
   size_t kept = 0;
   for (uint32_t i : order_) {
@@ -476,7 +542,8 @@ Status CallgraphRecordBuilder::Finish(const CallgraphRecordOrigin& origin, bool 
   const Member* kind = Find(kMemberKind);
   record->has_kind = kind != nullptr;
   if (kind != nullptr) record->kind_member = kind->string;  // a string: Validate checked its type
-  record->bare_edge = origin.kind == CallgraphRecordKind::kEdge && order_.size() == (record->has_kind ? 4u : 3u);
+  record->bare_edge =
+      origin.kind == CallgraphRecordKind::kEdge && order_.size() == (record->has_kind ? 4u : 3u);
   if (record->bare_edge) return Status::Ok();  // its line follows from its strings
   if (!canonical_input.empty()) {
     record->line = canonical_input;
@@ -601,7 +668,8 @@ Status CallgraphRecordBuilder::BuildFromDocument(od::object object, const Callgr
     return CanonicalJsonProblem(origin, e);
   }
   if (Find(kMemberT) != nullptr) {
-    return CallgraphRecordError(origin, "t", "reserved-member", "'t' is reserved for the canonical line type; remove it");
+    return CallgraphRecordError(origin, "t", "reserved-member",
+                                "'t' is reserved for the canonical line type; remove it");
   }
   for (size_t i = 0; i < count_; ++i) {
     if (members_[i].type == od::json_type::null) members_[i].live = false;
@@ -663,7 +731,8 @@ Status CallgraphRecordBuilder::BuildFromCanonicalLine(std::string_view line, Cal
 Status CallgraphRecordBuilder::FinishLine(CallgraphRecordOrigin* origin, std::string_view canonical_input,
                                           CallgraphRecord* record) {
   const Member* t = Find(kMemberT);
-  if (t == nullptr) return CallgraphRecordError(*origin, "t", "required", "is required (node, edge or entrypoint)");
+  if (t == nullptr)
+    return CallgraphRecordError(*origin, "t", "required", "is required (node, edge or entrypoint)");
   if (t->type != od::json_type::string) return CallgraphRecordError(*origin, "t", "type", "must be a string");
   if (t->string == "node") {
     origin->kind = CallgraphRecordKind::kNode;
@@ -748,8 +817,9 @@ Result<CallgraphDialect> CallgraphDocumentReader::Read(const std::string& padded
       return Status::Invalid("json", "", "not valid JSON (content after the end of the document)");
     }
     if (!has_nodes) {
-      return Status::Invalid("format", "nodes",
-                             std::string("a ") + CallgraphDialectName(dialect) + " document needs a \"nodes\" array");
+      return Status::Invalid(
+          "format", "nodes",
+          std::string("a ") + CallgraphDialectName(dialect) + " document needs a \"nodes\" array");
     }
     return dialect;
   } catch (const simdjson::simdjson_error& e) {
@@ -761,7 +831,8 @@ bool CallgraphLineReader::LooksLikeRecordLine(std::string_view line) {
   padded_.assign(line.data(), line.size());
   padded_.append(simdjson::SIMDJSON_PADDING, '\0');
   try {
-    od::document doc = parser_.iterate(simdjson::padded_string_view(padded_.data(), line.size(), padded_.size()));
+    od::document doc =
+        parser_.iterate(simdjson::padded_string_view(padded_.data(), line.size(), padded_.size()));
     if (doc.type().value() != od::json_type::object) return false;
     for (auto field : doc.get_object()) {
       if (field.unescaped_key().value() == "t") return field.value().type().value() == od::json_type::string;
@@ -787,7 +858,8 @@ Status CallgraphLineReader::Read(std::string_view line, uint64_t line_number, Ca
   padded_.assign(line.data(), line.size());
   padded_.append(simdjson::SIMDJSON_PADDING, '\0');
   try {
-    od::document doc = parser_.iterate(simdjson::padded_string_view(padded_.data(), line.size(), padded_.size()));
+    od::document doc =
+        parser_.iterate(simdjson::padded_string_view(padded_.data(), line.size(), padded_.size()));
     SIGNALS_RETURN_IF_ERROR(builder_.BuildFromLine(doc, &origin, &record));
   } catch (const simdjson::simdjson_error& e) {
     return SyntaxError(e, "", "line " + std::to_string(line_number) + ": ");

@@ -81,8 +81,8 @@ std::string CallgraphFieldName(const CallgraphRecordOrigin& origin, std::string_
 
 // Status::Invalid(rule, CallgraphFieldName(origin, member), message), with
 // "line N: " before the message for NDJSON records.
-Status CallgraphRecordError(const CallgraphRecordOrigin& origin, std::string_view member,
-                            std::string rule, const std::string& message);
+Status CallgraphRecordError(const CallgraphRecordOrigin& origin, std::string_view member, std::string rule,
+                            const std::string& message);
 
 // One validated canonical-form record. The views point into the reader's
 // buffers and stay valid until the reader's next record.
@@ -91,9 +91,9 @@ struct CallgraphRecord {
   // The record's RFC 8785 JSON, without '\n'; empty for a bare edge, whose
   // line AppendBareEdgeLine writes from its strings.
   std::string_view line;
-  std::string_view id;    // node, entrypoint
-  std::string_view from;  // edge
-  std::string_view to;    // edge
+  std::string_view id;           // node, entrypoint
+  std::string_view from;         // edge
+  std::string_view to;           // edge
   std::string_view kind_member;  // the "kind" member's value, when has_kind
   bool has_kind = false;
   // An edge of nothing but from, to, t and (optionally) a string kind: its
@@ -102,8 +102,13 @@ struct CallgraphRecord {
   bool bare_edge = false;
 };
 
-// Appends the line of a bare edge (see CallgraphRecord::bare_edge).
-void AppendBareEdgeLine(std::string_view from, std::string_view to, const std::string_view* kind, std::string& out);
+// Appends the line of a bare edge (see CallgraphRecord::bare_edge); `kind`
+// null: the edge has none.
+void AppendBareEdgeLine(std::string_view from, std::string_view to, const std::string_view* kind,
+                        std::string& out);
+// The same from the JSON text of the strings (AppendJcsString's output).
+void AppendBareEdgeLineFromJson(std::string_view from, std::string_view to, const std::string_view* kind,
+                                std::string& out);
 
 class CallgraphRecordSink {
  public:
@@ -124,13 +129,15 @@ class CallgraphRecordBuilder {
   Status BuildFromDocument(simdjson::ondemand::object object, const CallgraphRecordOrigin& origin,
                            CallgraphRecord* record);
   // A canonical NDJSON line (origin.kind taken from "t"). `doc` is the line.
-  Status BuildFromLine(simdjson::ondemand::document& doc, CallgraphRecordOrigin* origin, CallgraphRecord* record);
+  Status BuildFromLine(simdjson::ondemand::document& doc, CallgraphRecordOrigin* origin,
+                       CallgraphRecord* record);
 
   // True when `line` is already in canonical form as far as a quick scan can
   // tell (see the definition); its members are then read, and
   // BuildFromCanonicalLine finishes the record. False: use BuildFromLine.
   bool ScanCanonical(std::string_view line);
-  Status BuildFromCanonicalLine(std::string_view line, CallgraphRecordOrigin* origin, CallgraphRecord* record);
+  Status BuildFromCanonicalLine(std::string_view line, CallgraphRecordOrigin* origin,
+                                CallgraphRecord* record);
 
  private:
   struct Member;

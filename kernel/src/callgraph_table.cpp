@@ -78,26 +78,10 @@ class CallgraphTable::QuotedStrings {
   std::vector<size_t> offsets_;
 };
 
-namespace {
+namespace {}  // namespace
 
-// The line of a bare edge from the JSON text of its strings (see
-// AppendBareEdgeLine).
-void AppendQuotedBareEdgeLine(std::string_view from, std::string_view to, const std::string_view* kind,
-                              std::string& out) {
-  out += "{\"from\":";
-  out += from;
-  if (kind != nullptr) {
-    out += ",\"kind\":";
-    out += *kind;
-  }
-  out += ",\"t\":\"edge\",\"to\":";
-  out += to;
-  out += '}';
-}
-
-}  // namespace
-
-Status UnknownNodeError(CallgraphDialect dialect, NodeReference reference, uint64_t position, std::string_view id) {
+Status UnknownNodeError(CallgraphDialect dialect, NodeReference reference, uint64_t position,
+                        std::string_view id) {
   CallgraphRecordOrigin origin{dialect, CallgraphRecordKind::kEdge, position};
   const char* member = reference == NodeReference::kEdgeTo ? "to" : "from";
   const char* rule = "edge-endpoint";
@@ -113,11 +97,12 @@ Status NodeGivenTwiceError(CallgraphDialect dialect, std::string_view id, uint64
   const CallgraphRecordOrigin later{dialect, CallgraphRecordKind::kNode, std::max(a, b)};
   CallgraphRecordOrigin earlier = later;
   earlier.position = std::min(a, b);
-  return CallgraphRecordError(later, "id", "node-unique",
-                              "node '" + std::string(id) + "' is given twice with different content (also at " +
-                                  (dialect == CallgraphDialect::kCanonical ? "line " + std::to_string(earlier.position)
-                                                                           : CallgraphFieldName(earlier, "")) +
-                                  ")");
+  return CallgraphRecordError(
+      later, "id", "node-unique",
+      "node '" + std::string(id) + "' is given twice with different content (also at " +
+          (dialect == CallgraphDialect::kCanonical ? "line " + std::to_string(earlier.position)
+                                                   : CallgraphFieldName(earlier, "")) +
+          ")");
 }
 
 // Bytes in 1 MiB blocks, never moved, so views into them stay valid.
@@ -231,7 +216,9 @@ class CallgraphTable::Strings {
     return order;
   }
 
-  size_t memory_bytes() const { return slots_.capacity() * sizeof(Slot) + stored_.capacity() * sizeof(void*); }
+  size_t memory_bytes() const {
+    return slots_.capacity() * sizeof(Slot) + stored_.capacity() * sizeof(void*);
+  }
 
  private:
   struct Slot {
@@ -264,8 +251,8 @@ struct CallgraphTable::Pending {
   uint32_t kind_number;       // edges
   uint32_t line_index;        // edges
   uint64_t position;
-  std::string_view line;      // nodes, entrypoints
-  std::string_view kind_text; // entrypoints
+  std::string_view line;       // nodes, entrypoints
+  std::string_view kind_text;  // entrypoints
 };
 
 struct CallgraphTable::Node {
@@ -360,7 +347,9 @@ void CallgraphTable::Flush() {
   for (const Pending& p : pending_) {
     StoredString* a = ids_->Intern(a_of(p), hashes[h++]);
     switch (p.kind) {
-      case CallgraphRecordKind::kNode: nodes_.push_back(Node{a->number, 0, p.line, p.position}); break;
+      case CallgraphRecordKind::kNode:
+        nodes_.push_back(Node{a->number, 0, p.line, p.position});
+        break;
       case CallgraphRecordKind::kEdge: {
         StoredString* b = ids_->Intern(b_of(p), hashes[h++]);
         refer(a, NodeReference::kEdgeFrom, p.position);
@@ -387,12 +376,13 @@ size_t CallgraphTable::memory_bytes() const {
 
 Status CallgraphTable::Replay(Visitor& visitor) {
   Flush();
-  for (const Node& node : nodes_) SIGNALS_RETURN_IF_ERROR(visitor.Node(ids_->text(node.id), node.line, node.position));
+  for (const Node& node : nodes_)
+    SIGNALS_RETURN_IF_ERROR(visitor.Node(ids_->text(node.id), node.line, node.position));
   for (uint32_t id = 0; id < ids_->size(); ++id) {
     const uint64_t code = ids_->at(id)->first_reference;
     if (code == kNoReference) continue;
-    SIGNALS_RETURN_IF_ERROR(visitor.Reference(ids_->text(id), static_cast<NodeReference>(code >> kReferenceShift),
-                                              code & kPositionMask));
+    SIGNALS_RETURN_IF_ERROR(visitor.Reference(
+        ids_->text(id), static_cast<NodeReference>(code >> kReferenceShift), code & kPositionMask));
   }
   std::string line;
   for (const Edge& edge : edges_) {
@@ -409,7 +399,8 @@ Status CallgraphTable::Replay(Visitor& visitor) {
     }
     SIGNALS_RETURN_IF_ERROR(visitor.Edge(from, to, kind, text));
   }
-  for (const EntrypointRecord& e : entrypoints_) SIGNALS_RETURN_IF_ERROR(visitor.Entrypoint(ids_->text(e.id), e.line));
+  for (const EntrypointRecord& e : entrypoints_)
+    SIGNALS_RETURN_IF_ERROR(visitor.Entrypoint(ids_->text(e.id), e.line));
   return Status::Ok();
 }
 
@@ -433,8 +424,8 @@ Status CallgraphTable::EmitNodes(CallgraphDialect dialect, const std::vector<uin
     size_t end = j + 1;
     while (end < nodes_.size() && nodes_[end].rank == r) ++end;
     if (end - j > 1) {
-      std::sort(nodes_.begin() + static_cast<std::ptrdiff_t>(j), nodes_.begin() + static_cast<std::ptrdiff_t>(end),
-                [](const Node& a, const Node& b) {
+      std::sort(nodes_.begin() + static_cast<std::ptrdiff_t>(j),
+                nodes_.begin() + static_cast<std::ptrdiff_t>(end), [](const Node& a, const Node& b) {
                   return a.line != b.line ? a.line < b.line : a.position < b.position;
                 });
       for (size_t k = j + 1; k < end; ++k) {
@@ -466,8 +457,8 @@ class CallgraphTable::EdgeText {
     if (!IsBare(e.line)) return edge_lines_[e.line];
     scratch.clear();
     const std::string_view kind = kinds_.text(e.kind);
-    AppendQuotedBareEdgeLine(ids_.text(e.from), ids_.text(e.to), e.line == kBareEdgeWithKind ? &kind : nullptr,
-                             scratch);
+    AppendBareEdgeLineFromJson(ids_.text(e.from), ids_.text(e.to),
+                               e.line == kBareEdgeWithKind ? &kind : nullptr, scratch);
     return scratch;
   }
 
@@ -499,7 +490,8 @@ std::unique_ptr<CallgraphTable::EdgeText> CallgraphTable::SortEdges(const std::v
   {
     std::vector<Edge> scratch;
     const auto max_rank = static_cast<uint32_t>(order.size());
-    RadixSort(edges_, scratch, static_cast<uint32_t>(kind_order.size() - 1), [](const Edge& e) { return e.kind; });
+    RadixSort(edges_, scratch, static_cast<uint32_t>(kind_order.size() - 1),
+              [](const Edge& e) { return e.kind; });
     RadixSort(edges_, scratch, max_rank, [](const Edge& e) { return e.to; });
     RadixSort(edges_, scratch, max_rank, [](const Edge& e) { return e.from; });
   }
@@ -509,7 +501,8 @@ std::unique_ptr<CallgraphTable::EdgeText> CallgraphTable::SortEdges(const std::v
     size_t end = i + 1;
     while (end < edges_.size() && SameTuple(edges_[i], edges_[end])) ++end;
     if (end - i > 1) {
-      std::sort(edges_.begin() + static_cast<std::ptrdiff_t>(i), edges_.begin() + static_cast<std::ptrdiff_t>(end),
+      std::sort(edges_.begin() + static_cast<std::ptrdiff_t>(i),
+                edges_.begin() + static_cast<std::ptrdiff_t>(end),
                 [&](const Edge& a, const Edge& b) { return text->CompareLines(a, b) < 0; });
     }
     i = end;
@@ -521,7 +514,8 @@ Status CallgraphTable::WriteEdges(const EdgeText& text, const LineSink& sink, Co
   std::string line;
   for (size_t i = 0; i < edges_.size(); ++i) {
     if (i + kPrefetchDistance < edges_.size()) text.Prefetch(edges_[i + kPrefetchDistance]);
-    if (i > 0 && SameTuple(edges_[i - 1], edges_[i]) && text.CompareLines(edges_[i - 1], edges_[i]) == 0) continue;
+    if (i > 0 && SameTuple(edges_[i - 1], edges_[i]) && text.CompareLines(edges_[i - 1], edges_[i]) == 0)
+      continue;
     SIGNALS_RETURN_IF_ERROR(sink(text.Line(edges_[i], line)));
     ++counts->edges;
   }
@@ -568,9 +562,10 @@ Result<CallgraphTable::Counts> CallgraphTable::Emit(
 
   // Entrypoints, by (id, line).
   for (EntrypointRecord& e : entrypoints_) e.id = rank[e.id];
-  std::sort(entrypoints_.begin(), entrypoints_.end(), [](const EntrypointRecord& a, const EntrypointRecord& b) {
-    return a.id != b.id ? a.id < b.id : a.line < b.line;
-  });
+  std::sort(entrypoints_.begin(), entrypoints_.end(),
+            [](const EntrypointRecord& a, const EntrypointRecord& b) {
+              return a.id != b.id ? a.id < b.id : a.line < b.line;
+            });
   for (size_t i = 0; i < entrypoints_.size(); ++i) {
     const EntrypointRecord& e = entrypoints_[i];
     if (i > 0 && entrypoints_[i - 1].id == e.id && entrypoints_[i - 1].line == e.line) continue;

@@ -40,7 +40,8 @@ namespace signals {
 enum class NodeReference : uint8_t { kEntrypoint = 0, kEdgeFrom = 1, kEdgeTo = 2 };
 
 // "edge-endpoint" / "entrypoint-node": `id` is not a node.
-Status UnknownNodeError(CallgraphDialect dialect, NodeReference reference, uint64_t position, std::string_view id);
+Status UnknownNodeError(CallgraphDialect dialect, NodeReference reference, uint64_t position,
+                        std::string_view id);
 
 // "node-unique": node `id` is given at positions a and b with different content.
 Status NodeGivenTwiceError(CallgraphDialect dialect, std::string_view id, uint64_t a, uint64_t b);
@@ -58,7 +59,8 @@ class CallgraphTable {
     virtual ~Visitor() = default;
     virtual Status Node(std::string_view id, std::string_view line, uint64_t position) = 0;
     virtual Status Reference(std::string_view id, NodeReference reference, uint64_t position) = 0;
-    virtual Status Edge(std::string_view from, std::string_view to, std::string_view kind, std::string_view line) = 0;
+    virtual Status Edge(std::string_view from, std::string_view to, std::string_view kind,
+                        std::string_view line) = 0;
     virtual Status Entrypoint(std::string_view id, std::string_view line) = 0;
   };
 
@@ -99,8 +101,8 @@ class CallgraphTable {
   struct EntrypointRecord;
 
   void Flush();
-  Status EmitNodes(CallgraphDialect dialect, const std::vector<uint32_t>& order, const std::vector<uint32_t>& rank,
-                   const LineSink& sink, Counts* counts);
+  Status EmitNodes(CallgraphDialect dialect, const std::vector<uint32_t>& order,
+                   const std::vector<uint32_t>& rank, const LineSink& sink, Counts* counts);
   class QuotedStrings;
   class EdgeText;
   static bool SameTuple(const Edge& a, const Edge& b);

@@ -56,12 +56,24 @@ char32_t DecodeUtf8(std::string_view s, size_t& i) {
 void AppendValue(const nlohmann::json& v, std::string& out) {
   using Type = nlohmann::json::value_t;
   switch (v.type()) {
-    case Type::null: out += "null"; return;
-    case Type::boolean: out += v.get<bool>() ? "true" : "false"; return;
-    case Type::number_integer: out += std::to_string(v.get<int64_t>()); return;
-    case Type::number_unsigned: out += std::to_string(v.get<uint64_t>()); return;
-    case Type::number_float: out += EcmaScriptNumber(v.get<double>()); return;
-    case Type::string: AppendJcsString(v.get_ref<const std::string&>(), out); return;
+    case Type::null:
+      out += "null";
+      return;
+    case Type::boolean:
+      out += v.get<bool>() ? "true" : "false";
+      return;
+    case Type::number_integer:
+      out += std::to_string(v.get<int64_t>());
+      return;
+    case Type::number_unsigned:
+      out += std::to_string(v.get<uint64_t>());
+      return;
+    case Type::number_float:
+      out += EcmaScriptNumber(v.get<double>());
+      return;
+    case Type::string:
+      AppendJcsString(v.get_ref<const std::string&>(), out);
+      return;
     case Type::array: {
       out += '[';
       bool first = true;
@@ -77,7 +89,8 @@ void AppendValue(const nlohmann::json& v, std::string& out) {
       std::vector<nlohmann::json::const_iterator> members;
       members.reserve(v.size());
       for (auto it = v.begin(); it != v.end(); ++it) members.push_back(it);
-      std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return JcsNameLess(a.key(), b.key()); });
+      std::sort(members.begin(), members.end(),
+                [](const auto& a, const auto& b) { return JcsNameLess(a.key(), b.key()); });
       out += '{';
       bool first = true;
       for (const auto& it : members) {
@@ -90,8 +103,10 @@ void AppendValue(const nlohmann::json& v, std::string& out) {
       out += '}';
       return;
     }
-    case Type::binary: throw std::invalid_argument("binary values have no JSON form");
-    case Type::discarded: throw std::invalid_argument("discarded value cannot be serialised");
+    case Type::binary:
+      throw std::invalid_argument("binary values have no JSON form");
+    case Type::discarded:
+      throw std::invalid_argument("discarded value cannot be serialised");
   }
   throw std::invalid_argument("unknown JSON value type");
 }
@@ -137,13 +152,27 @@ void AppendJcsString(std::string_view s, std::string& out) {
     }
     out.append(s, run, i - run);
     switch (b) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         out += "\\u00";
         out += kHex[b >> 4];
