@@ -150,6 +150,8 @@ struct Record {
 };
 using Graph = std::vector<Record>;
 
+Record Valid(Kind kind, json members) { return Record{kind, std::move(members), "", "", ""}; }
+
 // A rendered input. For record i: position names it in errors (array index or
 // line number); order is its place in the input.
 struct Input {
@@ -389,15 +391,17 @@ std::string OddId(std::mt19937& rng) {
 }
 
 json NodeMembers(std::mt19937& rng, const std::string& id) {
+  // Member names whose UTF-16 order differs from their UTF-8 order.
   static const char* const kPayloadNames[] = {
-      "\xF0\x9F\x98\x80", "\xEE\x80\x80", "\xC3\xA9", "zz", "Z", "a b"};
+      "\xF0\x9F\x98\x80", "\xEE\x80\x80", "\xEF\xBF\xBF", "\xF4\x8F\xBF\xBF", "\xC3\xA9", "zz", "Z", "a b"};
   json node = {{"id", id}, {"name", "fn_" + std::to_string(rng() % 1000)}};
   if (OneIn(rng, 2)) node["kind"] = OneIn(rng, 2) ? "method" : "function";
   if (OneIn(rng, 2)) node["line"] = rng() % 5000;
   if (OneIn(rng, 3)) node["isEntrypointCandidate"] = OneIn(rng, 2);
-  if (OneIn(rng, 3)) node[Pick(rng, kPayloadNames)] = OddId(rng);
+  for (int k = rng() % 4; k > 0; --k) node[Pick(rng, kPayloadNames)] = OddId(rng);
   if (OneIn(rng, 4)) {
     node["attributes"] = {{Pick(rng, kPayloadNames), rng() % 10},
+                          {Pick(rng, kPayloadNames), true},
                           {"nested", {{"k", OddId(rng)}, {"list", {1, 0.5}}}}};
   }
   return node;
@@ -425,12 +429,12 @@ Graph GenerateGraph(uint32_t seed, CallgraphDialect dialect) {
   for (const std::string& id : ids) {
     const json members = NodeMembers(rng, id);
     const int copies = OneIn(rng, 4) ? 2 + rng() % 2 : 1;
-    for (int c = 0; c < copies; ++c) graph.push_back(Record{Kind::kNode, members, "", "", ""});
+    for (int c = 0; c < copies; ++c) graph.push_back(Valid(Kind::kNode, members));
   }
   if (OneIn(rng, 6)) {  // one id given with two contents
     json twin = graph[rng() % graph.size()].members;
     twin["line"] = 5000 + rng() % 10;
-    graph.push_back(Record{Kind::kNode, twin, "", "", ""});
+    graph.push_back(Valid(Kind::kNode, twin));
   }
 
   static const char* const kStellaEdgeKinds[] = {"static", "heuristic", "runtime"};
@@ -457,7 +461,7 @@ Graph GenerateGraph(uint32_t seed, CallgraphDialect dialect) {
       if (OneIn(rng, 2)) e["reason"] = OneIn(rng, 2) ? "call" : OddId(rng);
       if (OneIn(rng, 2)) e["isResolved"] = OneIn(rng, 2);
     }
-    graph.push_back(Record{Kind::kEdge, e, "", "", ""});
+    graph.push_back(Valid(Kind::kEdge, e));
   };
   auto entrypoint = [&](const std::string& id) {
     json e = {{"id", id}};
@@ -468,7 +472,7 @@ Graph GenerateGraph(uint32_t seed, CallgraphDialect dialect) {
       if (!OneIn(rng, 3)) e["kind"] = Pick(rng, kEntrypointKinds);
       if (OneIn(rng, 2)) e["phase"] = OneIn(rng, 2) ? "runtime" : "load";
     }
-    graph.push_back(Record{Kind::kEntrypoint, e, "", "", ""});
+    graph.push_back(Valid(Kind::kEntrypoint, e));
   };
   const int edges = rng() % (3 * ids.size() + 1);
   for (int i = 0; i < edges; ++i) edge(any_id(), any_id());
@@ -623,8 +627,9 @@ std::vector<size_t> TableMemoryAfterEachRecord(const Input& input) {
   return probe.memory();
 }
 
-// Budgets that move the table to the external sort at a growth of its memory
-// near record `fraction` × n (1.0: the last growth).
+// A budget that moves the table to the external sort at the growth of its
+// memory nearest to record `fraction` × n (1.0: the last growth); 0 if its
+// memory never grows after the first record.
 size_t MoveBudget(const std::vector<size_t>& memory, double fraction) {
   size_t best = 0;
   const double target = fraction * static_cast<double>(memory.size());
@@ -644,15 +649,18 @@ struct RunPlan {
   size_t max_chunk;  // 0: one write
 };
 
+CallgraphCanonicalizerOptions OptionsFor(const RunPlan& plan) {
+  return plan.budget == 0 ? CallgraphCanonicalizerOptions{} : Budget(plan.budget);
+}
+
 // Runs `input` under every plan and compares each outcome with `want`;
 // returns how many differed.
 int CompareRuns(const Outcome& want, const Input& input, const std::vector<RunPlan>& plans, uint32_t seed) {
   int failures = 0;
   std::mt19937 chunks(seed);
   for (const RunPlan& plan : plans) {
-    const CallgraphCanonicalizerOptions options =
-        plan.budget == 0 ? CallgraphCanonicalizerOptions{} : Budget(plan.budget);
-    const Outcome got = Canonicalize(input.text, options, plan.max_chunk ? &chunks : nullptr, plan.max_chunk);
+    const Outcome got =
+        Canonicalize(input.text, OptionsFor(plan), plan.max_chunk ? &chunks : nullptr, plan.max_chunk);
     const std::string diff = Diff(want, got);
     EXPECT_EQ(diff, "") << "seed " << seed << ", " << CallgraphDialectName(input.dialect) << ", "
                         << plan.label;
@@ -674,8 +682,9 @@ std::vector<RunPlan> PlansFor(const Input& input, uint32_t seed) {
   if (seed % 10 == 0) plans.push_back({"4 KiB budget", 4 << 10, 0});
   if (seed % 40 == 0) plans.push_back({"1-byte budget", 1, 0});
   const std::vector<size_t> memory = TableMemoryAfterEachRecord(input);
-  if (size_t b = MoveBudget(memory, 0.5))
+  if (size_t b = MoveBudget(memory, 0.5)) {
     plans.push_back({"moves mid-input (" + std::to_string(b) + ")", b, 0});
+  }
   if (size_t b = MoveBudget(memory, 1.0)) {
     plans.push_back({"moves at the last growth (" + std::to_string(b) + "), random writes", b, 61});
   }
@@ -744,9 +753,8 @@ Outcome Expect(std::string bytes) {
 void ExpectUnderEveryBudget(std::string_view input, const Outcome& want) {
   for (const RunPlan& plan : kEveryBudget) {
     std::mt19937 chunks(1);
-    const CallgraphCanonicalizerOptions options =
-        plan.budget == 0 ? CallgraphCanonicalizerOptions{} : Budget(plan.budget);
-    const Outcome got = Canonicalize(input, options, plan.max_chunk ? &chunks : nullptr, plan.max_chunk);
+    const Outcome got =
+        Canonicalize(input, OptionsFor(plan), plan.max_chunk ? &chunks : nullptr, plan.max_chunk);
     EXPECT_EQ(StatusText(got.status), StatusText(want.status)) << plan.label;
     EXPECT_EQ(Shown(got.bytes), Shown(want.bytes)) << plan.label;
   }
@@ -863,19 +871,19 @@ TEST(CallgraphTableCases, ManyKindsAndVeryLongIdsGiveTheModelsResult) {
   const std::string long_ids[] = {std::string(300 << 10, 'x'), std::string(300 << 10, 'x') + "\0"s,
                                   "\xF0\x9F\x98\x80" + std::string(400 << 10, 'y')};
   Graph graph;
-  for (const std::string& id : ids) graph.push_back(Record{Kind::kNode, {{"id", id}}, "", "", ""});
+  for (const std::string& id : ids) graph.push_back(Valid(Kind::kNode, {{"id", id}}));
   std::set<std::string> kinds;
   for (int i = 0; i < 4000; ++i) {
     json edge = {{"from", ids[rng() % ids.size()]}, {"to", ids[rng() % ids.size()]}};
     edge["kind"] = "kind-" + std::to_string(rng() % 5000);
     kinds.insert(edge["kind"]);
-    graph.push_back(Record{Kind::kEdge, edge, "", "", ""});
+    graph.push_back(Valid(Kind::kEdge, edge));
   }
   ASSERT_GT(kinds.size(), 2048u);
   for (const std::string& id : long_ids) {  // referred to at both ends
-    graph.push_back(Record{Kind::kNode, {{"id", id}}, "", "", ""});
-    graph.push_back(Record{Kind::kEdge, {{"from", id}, {"to", ids[1]}}, "", "", ""});
-    graph.push_back(Record{Kind::kEdge, {{"from", ids[1]}, {"to", id}, {"weight", 0.5}}, "", "", ""});
+    graph.push_back(Valid(Kind::kNode, {{"id", id}}));
+    graph.push_back(Valid(Kind::kEdge, {{"from", id}, {"to", ids[1]}}));
+    graph.push_back(Valid(Kind::kEdge, {{"from", ids[1]}, {"to", id}, {"weight", 0.5}}));
   }
   std::shuffle(graph.begin(), graph.end(), rng);
   const Input input = RenderNdjson(graph, rng, {});
@@ -909,16 +917,17 @@ Graph LargeGraph(size_t bytes, uint32_t seed) {
                  {"line", rng() % 9000},
                  {"file", "src/main/java/com/example/Service.java"}};
     size += node.dump().size() + 12;
-    graph.push_back(Record{Kind::kNode, node, "", "", ""});
+    graph.push_back(Valid(Kind::kNode, node));
     ids.push_back(id);
     for (int e = 0; e < 3 && ids.size() > 1; ++e) {
       json edge = {{"from", id}, {"to", ids[rng() % ids.size()]}, {"kind", e == 0 ? "call" : "virtual"}};
       if (e == 2) edge["weight"] = 0.5;
       size += edge.dump().size() + 12;
-      graph.push_back(Record{Kind::kEdge, edge, "", "", ""});
+      graph.push_back(Valid(Kind::kEdge, edge));
     }
-    if (rng() % 50 == 0)
-      graph.push_back(Record{Kind::kEntrypoint, {{"id", id}, {"kind", "http"}}, "", "", ""});
+    if (rng() % 50 == 0) {
+      graph.push_back(Valid(Kind::kEntrypoint, {{"id", id}, {"kind", "http"}}));
+    }
   }
   std::shuffle(graph.begin(), graph.end(), rng);
   return graph;
@@ -947,7 +956,10 @@ std::string ReplaceLine(const std::string& text, size_t index, std::string bad) 
   const std::string_view old = lines.at(index);
   const bool cr = !old.empty() && old.back() == '\r';
   const size_t length = old.size() - (cr ? 1 : 0);
-  EXPECT_LE(bad.size(), length);
+  if (bad.size() > length) {
+    ADD_FAILURE() << "line " << index + 1 << " is shorter than " << Shown(bad);
+    return text;
+  }
   bad.insert(1, length - bad.size(), ' ');  // spaces after '{' keep it the same object
   if (cr) bad += '\r';
   const size_t at = static_cast<size_t>(old.data() - text.data());
@@ -1048,6 +1060,35 @@ TEST_F(CallgraphLineBatchesTest, ReportsABadLineInTheFirstBatch) {
   EXPECT_EQ(StatusText(Canonicalize(text, Budget(1 << 20)).status), StatusText(RangeError(bad)));
 }
 
+TEST_F(CallgraphLineBatchesTest, TheFirstErrorIsFinal) {
+  // Once a batch's error reaches the caller, later writes and Finish give it
+  // again, whatever else the rest of the input holds.
+  const auto lines = LinesOf(input_->text);
+  const size_t bad = NonBlankFrom(lines, 10);
+  const size_t later = NonBlankFrom(lines, lines.size() - 100);
+  const std::string text = ReplaceLine(ReplaceLine(input_->text, bad, kRangeLine), later, kSyntaxLine);
+  CallgraphCanonicalizer canonicalizer({});
+  Status first = Status::Ok();
+  size_t at = 0;
+  for (; at < text.size() && first.ok(); at += 100000) {
+    first = canonicalizer.Write(std::string_view(text).substr(at, 100000));
+  }
+  ASSERT_EQ(StatusText(first), StatusText(RangeError(bad))) << "reported by a write, not at Finish";
+  EXPECT_LT(at, text.size());
+  EXPECT_EQ(StatusText(canonicalizer.Write(std::string_view(text).substr(at))), StatusText(first));
+  EXPECT_EQ(StatusText(canonicalizer.Finish([](std::string_view) { return Status::Ok(); }).status()),
+            StatusText(first));
+}
+
+TEST_F(CallgraphLineBatchesTest, AnInputLeftUnfinishedStopsItsWorker) {
+  // Batches in flight when the canonicalizer goes away (a client that hung
+  // up): the worker thread ends and nothing waits forever.
+  for (size_t cut : {2 * kBatch, 5 * kBatch + 17, input_->text.size() - 1}) {
+    CallgraphCanonicalizer canonicalizer({});
+    ASSERT_TRUE(canonicalizer.Write(std::string_view(input_->text).substr(0, cut)).ok());
+  }
+}
+
 TEST_F(CallgraphLineBatchesTest, ReportsABadLineInTheLastBatch) {
   const auto lines = LinesOf(input_->text);
   const size_t bad = NonBlankFrom(lines, lines.size() - 3);
@@ -1106,24 +1147,20 @@ TEST_F(CallgraphLineBatchesTest, LinesLongerThanABatchKeepOrderAndLineNumbers) {
   // A line longer than a whole batch makes a batch of its own.
   Graph graph;
   for (int i = 0; i < 2000; ++i) {
-    graph.push_back(
-        Record{Kind::kNode, {{"id", "n" + std::to_string(i)}, {"name", std::string(100, 'n')}}, "", "", ""});
-    if (i == 700)
-      graph.push_back(
-          Record{Kind::kNode, {{"id", "long"}, {"name", std::string(kBatch + 100, 'a')}}, "", "", ""});
+    graph.push_back(Valid(Kind::kNode, {{"id", "n" + std::to_string(i)}, {"name", std::string(100, 'n')}}));
+    if (i == 700) {
+      graph.push_back(Valid(Kind::kNode, {{"id", "long"}, {"name", std::string(kBatch + 100, 'a')}}));
+    }
     if (i == 701) {
-      graph.push_back(Record{Kind::kEdge,
-                             {{"from", "long"}, {"to", "n1"}, {"reason", std::string(3 * kBatch, 'b')}},
-                             "",
-                             "",
-                             ""});
+      graph.push_back(
+          Valid(Kind::kEdge, {{"from", "long"}, {"to", "n1"}, {"reason", std::string(3 * kBatch, 'b')}}));
     }
   }
   std::mt19937 rng(30);
   const Input input = RenderNdjson(graph, rng, {9, 2, true});
   EXPECT_EQ(Diff(Model(graph, input), Canonicalize(input.text, {})), "");
   const auto lines = LinesOf(input.text);
-  const size_t bad = NonBlankFrom(lines, static_cast<size_t>(input.position[graph.size() - 10]));
+  const size_t bad = static_cast<size_t>(input.position[graph.size() - 10] - 1);  // a node's line
   const std::string text = ReplaceLine(input.text, bad, kRangeLine);
   EXPECT_EQ(StatusText(Canonicalize(text, {}).status), StatusText(RangeError(bad)));
 }
