@@ -49,10 +49,6 @@ class BlobPipeline {
   BlobPipeline(const BlobPipeline&) = delete;
   BlobPipeline& operator=(const BlobPipeline&) = delete;
 
-  // Lets zstd compress on `workers` threads of its own besides (see
-  // ZstdFrameWriter::SetWorkers). Before the first Write.
-  Status SetCompressionWorkers(int workers) { return compressor_.SetWorkers(workers); }
-
   // Copies `bytes` into the stream. May wait for the worker (bounded memory).
   Status Write(std::string_view bytes);
 

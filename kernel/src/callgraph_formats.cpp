@@ -103,13 +103,33 @@ enum : int {
 };
 constexpr std::array<std::string_view, kKnownMembers - kMemberT> kUntypedKnown = {"t", "id", "from", "to"};
 
-// The member's number (see above), or -1.
+std::string_view KnownName(int known);
+
+// The member's number (see above), or -1. Every member of every record is
+// classified, so the candidates are looked up by (length, first byte).
 int KnownIndex(std::string_view name) {
-  for (size_t i = 0; i < kTypedMembers.size(); ++i) {
-    if (SameName(kTypedMembers[i].name, name)) return static_cast<int>(i);
-  }
-  for (size_t i = 0; i < kUntypedKnown.size(); ++i) {
-    if (SameName(kUntypedKnown[i], name)) return kMemberT + static_cast<int>(i);
+  constexpr size_t kLongest = 24;
+  struct Candidates {
+    int8_t known[3] = {-1, -1, -1};
+  };
+  static const auto* const table = [] {
+    auto* t = new std::array<Candidates, kLongest * 128>();
+    for (int k = 0; k < kKnownMembers; ++k) {
+      const std::string_view n = KnownName(k);
+      Candidates& c = (*t)[n.size() * 128 + static_cast<uint8_t>(n[0])];
+      for (auto& slot : c.known) {
+        if (slot < 0) {
+          slot = static_cast<int8_t>(k);
+          break;
+        }
+      }
+    }
+    return t;
+  }();
+  if (name.empty() || name.size() >= kLongest || static_cast<uint8_t>(name[0]) >= 128) return -1;
+  for (int8_t k : (*table)[name.size() * 128 + static_cast<uint8_t>(name[0])].known) {
+    if (k < 0) return -1;
+    if (SameName(KnownName(k), name)) return k;
   }
   return -1;
 }

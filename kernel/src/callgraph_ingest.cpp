@@ -145,7 +145,6 @@ Result<CallgraphIngestResult> CallgraphIngest::Finish() {
       static_cast<int>(kernel_.config().GetInt("kernel", "zstd_level")),
       static_cast<size_t>(kernel_.config().GetInt("kernel", "ingest_pipeline_memory")),
       [blob](std::string_view compressed) { return blob->Write(compressed); }, BlobPipeline::Hashing::kNone);
-  if (getenv("ZW")) (void)compressor->SetCompressionWorkers(atoi(getenv("ZW")));
   auto summary =
       canonicalizer_->Finish([&](std::string_view canonical) { return compressor->Write(canonical); });
   Status compressed = summary.ok() ? compressor->Finish() : summary.status();

@@ -18,12 +18,6 @@ Status ZstdFrameWriter::SetPledgedSize(uint64_t bytes) {
   return Status::Ok();
 }
 
-Status ZstdFrameWriter::SetWorkers(int workers) {
-  size_t rc = ZSTD_CCtx_setParameter(cctx_, ZSTD_c_nbWorkers, workers);
-  if (ZSTD_isError(rc)) return Status::Internal(std::string("zstd workers: ") + ZSTD_getErrorName(rc));
-  return Status::Ok();
-}
-
 Status ZstdFrameWriter::Write(std::string_view bytes) {
   bytes_in_ += bytes.size();
   return Drive(bytes, false);

@@ -30,11 +30,6 @@ class ZstdFrameWriter {
   // megabytes of tables) and records the size in the frame header.
   Status SetPledgedSize(uint64_t bytes);
 
-  // Compresses on `workers` threads of zstd's own (0: on the caller's thread),
-  // for long streams whose producer leaves a core idle. The frame is the
-  // same standard frame. Before the first Write.
-  Status SetWorkers(int workers);
-
   Status Write(std::string_view bytes);
   // Ends the frame. No Write after Finish.
   Status Finish();
