@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 
+#include "canonical_json.hpp"
 #include "digest.hpp"
 #include "external_sort.hpp"
 
@@ -66,22 +67,33 @@ json SmallStella() {
 }
 
 constexpr const char* kSmallStellaCanonical =
-    R"({"attributes":{"x":"1"},"id":"a","isEntrypointCandidate":true,"kind":"method","name":"A.main","t":"node"})" "\n"
-    R"({"file":"B.java","id":"b","kind":"method","line":7,"name":"B.run","t":"node","visibility":"public"})" "\n"
-    R"({"id":"c","kind":"method","name":"C.sink","t":"node"})" "\n"
-    R"({"from":"a","kind":"heuristic","t":"edge","to":"b","weight":1})" "\n"
-    R"({"from":"a","kind":"static","reason":"call","t":"edge","to":"b"})" "\n"
-    R"({"from":"b","isResolved":true,"kind":"static","t":"edge","to":"c","weight":0.5})" "\n"
-    R"({"id":"a","kind":"http","route":"/x","t":"entrypoint"})" "\n"
-    R"({"id":"a","kind":"main","t":"entrypoint"})" "\n";
+    R"({"attributes":{"x":"1"},"id":"a","isEntrypointCandidate":true,"kind":"method","name":"A.main","t":"node"})"
+    "\n"
+    R"({"file":"B.java","id":"b","kind":"method","line":7,"name":"B.run","t":"node","visibility":"public"})"
+    "\n"
+    R"({"id":"c","kind":"method","name":"C.sink","t":"node"})"
+    "\n"
+    R"({"from":"a","kind":"heuristic","t":"edge","to":"b","weight":1})"
+    "\n"
+    R"({"from":"a","kind":"static","reason":"call","t":"edge","to":"b"})"
+    "\n"
+    R"({"from":"b","isResolved":true,"kind":"static","t":"edge","to":"c","weight":0.5})"
+    "\n"
+    R"({"id":"a","kind":"http","route":"/x","t":"entrypoint"})"
+    "\n"
+    R"({"id":"a","kind":"main","t":"entrypoint"})"
+    "\n";
 
 // A generated stella graph: n nodes, a chain plus pseudo-random edges.
 json GeneratedStella(int nodes, int edges, uint32_t seed) {
   std::mt19937 rng(seed);
-  json g = {{"schema", "stella.callgraph.v1"}, {"nodes", json::array()}, {"edges", json::array()},
+  json g = {{"schema", "stella.callgraph.v1"},
+            {"nodes", json::array()},
+            {"edges", json::array()},
             {"entrypoints", json::array()}};
   for (int i = 0; i < nodes; ++i) {
-    g["nodes"].push_back({{"id", "n" + std::to_string(i)}, {"name", "fn_" + std::to_string(i)}, {"kind", "method"}});
+    g["nodes"].push_back(
+        {{"id", "n" + std::to_string(i)}, {"name", "fn_" + std::to_string(i)}, {"kind", "method"}});
   }
   const char* kinds[] = {"static", "heuristic", "runtime"};
   for (int i = 0; i < edges; ++i) {
@@ -111,7 +123,8 @@ std::string ShuffledNdjson(const std::string& canonical, uint32_t seed) {
     json line = json::parse(canonical.substr(start, nl - start));
     // Members in reverse canonical order, with spaces: valid, not canonical.
     std::vector<std::string> members;
-    for (auto it = line.begin(); it != line.end(); ++it) members.push_back(json(it.key()).dump() + ": " + it->dump());
+    for (auto it = line.begin(); it != line.end(); ++it)
+      members.push_back(json(it.key()).dump() + ": " + it->dump());
     std::reverse(members.begin(), members.end());
     std::string reversed = "{";
     for (size_t i = 0; i < members.size(); ++i) reversed += (i ? ", " : "") + members[i];
@@ -128,7 +141,8 @@ std::string ShuffledNdjson(const std::string& canonical, uint32_t seed) {
 CallgraphCanonicalizerOptions TinyBudget(size_t bytes) {
   CallgraphCanonicalizerOptions o;
   o.sort_memory_bytes = bytes;
-  o.temp_dir = (std::filesystem::temp_directory_path() / ("signals-cg-test-" + std::to_string(::getpid()))).string();
+  o.temp_dir =
+      (std::filesystem::temp_directory_path() / ("signals-cg-test-" + std::to_string(::getpid()))).string();
   return o;
 }
 
@@ -158,11 +172,16 @@ TEST(CallgraphCanonicalizer, MapsRichgraphDocumentRootsToEntrypoints) {
   Canonical c = Canonicalize(doc);
   ASSERT_TRUE(c.status.ok()) << c.status.ToString();
   EXPECT_EQ(c.summary.dialect, CallgraphDialect::kRichgraph);
-  EXPECT_EQ(c.bytes,
-            R"({"display":"A","id":"s1","kind":"method","lang":"java","symbol_id":"sym:1","t":"node"})" "\n"
-            R"({"display":"B","id":"s2","kind":"method","lang":"java","purl":"pkg:maven/a/b@1","symbol_id":"sym:2","t":"node"})" "\n"
-            R"({"confidence":0.9,"from":"s1","kind":"call","t":"edge","to":"s2"})" "\n"
-            R"({"id":"s1","phase":"runtime","source":"manifest","t":"entrypoint"})" "\n");
+  EXPECT_EQ(
+      c.bytes,
+      R"({"display":"A","id":"s1","kind":"method","lang":"java","symbol_id":"sym:1","t":"node"})"
+      "\n"
+      R"({"display":"B","id":"s2","kind":"method","lang":"java","purl":"pkg:maven/a/b@1","symbol_id":"sym:2","t":"node"})"
+      "\n"
+      R"({"confidence":0.9,"from":"s1","kind":"call","t":"edge","to":"s2"})"
+      "\n"
+      R"({"id":"s1","phase":"runtime","source":"manifest","t":"entrypoint"})"
+      "\n");
   ASSERT_EQ(c.summary.entrypoints.size(), 1u);
   EXPECT_EQ(c.summary.entrypoints[0], (CallgraphEntrypoint{"s1", ""}));
 }
@@ -179,6 +198,42 @@ TEST(CallgraphCanonicalizer, CanonicalOutputIsAFixedPoint) {
   Canonical c = Canonicalize(kSmallStellaCanonical);
   ASSERT_TRUE(c.status.ok()) << c.status.ToString();
   EXPECT_EQ(c.bytes, kSmallStellaCanonical);
+}
+
+// Lines the quick canonical scan must not keep as they are: each comes out as
+// the RFC 8785 form of its value (null members dropped), as computed by the
+// document-level JCS serializer.
+TEST(CallgraphCanonicalizer, NearlyCanonicalLinesGetTheirCanonicalForm) {
+  const std::vector<std::string> lines = {
+      R"({"id":"a","line":-0,"t":"node"})",
+      R"({"id":"a","t":"node","weight":1.0})",
+      R"({"id":"a","name":"\u0041","t":"node"})",
+      R"({"t":"node","id":"a"})",
+      R"({"id":"a", "t":"node"})",
+      R"({"attributes":{"b":1,"a":2},"id":"a","t":"node"})",
+      R"({"id":"a","n":1234567890123456789,"t":"node"})",
+      R"({"a":null,"id":"a","t":"node"})",
+      R"({"id":"a","n":1e2,"t":"node"})",
+      R"({"id":"a","n":[2,1],"t":"node"})",
+  };
+  for (const std::string& line : lines) {
+    json value = json::parse(line);
+    value.erase("a");  // the one null member above; absent = null
+    Canonical c = Canonicalize(line + "\n");
+    ASSERT_TRUE(c.status.ok()) << line << ": " << c.status.ToString();
+    EXPECT_EQ(c.bytes, CanonicalJson(value) + "\n") << line;
+  }
+  // Already canonical, including non-ASCII text, negative integers and booleans: kept.
+  const std::string kept = "{\"id\":\"\xC3\xA9\",\"n\":-5,\"ok\":true,\"t\":\"node\"}\n";
+  EXPECT_EQ(Canonicalize(kept).bytes, kept);
+}
+
+TEST(CallgraphCanonicalizerRules, RejectsInvalidUtf8AsUtf8) {
+  Status line = Canonicalize("{\"id\":\"a\",\"t\":\"node\"}\n{\"id\":\"b\xFF\",\"t\":\"node\"}\n").status;
+  EXPECT_EQ(line.rule(), "utf-8") << line.ToString();
+  EXPECT_NE(line.message().find("line 2"), std::string::npos) << line.ToString();
+  Status document = Canonicalize("{\"nodes\":[{\"id\":\"b\xFF\"}]}").status;
+  EXPECT_EQ(document.rule(), "utf-8") << document.ToString();
 }
 
 TEST(CallgraphCanonicalizer, DetectsDialectByShapeWithoutSchemaMember) {
