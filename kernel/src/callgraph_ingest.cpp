@@ -276,7 +276,7 @@ Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& su
   SIGNALS_RETURN_IF_ERROR(kernel_.RecordKeyUse(**txn, signer_->key_id(), created_at_ms));
   SIGNALS_RETURN_IF_ERROR((*txn)->Commit());  // the commit point
   committed_keys_.clear();
-  if (queued) tlog->RefreshQueueDepth();
+  if (queued) tlog->NoteEnqueued();
 
   metrics.CounterAdd("signals_callgraphs_stored_total", "language=" + request_.language + ",tenant=" + tenant, 1);
   metrics.HistogramObserve("signals_callgraph_nodes", "language=" + request_.language,

@@ -302,7 +302,7 @@ Result<nlohmann::json> FactBatchIngest::Commit() {
   SIGNALS_RETURN_IF_ERROR(kernel_.RecordKeyUse(**txn, signer_->key_id(), ingested_at_ms));
   SIGNALS_RETURN_IF_ERROR((*txn)->Commit());  // the commit point
   committed_keys_.clear();
-  if (queued) tlog->RefreshQueueDepth();
+  if (queued) tlog->NoteEnqueued();
 
   metrics.CounterAdd("signals_runtime_fact_batches_ingested_total", "tenant=" + tenant, 1);
   metrics.CounterAdd("signals_provenance_records_total", "", 1);

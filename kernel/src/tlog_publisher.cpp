@@ -8,6 +8,7 @@
 
 #include "canonical_json.hpp"
 #include "cas_paths.hpp"
+#include "dsse.hpp"
 #include "kernel.hpp"
 #include "logging.hpp"
 #include "retention.hpp"
@@ -119,12 +120,6 @@ std::optional<std::string> TlogPublisher::VerifiedStoredEntry(const TlogSubject&
 TlogOutcome TlogPublisher::Publish(const TlogSubject& subject, std::string_view envelope_json,
                                    const std::string& signer_public_key_pem) {
   TlogOutcome outcome;
-  if (auto stored = VerifiedStoredEntry(subject, envelope_json)) {
-    outcome.state = TlogOutcome::State::kLogged;
-    outcome.uuid = *stored;
-    CountSubmission(kernel_, "ok");
-    return outcome;
-  }
   signals_status plugin_status = SIGNALS_OK;
   auto returned = client_->Submit(envelope_json, signer_public_key_pem, &plugin_status);
   if (!returned.ok()) {
@@ -197,7 +192,8 @@ int64_t TlogPublisher::BackoffMs(int64_t attempts) {
 Status TlogPublisher::Enqueue(IndexStore::Txn& txn, const TlogSubject& subject, const TlogOutcome& outcome) {
   const int64_t now = kernel_.NowMs();
   // The row reindex would build, after the ingest-time attempt.
-  nlohmann::json record = TlogQueueRow(subject.kind_name(), subject.id, subject.tenant_id, FormatRfc3339Millis(now));
+  nlohmann::json record =
+      TlogQueueRow(subject.kind_name(), subject.id, subject.tenant_id, FormatRfc3339Millis(now));
   record["attempts"] = 1;
   record["nextAttemptAt"] = FormatRfc3339Millis(now + BackoffMs(1));
   record["lastError"] = outcome.reason;
@@ -205,13 +201,18 @@ Status TlogPublisher::Enqueue(IndexStore::Txn& txn, const TlogSubject& subject, 
 }
 
 void TlogPublisher::RefreshQueueDepth() {
-  size_t depth = 0;
+  int64_t depth = 0;
   Status s = kernel_.index().Query(kTlogQueueCollection, "{}", [&](const std::string&) { ++depth; });
   if (!s.ok()) {
     spdlog::warn("tlog: counting the retry queue failed: {}", s.message());
     return;
   }
+  queue_depth_ = depth;
   kernel_.metrics().GaugeSet("signals_tlog_queue_depth", "", static_cast<double>(depth));
+}
+
+void TlogPublisher::NoteEnqueued() {
+  kernel_.metrics().GaugeSet("signals_tlog_queue_depth", "", static_cast<double>(++queue_depth_));
 }
 
 Status TlogPublisher::Land(const TlogSubject& subject, const TlogOutcome& outcome) {
@@ -262,13 +263,18 @@ Status TlogPublisher::RetryOne(const nlohmann::json& queued) {
     gone.reason = "the envelope " + subject.envelope_key + " no longer exists";
     return Land(subject, gone);
   }
-  auto doc = nlohmann::json::parse(*envelope, nullptr, false);
-  std::string key_id;
-  if (doc.is_object() && doc.contains("signatures") && doc["signatures"].is_array() &&
-      !doc["signatures"].empty()) {
-    key_id = doc["signatures"][0].value("keyid", "");
+  // An earlier attempt may have stored the entry and stopped before landing it.
+  if (auto stored = VerifiedStoredEntry(subject, *envelope)) {
+    TlogOutcome logged;
+    logged.state = TlogOutcome::State::kLogged;
+    logged.uuid = *stored;
+    CountSubmission(kernel_, "ok");
+    return Land(subject, logged);
   }
-  auto public_key = kernel_.PublicKey(key_id);
+  auto parsed = ParseDsseEnvelope(*envelope);
+  if (!parsed.ok()) return Status::Internal(subject.envelope_key + ": " + parsed.status().message());
+  if (parsed->signatures.empty()) return Status::Internal(subject.envelope_key + " has no signature");
+  auto public_key = kernel_.PublicKey(parsed->signatures.front().keyid);
   if (!public_key.ok()) return public_key.status();
 
   TlogOutcome outcome = Publish(subject, *envelope, *public_key);

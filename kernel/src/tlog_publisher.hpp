@@ -90,8 +90,12 @@ class TlogPublisher {
   // Adds the queue row of a kQueued outcome to `txn` (the ingest's own).
   Status Enqueue(IndexStore::Txn& txn, const TlogSubject& subject, const TlogOutcome& outcome);
 
-  // Sets signals_tlog_queue_depth to the number of queue rows.
+  // Sets signals_tlog_queue_depth to the number of queue rows (a scan: at
+  // start-up and after each retry pass, which also sees other processes' rows).
   void RefreshQueueDepth();
+  // Adds one to the gauge for a queue row just committed, without a scan (an
+  // ingest during an outage must not read the whole queue).
+  void NoteEnqueued();
 
   // Attempts every queue row that is due. Returns how long to wait (ms)
   // before the next row is due, bounded to [50 ms, 5 s] so new rows from
@@ -103,10 +107,7 @@ class TlogPublisher {
   // at retry_max_interval, then jittered to a uniform value in [half, full].
   int64_t BackoffMs(int64_t attempts);
 
-  Status Health() { return client_->instance().Health(); }
   PluginInstance& instance() { return client_->instance(); }
-  const std::string& log_public_key_pem() const { return client_->log_public_key_pem(); }
-  const std::string& url() const { return client_->url(); }
 
   // Records that a queued submission landed (its entry object is stored): in
   // one transaction the row gets rekorUuid (unless retention expired it) and
@@ -124,6 +125,7 @@ class TlogPublisher {
   Kernel& kernel_;
   std::unique_ptr<TlogClient> client_;
   int64_t retry_max_interval_ms_;
+  std::atomic<int64_t> queue_depth_{0};  // what the gauge shows
 };
 
 // The ingest-time attempt (pipeline step 6): kDisabled when `tlog` is null
