@@ -17,6 +17,7 @@
 #include "cas_paths.hpp"
 #include "dsse.hpp"
 #include "index_rows.hpp"
+#include "json_member.hpp"
 #include "key_objects.hpp"
 #include "tombstone.hpp"
 
@@ -153,19 +154,28 @@ class Checker {
     return row;
   }
 
-  // A row that retention GC left: it must be the tombstone's record, and the
-  // attestation that remains must verify.
-  void CheckTombstonedRow(const std::string& collection, const std::string& key, const nlohmann::json& row,
-                          const Tombstone& tombstone) {
+  // A row that retention GC left: it must be the tombstone's record, the
+  // objects it names that GC did not delete (the attestation, a graph's
+  // manifest) must exist, and the attestation must verify.
+  void CheckTombstonedRow(const std::string& collection, const std::string& key, const std::string& row_name,
+                          const nlohmann::json& row, const Tombstone& tombstone,
+                          const std::vector<const char*>& key_members) {
     if (CanonicalJson(row) != CanonicalJson(tombstone.record)) {
       Problem(tombstone.key, "tombstone-row-mismatch",
               "index row " + collection + "/" + key + " is not the record the tombstone holds");
     }
-    if (!Exists(tombstone.attestation)) {
-      Problem(tombstone.attestation, "missing-object", "tombstone " + tombstone.key + " points to it");
-      return;
+    std::vector<std::string> remaining;
+    for (const char* member : key_members) {
+      const std::string object = JsonText(row, member);
+      const auto& deleted = tombstone.deleted_keys;
+      if (!object.empty() && std::find(deleted.begin(), deleted.end(), object) == deleted.end()) {
+        remaining.push_back(object);
+      }
     }
-    Claim(tombstone.attestation);
+    if (std::find(remaining.begin(), remaining.end(), tombstone.attestation) == remaining.end()) {
+      remaining.push_back(tombstone.attestation);
+    }
+    if (!ClaimReferenced(row_name, remaining)) return;
     Status verified = VerifyEnvelopeWithRegistry(tombstone.attestation);
     if (!verified.ok()) Problem(tombstone.attestation, "integrity", verified.message());
   }
@@ -226,10 +236,11 @@ class Checker {
     Problem(object, failure.rule().empty() ? "integrity" : failure.rule(), failure.message());
   }
 
-  // Checks every row of `collection` (keyed by its `id_member`): a row that
-  // a tombstone holds gets the tombstone's checks, every other row
-  // `check_live`; both get the check of their transparency-log entry.
-  Status CheckRows(const char* collection, const char* id_member,
+  // Checks every row of `collection` (keyed by its `id_member`, naming its
+  // objects in `key_members`): a row that a tombstone holds gets the
+  // tombstone's checks, every other row `check_live`; both get the check of
+  // their transparency-log entry.
+  Status CheckRows(const char* collection, const char* id_member, const std::vector<const char*>& key_members,
                    std::string (*rekor_entry)(const std::string&),
                    const std::function<void(const std::string& id, const std::string& row_name,
                                             const nlohmann::json& row)>& check_live) {
@@ -246,7 +257,7 @@ class Checker {
       auto tombstone = tombstones_.find({collection, id});
       if (tombstone != tombstones_.end()) {
         matched_tombstones_.insert(tombstone->first);
-        CheckTombstonedRow(collection, id, *row, tombstone->second);
+        CheckTombstonedRow(collection, id, row_name, *row, tombstone->second, key_members);
       } else {
         check_live(id, row_name, *row);
       }
@@ -271,10 +282,10 @@ class Checker {
   }
 
   Status CheckBatches() {
-    return CheckRows(kBatchCollection, "batchId", cas_paths::BatchRekorEntry,
+    const std::vector<const char*> members = {"blobKey", "provenanceKey", "attestationKey"};
+    return CheckRows(kBatchCollection, "batchId", members, cas_paths::BatchRekorEntry,
                      [&](const std::string& id, const std::string& row_name, const nlohmann::json& row) {
-                       const auto keys = ReferencedKeys(row_name, row, BatchRow(row),
-                                                        {"blobKey", "provenanceKey", "attestationKey"});
+                       const auto keys = ReferencedKeys(row_name, row, BatchRow(row), members);
                        if (!ClaimReferenced(row_name, keys)) return;
                        auto verified = VerifyBatch(kernel_, id);
                        if (!verified.ok()) ReportVerifierFailure(row_name, verified.status());
@@ -284,13 +295,13 @@ class Checker {
   Status CheckCallgraphs() {
     const std::string default_skip =
         kernel_.config().GetBool("provenance", "rekor_enabled") ? "rekor-unavailable" : "rekor-disabled";
+    const std::vector<const char*> members = {"blobKey", "metaKey", "manifestKey", "envelopeKey"};
     return CheckRows(
-        kCallgraphCollection, "graphId", cas_paths::ManifestRekorEntry,
+        kCallgraphCollection, "graphId", members, cas_paths::ManifestRekorEntry,
         [&](const std::string& id, const std::string& row_name, const nlohmann::json& row) {
           nlohmann::json expected = CallgraphRow(row, nlohmann::json::object(), default_skip);
           expected["blobKey"] = cas_paths::CallgraphBlob(row.value("tenantId", ""), id);
-          const auto keys =
-              ReferencedKeys(row_name, row, expected, {"blobKey", "metaKey", "manifestKey", "envelopeKey"});
+          const auto keys = ReferencedKeys(row_name, row, expected, members);
           if (ClaimReferenced(row_name, keys)) {
             auto verified = VerifyCallgraph(kernel_, id);
             if (!verified.ok()) ReportVerifierFailure(row_name, verified.status());

@@ -18,6 +18,7 @@
 #include "callgraph_verifier.hpp"
 #include "canonical_json.hpp"
 #include "fact_ingest.hpp"
+#include "fsck.hpp"
 #include "problem.hpp"
 #include "retention.hpp"
 #include "service_api.hpp"
@@ -285,6 +286,17 @@ TEST_F(RetentionGcTest, RunDeletesExactlyExpiredFactsAndOrphansAndLeavesTombston
   EXPECT_TRUE(MustRun(Later(91)).deleted.empty());
   EXPECT_EQ(Objects(kernel_), after);
   EXPECT_EQ(kernel_->metrics().Value("signals_gc_runs_total", "result=ok"), 2);
+}
+
+// What GC leaves (tombstoned rows, attestations, an orphan graph's manifest)
+// is a sound store: fsck claims every object and finds nothing wrong.
+TEST_F(RetentionGcTest, FsckFindsNothingWrongAfterARun) {
+  MustRun(Later(91));
+  auto report = RunFsck(*kernel_, FsckOptions{});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  std::string listing;
+  for (const auto& p : report->problems) listing += p.object + ": " + p.rule + ": " + p.detail + "\n";
+  EXPECT_TRUE(report->problems.empty()) << listing;
 }
 
 TEST_F(RetentionGcTest, ReadsOfExpiredObjectsAnswerGoneWithTheAttestationLink) {
