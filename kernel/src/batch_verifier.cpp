@@ -9,6 +9,7 @@
 #include "cas_paths.hpp"
 #include "digest.hpp"
 #include "dsse.hpp"
+#include "json_member.hpp"
 #include "retention.hpp"
 #include "sha256.hpp"
 #include "tombstone.hpp"
@@ -29,7 +30,7 @@ Status Corrupt(const std::string& object, const std::string& what) {
 // referenced callgraph with its digest.
 Status VerifyBatchAttestation(Kernel& kernel, const nlohmann::json& row, const std::string& batch_id,
                               BatchVerification* v) {
-  const std::string a = row.value("attestationKey", "");
+  const std::string a = JsonText(row, "attestationKey");
   // The envelope verifies with the registered key.
   auto envelope_text = kernel.cas().ReadAll(a);
   if (!envelope_text.ok()) return Corrupt(a, "attestation " + a + " is missing");
@@ -51,38 +52,41 @@ Status VerifyBatchAttestation(Kernel& kernel, const nlohmann::json& row, const s
   // The statement names this batch and this hash.
   auto statement = nlohmann::json::parse(envelope->payload, nullptr, false);
   if (!statement.is_object()) return Corrupt(a, "attestation " + a + " payload is not JSON");
-  if (statement.value("_type", "") != kStatementType) return Corrupt(a, "statement _type is wrong in " + a);
-  if (statement.value("predicateType", "") != kRuntimeFactsPredicate) {
+  if (JsonText(statement, "_type") != kStatementType) return Corrupt(a, "statement _type is wrong in " + a);
+  if (JsonText(statement, "predicateType") != kRuntimeFactsPredicate) {
     return Corrupt(a, "statement predicateType is wrong in " + a);
   }
   bool subject_ok = false;
   const std::string hex = v->provenance_hash.substr(7);
   for (const auto& subject : statement.value("subject", nlohmann::json::array())) {
-    if (subject.value("name", "").find("/" + batch_id + ".ndjson") != std::string::npos &&
+    if (JsonText(subject, "name").find("/" + batch_id + ".ndjson") != std::string::npos &&
         subject.contains("digest") && subject["digest"].value("sha256", "") == hex) {
       subject_ok = true;
     }
   }
   if (!subject_ok) return Corrupt(a, "statement subject in " + a + " does not name this batch's blob digest");
   // The referenced callgraph is a subject too, with the digest it has in the CAS.
-  const std::string callgraph_id = row.value("callgraphId", "");
+  const std::string callgraph_id = JsonText(row, "callgraphId");
   auto graph = CallgraphStore(kernel).Record(callgraph_id);
   if (!graph.ok()) {
     return Corrupt("batches/" + batch_id,
                    "callgraph " + callgraph_id + " of the batch: " + graph.status().message());
   }
-  const std::string graph_name = cas_paths::CallgraphSubjectName(graph->value("tenantId", ""), callgraph_id);
-  const std::string graph_hex = graph->value("digest", "").substr(kSha256DigestPrefix.size());
+  const std::string graph_name = cas_paths::CallgraphSubjectName(JsonText(*graph, "tenantId"), callgraph_id);
+  const std::string graph_hex = JsonText(*graph, "digest").substr(kSha256DigestPrefix.size());
   bool graph_subject_ok = false;
   for (const auto& subject : statement.value("subject", nlohmann::json::array())) {
-    graph_subject_ok = graph_subject_ok || (subject.value("name", "") == graph_name && subject.contains("digest") &&
-                                            subject["digest"].value("sha256", "") == graph_hex);
+    graph_subject_ok =
+        graph_subject_ok || (JsonText(subject, "name") == graph_name && subject.contains("digest") &&
+                             subject["digest"].value("sha256", "") == graph_hex);
   }
   if (!graph_subject_ok) {
-    return Corrupt(a, "statement subject in " + a + " does not name callgraph " + graph_name + " with its digest");
+    return Corrupt(
+        a, "statement subject in " + a + " does not name callgraph " + graph_name + " with its digest");
   }
   const auto& predicate = statement.value("predicate", nlohmann::json::object());
-  if (predicate.value("batchId", "") != batch_id || predicate.value("provenanceHash", "") != v->provenance_hash) {
+  if (JsonText(predicate, "batchId") != batch_id ||
+      JsonText(predicate, "provenanceHash") != v->provenance_hash) {
     return Corrupt(a, "statement predicate in " + a + " does not match the batch");
   }
   if (SerializeDsseEnvelope(*envelope) != *envelope_text) {
@@ -96,17 +100,19 @@ Status VerifyBatchAttestation(Kernel& kernel, const nlohmann::json& row, const s
 // to verify.
 Status VerifyExpiredBatch(Kernel& kernel, const nlohmann::json& row, BatchVerification* v) {
   v->expired = true;
-  v->expired_at = row.value("expiredAt", "");
-  v->tombstone_key = cas_paths::Tombstone(kRuntimeFactsKind, row.value("tenantId", ""), v->batch_id);
+  v->expired_at = JsonText(row, "expiredAt");
+  v->tombstone_key = cas_paths::Tombstone(kRuntimeFactsKind, JsonText(row, "tenantId"), v->batch_id);
   v->fact_count = row.value("factCount", uint64_t{0});
-  if (row.value("tombstoneKey", "") != v->tombstone_key) {
-    return Corrupt("batches/" + v->batch_id, "expired, but the index names tombstone '" + row.value("tombstoneKey", "") +
-                   "' instead of " + v->tombstone_key);
+  if (JsonText(row, "tombstoneKey") != v->tombstone_key) {
+    return Corrupt("batches/" + v->batch_id, "expired, but the index names tombstone '" +
+                                                 JsonText(row, "tombstoneKey") + "' instead of " +
+                                                 v->tombstone_key);
   }
   auto tombstone = ReadTombstoneOfExpired(kernel.cas(), v->tombstone_key);
   if (!tombstone.ok()) return tombstone.status();
-  if (tombstone->record.value("provenanceHash", "") != v->provenance_hash) {
-    return Corrupt(v->tombstone_key, "tombstone " + v->tombstone_key + " and index disagree on provenanceHash");
+  if (JsonText(tombstone->record, "provenanceHash") != v->provenance_hash) {
+    return Corrupt(v->tombstone_key,
+                   "tombstone " + v->tombstone_key + " and index disagree on provenanceHash");
   }
   return VerifyBatchAttestation(kernel, row, v->batch_id, v);
 }
@@ -150,7 +156,8 @@ Result<BatchVerification> VerifyBatch(Kernel& kernel, const std::string& batch_i
   SIGNALS_RETURN_IF_ERROR(ValidateUlid(batch_id, "batchId"));
   auto row_text = kernel.index().Get("batches", batch_id);
   if (!row_text.ok()) {
-    if (row_text.status().code() == Code::kNotFound) return Status::NotFound("batch " + batch_id + " not found");
+    if (row_text.status().code() == Code::kNotFound)
+      return Status::NotFound("batch " + batch_id + " not found");
     return row_text.status();
   }
   auto row = nlohmann::json::parse(*row_text, nullptr, false);
@@ -158,9 +165,9 @@ Result<BatchVerification> VerifyBatch(Kernel& kernel, const std::string& batch_i
     return Corrupt("batches/" + batch_id, "index row of batch " + batch_id + " is not JSON");
   BatchVerification v;
   v.batch_id = batch_id;
-  v.provenance_hash = row.value("provenanceHash", "");
-  const std::string blob_key = row.value("blobKey", "");
-  const std::string provenance_key = row.value("provenanceKey", "");
+  v.provenance_hash = JsonText(row, "provenanceHash");
+  const std::string blob_key = JsonText(row, "blobKey");
+  const std::string provenance_key = JsonText(row, "provenanceKey");
   if (IsExpired(row)) {
     SIGNALS_RETURN_IF_ERROR(VerifyExpiredBatch(kernel, row, &v));
     return v;
@@ -175,7 +182,8 @@ Result<BatchVerification> VerifyBatch(Kernel& kernel, const std::string& batch_i
     hasher.Update(plain);
     return Status::Ok();
   });
-  Status drained = zstd.Drain([&](uint8_t* buffer, size_t capacity) { return (*reader)->Read(buffer, capacity); });
+  Status drained =
+      zstd.Drain([&](uint8_t* buffer, size_t capacity) { return (*reader)->Read(buffer, capacity); });
   if (drained.rule() == "zstd") return Corrupt(blob_key, "blob " + blob_key + ": " + drained.message());
   SIGNALS_RETURN_IF_ERROR(drained);
   const std::string actual = DigestFromRaw(hasher.Finish());

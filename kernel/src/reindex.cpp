@@ -11,6 +11,7 @@
 #include "cas_paths.hpp"
 #include "dsse.hpp"
 #include "index_rows.hpp"
+#include "json_member.hpp"
 #include "key_objects.hpp"
 #include "tenant_registry.hpp"
 #include "timestamp.hpp"
@@ -128,7 +129,7 @@ class Rebuilder {
   // its envelope still waits for the log.
   void Note(const std::string& kind, const nlohmann::json& row, const std::string& signer,
             const std::string& when) {
-    const std::string tenant = row.value("tenantId", "");
+    const std::string tenant = JsonText(row, "tenantId");
     const std::string id = row.value(kind == "batch" ? "batchId" : "graphId", "");
     if (!tenant.empty()) tenants_[tenant].Add(when);
     if (!signer.empty()) key_use_[signer].Add(when);
@@ -183,13 +184,13 @@ class Rebuilder {
       SIGNALS_RETURN_IF_ERROR(Put(tombstone->collection, tombstone->row_key, tombstone->record));
       const nlohmann::json& record = tombstone->record;
       if (tombstone->collection == kBatchCollection) {
-        Note("batch", record, record.value("signerKeyId", ""), record.value("ingestedAt", ""));
+        Note("batch", record, JsonText(record, "signerKeyId"), JsonText(record, "ingestedAt"));
       } else if (tombstone->collection == kCallgraphCollection) {
         std::string signer = EnvelopeSigner(cas_paths::ManifestEnvelope(tombstone->row_key));
         if (signer.empty() && record.value("signerKeyId", nlohmann::json()).is_string()) {
           signer = record["signerKeyId"].get<std::string>();
         }
-        Note("manifest", record, signer, record.value("createdAt", ""));
+        Note("manifest", record, signer, JsonText(record, "createdAt"));
       }
     }
     return Status::Ok();
@@ -205,14 +206,14 @@ class Rebuilder {
       if (ref.kind != CasObjectKind::kFactProvenance || Restored(kBatchCollection, ref.id)) continue;
       auto provenance = ReadJson(key);
       if (!provenance) continue;
-      if (provenance->value("batchId", "") != ref.id || provenance->value("tenantId", "") != ref.tenant) {
+      if (JsonText(*provenance, "batchId") != ref.id || JsonText(*provenance, "tenantId") != ref.tenant) {
         Warn(key + ": batchId/tenantId are not those of its key; skipped");
         continue;
       }
       nlohmann::json row = BatchRow(*provenance);
       ApplyRekorEntry(row, cas_paths::BatchRekorEntry(ref.id));
       SIGNALS_RETURN_IF_ERROR(Put(kBatchCollection, ref.id, row));
-      Note("batch", row, row.value("signerKeyId", ""), row.value("ingestedAt", ""));
+      Note("batch", row, JsonText(row, "signerKeyId"), JsonText(row, "ingestedAt"));
     }
     return Status::Ok();
   }
@@ -224,7 +225,7 @@ class Rebuilder {
       if (ref.kind != CasObjectKind::kCallgraphMeta || Restored(kCallgraphCollection, ref.id)) continue;
       auto meta = ReadJson(key);
       if (!meta) continue;
-      if (meta->value("graphId", "") != ref.id || meta->value("tenantId", "") != ref.tenant) {
+      if (JsonText(*meta, "graphId") != ref.id || JsonText(*meta, "tenantId") != ref.tenant) {
         Warn(key + ": graphId/tenantId are not those of its key; skipped");
         continue;
       }
@@ -240,11 +241,11 @@ class Rebuilder {
       SIGNALS_RETURN_IF_ERROR(Put(kCallgraphCollection, ref.id, row));
       // One graph per (tenant, purl, digest): ids ascend, so the first stored wins.
       const std::string digest_key = CallgraphStore::DigestKeyOf(
-          row.value("tenantId", ""), row.value("componentPurl", ""), row.value("digest", ""));
+          JsonText(row, "tenantId"), JsonText(row, "componentPurl"), JsonText(row, "digest"));
       if (!Restored(kCallgraphDigestCollection, digest_key)) {
         SIGNALS_RETURN_IF_ERROR(Put(kCallgraphDigestCollection, digest_key, CallgraphDigestRow(row)));
       }
-      Note("manifest", row, EnvelopeSigner(cas_paths::ManifestEnvelope(ref.id)), row.value("createdAt", ""));
+      Note("manifest", row, EnvelopeSigner(cas_paths::ManifestEnvelope(ref.id)), JsonText(row, "createdAt"));
     }
     return Status::Ok();
   }
@@ -254,7 +255,7 @@ class Rebuilder {
       if (ref.kind != CasObjectKind::kKeyRecord) continue;
       auto stored = ReadJson(key);
       if (!stored) continue;
-      if (stored->value("keyId", "") != ref.id) {
+      if (JsonText(*stored, "keyId") != ref.id) {
         Warn(key + ": keyId is not that of its key; skipped");
         continue;
       }
@@ -264,7 +265,7 @@ class Rebuilder {
       if (Exists(retirement)) {
         if (auto retired = ReadJson(retirement)) {
           row["status"] = "retired";
-          row["retiredAt"] = retired->value("retiredAt", "");
+          row["retiredAt"] = JsonText(*retired, "retiredAt");
         }
       }
       auto use = key_use_.find(ref.id);
@@ -315,14 +316,14 @@ class Rebuilder {
       std::function<std::string(const nlohmann::json&)> key_of;
     };
     const std::vector<Derived> derived = {
-        {kBatchCollection, [](const nlohmann::json& r) { return r.value("batchId", ""); }},
-        {kCallgraphCollection, [](const nlohmann::json& r) { return r.value("graphId", ""); }},
+        {kBatchCollection, [](const nlohmann::json& r) { return JsonText(r, "batchId"); }},
+        {kCallgraphCollection, [](const nlohmann::json& r) { return JsonText(r, "graphId"); }},
         {kCallgraphDigestCollection,
          [](const nlohmann::json& r) {
-           return CallgraphStore::DigestKeyOf(r.value("tenantId", ""), r.value("componentPurl", ""),
-                                              r.value("digest", ""));
+           return CallgraphStore::DigestKeyOf(JsonText(r, "tenantId"), JsonText(r, "componentPurl"),
+                                              JsonText(r, "digest"));
          }},
-        {kTlogQueueCollection, [](const nlohmann::json& r) { return r.value("envelopeKey", ""); }},
+        {kTlogQueueCollection, [](const nlohmann::json& r) { return JsonText(r, "envelopeKey"); }},
     };
     for (const auto& d : derived) {
       std::vector<std::string> stale;
@@ -340,7 +341,7 @@ class Rebuilder {
     }
     Status s = kernel_.index().Query(kKeysCollection, "{}", [&](const std::string& record) {
       auto row = nlohmann::json::parse(record, nullptr, false);
-      if (row.is_object() && !Restored(kKeysCollection, row.value("keyId", ""))) {
+      if (row.is_object() && !Restored(kKeysCollection, JsonText(row, "keyId"))) {
         Warn("key " + row.value("keyId", "?") + " is in the registry but not in the CAS; kept");
       }
     });

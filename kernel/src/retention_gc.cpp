@@ -9,6 +9,7 @@
 #include "canonical_json.hpp"
 #include "cas_paths.hpp"
 #include "index_rows.hpp"
+#include "json_member.hpp"
 #include "logging.hpp"
 #include "retention.hpp"
 #include "tenant_registry.hpp"
@@ -84,7 +85,7 @@ std::optional<GcItem> DueRow(const ExpiringShape& shape, const nlohmann::json& r
   if (!due || !*due) return std::nullopt;
   GcItem item;
   item.kind = shape.kind;
-  item.tenant = row.value("tenantId", "");
+  item.tenant = JsonText(row, "tenantId");
   item.id = row.value(shape.id_member, "");
   if (!ValidIdentity(item.tenant, item.id)) return std::nullopt;
   item.reason = std::string(shape.stamp_verb) + " " + stamp + why + std::to_string(days);
@@ -142,12 +143,12 @@ Result<std::vector<GcItem>> RetentionGc::Plan(int64_t now_ms) {
       return;
     }
     GcItem item;
-    item.kind = pending.value("kind", "");
-    item.tenant = pending.value("tenantId", "");
-    item.id = pending.value("id", "");
-    item.reason = pending.value("reason", "");
+    item.kind = JsonText(pending, "kind");
+    item.tenant = JsonText(pending, "tenantId");
+    item.id = JsonText(pending, "id");
+    item.reason = JsonText(pending, "reason");
     item.keys = pending.value("deletedKeys", std::vector<std::string>());
-    item.attestation_key = pending.value("attestation", "");
+    item.attestation_key = JsonText(pending, "attestation");
     item.resumed = true;
     items.push_back(std::move(item));
   }));
@@ -159,13 +160,13 @@ Result<std::vector<GcItem>> RetentionGc::Plan(int64_t now_ms) {
   SIGNALS_RETURN_IF_ERROR(kernel_.index().Query(kBatchCollection, "{}", [&](const std::string& text) {
     auto row = nlohmann::json::parse(text, nullptr, false);
     if (!row.is_object()) return;
-    referenced.insert(row.value("callgraphId", ""));
+    referenced.insert(JsonText(row, "callgraphId"));
     if (auto item = DueBatch(row, policy_, now_ms)) items.push_back(std::move(*item));
   }));
   SIGNALS_RETURN_IF_ERROR(kernel_.index().Query(kCallgraphCollection, "{}", [&](const std::string& text) {
     auto row = nlohmann::json::parse(text, nullptr, false);
     if (!row.is_object()) return;
-    const bool is_referenced = referenced.count(row.value("graphId", "")) != 0;
+    const bool is_referenced = referenced.count(JsonText(row, "graphId")) != 0;
     if (auto item = DueCallgraph(row, is_referenced, policy_, now_ms)) items.push_back(std::move(*item));
   }));
   std::sort(items.begin(), items.end(),
@@ -181,8 +182,8 @@ Result<nlohmann::json> RetentionGc::WriteTombstone(const GcItem& item, const nlo
   if (existing.ok()) {
     // A run that crashed after step 1: keep its deletion time.
     auto earlier = nlohmann::json::parse(*existing, nullptr, false);
-    if (earlier.is_object() && earlier.value("deletedAt", "") != "")
-      deleted_at = earlier.value("deletedAt", "");
+    if (earlier.is_object() && JsonText(earlier, "deletedAt") != "")
+      deleted_at = JsonText(earlier, "deletedAt");
   } else if (existing.status().code() != Code::kNotFound) {
     return existing.status();
   }
@@ -267,11 +268,11 @@ Result<bool> RetentionGc::Expire(const GcItem& item, int64_t deleted_at_ms) {
   SIGNALS_RETURN_IF_ERROR((*txn)->Upsert(kPendingCollection, tombstone_key, CanonicalJson(pending)));
   if (callgraph) {
     const std::string digest_key =
-        CallgraphStore::DigestKeyOf(item.tenant, row.value("componentPurl", ""), row.value("digest", ""));
+        CallgraphStore::DigestKeyOf(item.tenant, JsonText(row, "componentPurl"), JsonText(row, "digest"));
     auto digest_row = kernel_.index().Get(kCallgraphDigestCollection, digest_key);
     if (digest_row.ok()) {
       auto j = nlohmann::json::parse(*digest_row, nullptr, false);
-      if (j.is_object() && j.value("graphId", "") == item.id) {
+      if (j.is_object() && JsonText(j, "graphId") == item.id) {
         SIGNALS_RETURN_IF_ERROR((*txn)->Remove(kCallgraphDigestCollection, digest_key));
       }
     } else if (digest_row.status().code() != Code::kNotFound) {
@@ -370,8 +371,8 @@ Result<GcReport> RetentionGc::Run(const GcOptions& options) {
     std::string keys;
     for (const auto& key : item.keys) keys += (keys.empty() ? "" : ", ") + key;
     spdlog::info("gc: deleted {} ({}){}: removed {}; tombstone {}; {} remains", what, item.reason,
-                 item.resumed ? " [resumed]" : "", keys, cas_paths::Tombstone(item.kind, item.tenant, item.id),
-                 item.attestation_key);
+                 item.resumed ? " [resumed]" : "", keys,
+                 cas_paths::Tombstone(item.kind, item.tenant, item.id), item.attestation_key);
     metrics.CounterAdd("signals_gc_deleted_total", "kind=" + item.kind, 1);
     report.deleted.push_back(item);
   }

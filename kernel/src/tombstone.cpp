@@ -3,6 +3,7 @@
 
 #include "batch_verifier.hpp"
 #include "cas_object.hpp"
+#include "json_member.hpp"
 
 namespace signals {
 
@@ -16,8 +17,8 @@ Result<Tombstone> ReadTombstone(CasStore& cas, const std::string& key) {
   if (!doc.is_object()) return bad("not a JSON object");
   SIGNALS_RETURN_IF_ERROR(CheckCanonicalText(key, *text, doc));
   const CasObject ref = ClassifyCasKey(key);
-  if (doc.value("kind", "") != ref.tombstone_kind || doc.value("tenantId", "") != ref.tenant ||
-      doc.value("id", "") != ref.id) {
+  if (JsonText(doc, "kind") != ref.tombstone_kind || JsonText(doc, "tenantId") != ref.tenant ||
+      JsonText(doc, "id") != ref.id) {
     return bad("kind, tenantId and id are not those of its key");
   }
   const nlohmann::json index = doc.value("index", nlohmann::json());

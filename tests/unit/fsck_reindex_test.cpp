@@ -343,6 +343,29 @@ TEST_F(FsckReindexTest, TombstonesAreExpectedByFsckAndRestoredVerbatimByReindex)
   EXPECT_EQ(RulesFor(Fsck(), deleted[0]), std::vector<std::string>{"deleted-object-present"});
 }
 
+// Stored records whose members have the wrong JSON type are damage to report,
+// not a reason to stop: fsck names them, reindex warns and skips them.
+TEST_F(FsckReindexTest, MembersOfTheWrongTypeAreReportedNotFatal) {
+  const std::string key = cas_paths::FactProvenance("acme", batch_id_);
+  auto text = kernel_->cas().ReadAll(key);
+  ASSERT_TRUE(text.ok());
+  auto record = nlohmann::json::parse(*text);
+  record["batchId"] = 7;
+  record["tenantId"] = nullptr;
+  ASSERT_TRUE(kernel_->cas().Remove(key).ok());
+  ASSERT_TRUE(kernel_->cas().Put(key, CanonicalJson(record)).ok());
+
+  FsckReport checked = Fsck();
+  EXPECT_FALSE(RulesFor(checked, key).empty()) << Listing(checked);
+
+  ASSERT_NO_FATAL_FAILURE(DeleteIndex());
+  auto rebuilt = Reindex(*kernel_, {});
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().ToString();
+  ASSERT_EQ(rebuilt->warnings.size(), 1u);
+  EXPECT_NE(rebuilt->warnings[0].find(key), std::string::npos) << rebuilt->warnings[0];
+  EXPECT_EQ(kernel_->index().Get("batches", batch_id_).status().code(), Code::kNotFound);
+}
+
 TEST_F(FsckReindexTest, AFailedReindexLeavesTheIndexAsItWas) {
   // A valid tombstone is restored first (its key sorts first), then one that
   // names a collection the index refuses makes the rebuild fail.
