@@ -6,6 +6,7 @@
 #include "background_loop.hpp"
 #include "callgraph_ingest.hpp"
 #include "canonical_json.hpp"
+#include "cas_paths.hpp"
 #include "fact_ingest.hpp"
 #include "key_objects.hpp"
 #include "metrics_catalog.hpp"
@@ -129,7 +130,13 @@ Result<Signer*> Kernel::signer() {
                           "; set signing.algorithm = " + signer->algorithm() + " or choose another key");
   }
   SIGNALS_RETURN_IF_ERROR(RegisterKey(signer->key_id(), signer->algorithm(), signer->public_key_pem()));
-  SIGNALS_RETURN_IF_ERROR(StoreRegistryInCas());
+  // A store from before key records were kept in the CAS lacks the active
+  // key's record: copy the whole registry there once. Otherwise one stat.
+  auto key_record = cas_->Stat(cas_paths::KeyRecord(signer->key_id()));
+  if (!key_record.ok()) {
+    if (key_record.status().code() != Code::kNotFound) return key_record.status();
+    SIGNALS_RETURN_IF_ERROR(StoreRegistryInCas());
+  }
   signer_ = std::move(signer);
   return signer_.get();
 }

@@ -366,6 +366,21 @@ TEST_F(FsckReindexTest, MembersOfTheWrongTypeAreReportedNotFatal) {
   EXPECT_EQ(kernel_->index().Get("batches", batch_id_).status().code(), Code::kNotFound);
 }
 
+// A store from before key records were kept in the CAS gets them when a
+// signer is next created.
+TEST_F(FsckReindexTest, AStoreWithoutItsKeyRecordGetsItWithTheNextSigner) {
+  auto signer = kernel_->signer();
+  ASSERT_TRUE(signer.ok());
+  const std::string key = cas_paths::KeyRecord((*signer)->key_id());
+  ASSERT_TRUE(kernel_->cas().Remove(key).ok());
+  kernel_.Close();
+  ASSERT_NO_FATAL_FAILURE(kernel_.Open(overrides_));
+  ASSERT_EQ(kernel_->cas().Stat(key).status().code(), Code::kNotFound);
+  ASSERT_TRUE(kernel_->signer().ok());
+  EXPECT_TRUE(kernel_->cas().Stat(key).ok());
+  EXPECT_TRUE(Fsck().problems.empty()) << Listing(Fsck());
+}
+
 TEST_F(FsckReindexTest, AFailedReindexLeavesTheIndexAsItWas) {
   // A valid tombstone is restored first (its key sorts first), then one that
   // names a collection the index refuses makes the rebuild fail.
