@@ -1,8 +1,13 @@
 #include "directory_sync.hpp"
 
+#include <utility>
+
 #include "posix_io.hpp"
 
 namespace signals::cas_fs {
+
+DirectorySync::DirectorySync(Fsync fsync) : fsync_(std::move(fsync)) {}
+DirectorySync::DirectorySync() : DirectorySync(FsyncDirectory) {}
 
 int DirectorySync::Sync(const std::string& directory) {
   std::unique_lock<std::mutex> lock(mu_);
@@ -21,18 +26,18 @@ int DirectorySync::Sync(const std::string& directory) {
     const uint64_t first = state.synced + 1;
     const uint64_t last = state.issued;
     lock.unlock();
-    const int error = FsyncDirectory(directory);
+    const int error = fsync_(directory);
     lock.lock();
     state.running = false;
     state.synced = last;
-    if (error != 0) {
-      state.failures.push_back(Failure{first, last, error});
-      if (state.failures.size() > 16) state.failures.pop_front();
-    }
+    if (error != 0) state.failures.push_back(Failure{first, last, error, last - first + 1});
     state.done.notify_all();
   }
-  for (const Failure& f : state.failures) {
-    if (f.first <= ticket && ticket <= f.last) return f.error;
+  for (auto f = state.failures.begin(); f != state.failures.end(); ++f) {
+    if (ticket < f->first || ticket > f->last) continue;
+    const int error = f->error;
+    if (--f->unread == 0) state.failures.erase(f);
+    return error;
   }
   return 0;
 }

@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,6 +24,12 @@ namespace signals::cas_fs {
 
 class DirectorySync {
  public:
+  // How a directory is fsynced: FsyncDirectory (posix_io.hpp); tests pass
+  // their own to see failures.
+  using Fsync = std::function<int(const std::string& directory)>;
+  explicit DirectorySync(Fsync fsync);
+  DirectorySync();
+
   // fsyncs `directory` (or waits for an fsync of it that started after this
   // call); returns 0 or the errno of that fsync.
   int Sync(const std::string& directory);
@@ -31,15 +38,19 @@ class DirectorySync {
   struct Failure {
     uint64_t first, last;  // the tickets the failed fsync covered
     int error;
+    uint64_t unread;  // callers of those tickets that have not returned yet
   };
   struct State {
     uint64_t issued = 0;  // tickets handed out
     uint64_t synced = 0;  // every ticket up to this one is covered by a finished fsync
     bool running = false;
     std::condition_variable done;
-    std::deque<Failure> failures;  // the last few
+    // Kept until every caller it covered has read it, so that no caller
+    // reports success for an fsync that failed.
+    std::deque<Failure> failures;
   };
 
+  Fsync fsync_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<State>> states_;  // one per directory ever synced
 };

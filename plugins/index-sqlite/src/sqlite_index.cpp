@@ -338,14 +338,16 @@ void SqliteIndex::LeftGroupEmpty() {
 }
 
 void SqliteIndex::FailGroup(uint64_t generation, signals_status status, const std::string& message) {
+  const size_t members = group_members_;
   group_open_ = false;
   group_members_ = 0;
   std::lock_guard<std::mutex> lock(group_mutex_);
   // No commit runs now (we hold the lease), so `generation` is the open one.
-  failed_generations_[generation] = {status, "the group commit was rolled back: " + message};
+  if (members > 0) {
+    failed_generations_[generation] = {status, "the group commit was rolled back: " + message, members};
+  }
   done_generation_ = generation;
   open_generation_ = generation + 1;
-  while (failed_generations_.size() > 64) failed_generations_.erase(failed_generations_.begin());
   group_done_.notify_all();
 }
 
@@ -370,6 +372,7 @@ void SqliteIndex::AwaitDurable(uint64_t generation) {
     ++open_generation_;  // later transactions form the next group
     lock.unlock();
     std::optional<std::pair<signals_status, std::string>> failure;
+    const size_t members = group_members_;
     if (group_open_) {
       try {
         writer_->Exec("COMMIT", "commit to '" + options_.path + "'");
@@ -390,14 +393,19 @@ void SqliteIndex::AwaitDurable(uint64_t generation) {
     }
     ReleaseWriter();
     lock.lock();
-    if (failure) failed_generations_[committing] = *failure;
-    while (failed_generations_.size() > 64) failed_generations_.erase(failed_generations_.begin());
+    if (failure && members > 0) {
+      failed_generations_[committing] = {failure->first, std::move(failure->second), members};
+    }
     done_generation_ = committing;
     committing_ = false;
     group_done_.notify_all();
   }
   auto failed = failed_generations_.find(generation);
-  if (failed != failed_generations_.end()) throw sdk::Error(failed->second.first, failed->second.second);
+  if (failed != failed_generations_.end()) {
+    sdk::Error error(failed->second.status, failed->second.message);
+    if (--failed->second.unread == 0) failed_generations_.erase(failed);
+    throw error;
+  }
 }
 
 // --- reads -----------------------------------------------------------------------

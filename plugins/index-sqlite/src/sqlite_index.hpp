@@ -156,7 +156,13 @@ class SqliteIndex final : public sdk::IndexComponent {
   uint64_t open_generation_ = 1;  // the generation new transactions join
   uint64_t done_generation_ = 0;  // every generation up to this one is finished
   bool committing_ = false;       // a waiter is committing a group
-  std::map<uint64_t, std::pair<signals_status, std::string>> failed_generations_;
+  // A rolled-back group's outcome, kept until each of its members has read it.
+  struct FailedGroup {
+    signals_status status;
+    std::string message;
+    size_t unread;  // members that have not learnt it yet
+  };
+  std::map<uint64_t, FailedGroup> failed_generations_;
 
   std::mutex readers_mutex_;
   std::condition_variable reader_returned_;
