@@ -98,38 +98,4 @@ CasObject ClassifyCasKey(std::string_view key) {
   return CasObject{};
 }
 
-const char* CasObjectKindName(CasObjectKind kind) {
-  switch (kind) {
-    case CasObjectKind::kFactBlob:
-      return "fact-blob";
-    case CasObjectKind::kFactProvenance:
-      return "provenance";
-    case CasObjectKind::kBatchAttestation:
-      return "attestation";
-    case CasObjectKind::kBatchRekorEntry:
-      return "rekor-entry";
-    case CasObjectKind::kCallgraphBlob:
-      return "callgraph-blob";
-    case CasObjectKind::kCallgraphMeta:
-      return "callgraph-meta";
-    case CasObjectKind::kManifest:
-      return "manifest";
-    case CasObjectKind::kManifestEnvelope:
-      return "manifest-envelope";
-    case CasObjectKind::kManifestRekorEntry:
-      return "rekor-entry";
-    case CasObjectKind::kTombstone:
-      return "tombstone";
-    case CasObjectKind::kKeyRecord:
-      return "key";
-    case CasObjectKind::kKeyRetirement:
-      return "key-retirement";
-    case CasObjectKind::kLeftover:
-      return "leftover";
-    case CasObjectKind::kUnknown:
-      return "unknown";
-  }
-  return "unknown";
-}
-
 }  // namespace signals

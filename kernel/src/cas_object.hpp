@@ -35,7 +35,4 @@ struct CasObject {
 
 CasObject ClassifyCasKey(std::string_view key);
 
-// "fact-blob", "provenance", ... for messages.
-const char* CasObjectKindName(CasObjectKind kind);
-
 }  // namespace signals

@@ -129,15 +129,15 @@ Status VerifyTlogEntries(const nlohmann::json& entries, const SignedContent& con
   requirements.signed_entry_timestamp = out.version == "0.1";
   requirements.inclusion_proof = out.version != "0.1";
   for (size_t i = 0; i < entries.size(); ++i) {
-    const std::string where = "tlog entry " + std::to_string(i) + ": ";
+    const std::string where = "tlog entry " + std::to_string(i);
     auto entry = ParseBundleTlogEntry(entries[i]);
-    if (!entry.ok()) return entry.status().WithContext("tlog entry " + std::to_string(i));
+    if (!entry.ok()) return entry.status().WithContext(where);
     Status body = content.is_envelope
                       ? VerifyTlogBodyForEnvelope(*entry, content.envelope)
                       : VerifyTlogBodyForMessageSignature(*entry, content.digest, content.signature);
-    if (!body.ok()) return body.WithContext("tlog entry " + std::to_string(i));
+    if (!body.ok()) return body.WithContext(where);
     auto verified = VerifyTlogInclusion(*entry, {options.log_public_key_pem}, requirements);
-    if (!verified.ok()) return verified.status().WithContext("tlog entry " + std::to_string(i));
+    if (!verified.ok()) return verified.status().WithContext(where);
     out.tlog_entries.push_back(std::move(*verified));
   }
   return Status::Ok();

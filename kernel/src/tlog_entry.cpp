@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "base64.hpp"
+#include "json_member.hpp"
 #include "sha256.hpp"
 
 namespace signals {
@@ -13,11 +14,10 @@ Status Malformed(const std::string& field, const std::string& what) {
   return Status::Invalid("tlog-entry", field, "log entry: " + field + " " + what);
 }
 
+// The member, or null when it is absent or null.
 const nlohmann::json* Member(const nlohmann::json& object, const char* name) {
-  if (!object.is_object()) return nullptr;
-  auto it = object.find(name);
-  if (it == object.end() || it->is_null()) return nullptr;
-  return &*it;
+  const nlohmann::json& v = JsonChild(object, name);
+  return v.is_null() ? nullptr : &v;
 }
 
 Result<std::string> StringMember(const nlohmann::json& object, const char* name, const std::string& path) {

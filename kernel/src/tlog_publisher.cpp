@@ -273,7 +273,6 @@ Status TlogPublisher::RetryOne(const nlohmann::json& queued) {
   }
   auto parsed = ParseDsseEnvelope(*envelope);
   if (!parsed.ok()) return Status::Internal(subject.envelope_key + ": " + parsed.status().message());
-  if (parsed->signatures.empty()) return Status::Internal(subject.envelope_key + " has no signature");
   auto public_key = kernel_.PublicKey(parsed->signatures.front().keyid);
   if (!public_key.ok()) return public_key.status();
 

@@ -8,6 +8,7 @@
 #include "callgraph_verifier.hpp"
 #include "cas_paths.hpp"
 #include "cli.hpp"
+#include "json_member.hpp"
 
 namespace signalsctl {
 
@@ -38,10 +39,7 @@ int RunVerifyCallgraph(Context& ctx, const std::vector<std::string>& tokens) {
   }
   auto record = signals::CallgraphStore(**kernel).Record(pos[1]);
   if (!record.ok()) return Fail(record.status());
-  auto text = [&](const char* name) {
-    auto it = record->find(name);
-    return it != record->end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
+  auto text = [&](const char* name) { return signals::JsonText(*record, name); };
   LoggedObject object{signals::cas_paths::ManifestEnvelope(pos[1]),
                       signals::cas_paths::ManifestRekorEntry(pos[1]), text("rekorUuid"), text("skipReason")};
   // The log entry of an expired graph is checked too: exit 3 only when it holds.

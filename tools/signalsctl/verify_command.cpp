@@ -8,15 +8,11 @@
 #include "cas_paths.hpp"
 #include "cli.hpp"
 #include "dsse.hpp"
+#include "json_member.hpp"
 #include "sigstore_bundle.hpp"
 
 namespace signalsctl {
 namespace {
-
-std::string TextOrEmpty(const nlohmann::json& row, const char* name) {
-  auto it = row.find(name);
-  return it != row.end() && it->is_string() ? it->get<std::string>() : "";
-}
 
 int VerifyBatchCommand(Context& ctx, const Args& args, const std::string& batch_id) {
   auto kernel = ctx.OpenKernel();
@@ -37,8 +33,8 @@ int VerifyBatchCommand(Context& ctx, const Args& args, const std::string& batch_
   auto row_text = (*kernel)->index().Get("batches", batch_id);
   if (!row_text.ok()) return Fail(row_text.status());
   auto row = nlohmann::json::parse(*row_text, nullptr, false);
-  LoggedObject object{TextOrEmpty(row, "attestationKey"), signals::cas_paths::BatchRekorEntry(batch_id),
-                      TextOrEmpty(row, "rekorUuid"), TextOrEmpty(row, "skipReason")};
+  LoggedObject object{signals::JsonText(row, "attestationKey"), signals::cas_paths::BatchRekorEntry(batch_id),
+                      signals::JsonText(row, "rekorUuid"), signals::JsonText(row, "skipReason")};
   int logged = ReportLogEntry(**kernel, args, "batch " + batch_id, object);
   return logged == kExitOk && result->expired ? kExitExpired : logged;
 }
