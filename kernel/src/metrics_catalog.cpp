@@ -6,16 +6,15 @@ void DescribeSignalsMetrics(MetricsRegistry& m) {
   const auto counter = MetricType::kCounter;
   const auto gauge = MetricType::kGauge;
   const auto histogram = MetricType::kHistogram;
-  const std::vector<double> sizes = MetricsRegistry::SizeBuckets();
 
   // DESIGN §9.
   m.Describe("signals_callgraphs_stored_total", counter, "Callgraphs stored, by language and tenant.");
-  m.Describe("signals_callgraph_nodes", histogram, "Nodes per stored callgraph, by language.", sizes);
+  m.Describe("signals_callgraph_nodes", histogram, "Nodes per stored callgraph, by language.");
   m.Describe("signals_runtime_facts_ingested_total", counter,
              "Runtime facts ingested, by fact type and tenant.");
   m.Describe("signals_runtime_fact_batches_ingested_total", counter,
              "Runtime-fact batches committed, by tenant.");
-  m.Describe("signals_runtime_facts_batch_size", histogram, "Runtime facts per committed batch.", sizes);
+  m.Describe("signals_runtime_facts_batch_size", histogram, "Runtime facts per committed batch.");
   m.Ensure("signals_runtime_facts_batch_size", "");
   m.Describe("signals_provenance_records_total", counter,
              "Provenance records written (one per committed batch).");
@@ -36,8 +35,7 @@ void DescribeSignalsMetrics(MetricsRegistry& m) {
   m.Describe("signals_http_requests_total", counter,
              "HTTP requests answered, by route template, method and status code.");
   m.Describe("signals_http_request_duration_seconds", histogram,
-             "Time from a request's first byte to the end of its answer, by route template and method.",
-             MetricsRegistry::SecondsBuckets());
+             "Time from a request's first byte to the end of its answer, by route template and method.");
   m.Describe("signals_tlog_queue_depth", gauge, "Envelopes waiting in the transparency-log retry queue.");
   m.Ensure("signals_tlog_queue_depth", "");
   m.Describe("signals_tlog_submissions_total", counter, "Transparency-log submissions, by result.");

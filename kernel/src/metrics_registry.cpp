@@ -66,6 +66,10 @@ std::vector<double> MetricsRegistry::SecondsBuckets() {
   return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 }
 
+std::vector<double> MetricsRegistry::DefaultBounds(const std::string& name) {
+  return EndsWith(name, "_seconds") ? SecondsBuckets() : SizeBuckets();
+}
+
 void MetricsRegistry::Describe(const std::string& name, MetricType type, const std::string& help,
                                std::vector<double> bounds) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -75,7 +79,7 @@ void MetricsRegistry::Describe(const std::string& name, MetricType type, const s
   f.help = help;
   if (type == MetricType::kHistogram) {
     f.bounds =
-        bounds.empty() ? (EndsWith(name, "_seconds") ? SecondsBuckets() : SizeBuckets()) : std::move(bounds);
+        bounds.empty() ? DefaultBounds(name) : std::move(bounds);
   }
 }
 
@@ -130,7 +134,7 @@ MetricsRegistry::Series* MetricsRegistry::Find(const std::string& name, const st
     f.type = type;
     f.help = "Reported through the plugin host table.";
     if (type == MetricType::kHistogram)
-      f.bounds = EndsWith(name, "_seconds") ? SecondsBuckets() : SizeBuckets();
+      f.bounds = DefaultBounds(name);
     it = families_.emplace(name, std::move(f)).first;
   }
   Family& family = it->second;

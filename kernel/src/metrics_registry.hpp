@@ -54,6 +54,9 @@ class MetricsRegistry {
   static std::vector<double> SizeBuckets();
   // Latency buckets: 1 ms to 60 s.
   static std::vector<double> SecondsBuckets();
+  // A histogram's buckets unless described otherwise: SecondsBuckets for a
+  // name ending in "_seconds", else SizeBuckets.
+  static std::vector<double> DefaultBounds(const std::string& name);
 
  private:
   using LabelSet = std::vector<std::pair<std::string, std::string>>;  // sorted by name

@@ -88,11 +88,9 @@ class FactStreamSource : public ObjectSource {
     while (out_.size() - out_pos_ == 0) {
       out_.clear();
       out_pos_ = 0;
-      if (!current_) {
-        if (next_ >= batches_.size()) return size_t{0};
-        SIGNALS_RETURN_IF_ERROR(OpenBatch(batches_[next_++]));
-        if (!current_) continue;  // expired since the stream began
-      }
+      auto open = EnsureBatch();
+      if (!open.ok()) return open.status();
+      if (!*open) return size_t{0};
       auto n = current_->Read(chunk_, sizeof(chunk_));
       if (!n.ok()) return n.status();
       if (*n == 0) {
@@ -109,6 +107,16 @@ class FactStreamSource : public ObjectSource {
   }
 
  private:
+  // Opens the next batch unless one is open; false after the last one.
+  Result<bool> EnsureBatch() {
+    while (!current_) {
+      if (next_ >= batches_.size()) return false;
+      // Leaves current_ null for a batch expired since the stream began.
+      SIGNALS_RETURN_IF_ERROR(OpenBatch(batches_[next_++]));
+    }
+    return true;
+  }
+
   // The stored lines as they are: decompressed straight into the caller's
   // buffer, which is filled across batch boundaries (fewer, fuller chunks).
   Result<size_t> ReadRaw(uint8_t* buffer, size_t capacity) {
@@ -119,11 +127,9 @@ class FactStreamSource : public ObjectSource {
         newline_owed_ = false;
         continue;
       }
-      if (!current_) {
-        if (next_ >= batches_.size()) break;
-        SIGNALS_RETURN_IF_ERROR(OpenBatch(batches_[next_++]));
-        if (!current_) continue;  // expired since the stream began
-      }
+      auto open = EnsureBatch();
+      if (!open.ok()) return open.status();
+      if (!*open) break;
       auto n = current_->Read(buffer + filled, capacity - filled);
       if (!n.ok()) return n.status();
       if (*n == 0) {
