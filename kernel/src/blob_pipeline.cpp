@@ -32,7 +32,6 @@ Status BlobPipeline::WorkerFailure() {
 }
 
 Status BlobPipeline::Write(std::string_view bytes) {
-  bytes_in_ += bytes.size();
   if (hashing_) hasher_.Update(bytes);
   while (!bytes.empty()) {
     size_t room = kBlockBytes - current_->size();
@@ -76,12 +75,9 @@ void BlobPipeline::Work() {
     Status s = Compress(*block);
     lock.lock();
     free_.push_back(std::move(block));
-    if (!s.ok()) {
-      failure_ = s;
-      block_free_.notify_one();
-      return;
-    }
+    if (!s.ok()) failure_ = s;
     block_free_.notify_one();
+    if (!s.ok()) return;
   }
 }
 

@@ -58,7 +58,6 @@ class BlobPipeline {
 
   // Valid after a successful Finish() (with Hashing::kSha256).
   const std::array<uint8_t, 32>& digest() const { return digest_; }
-  uint64_t bytes_in() const { return bytes_in_; }
   uint64_t bytes_out() const { return compressor_.bytes_out(); }
 
  private:
@@ -73,7 +72,6 @@ class BlobPipeline {
   Sha256Hasher hasher_;
   const bool hashing_;
   const size_t max_blocks_;
-  uint64_t bytes_in_ = 0;
   std::array<uint8_t, 32> digest_{};
   std::unique_ptr<Block> current_;  // being filled by the caller
 
