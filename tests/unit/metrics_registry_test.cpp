@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "metrics_catalog.hpp"
 #include "service_api.hpp"
 #include "test_kernel.hpp"
@@ -87,6 +89,29 @@ TEST(MetricsRegistryTest, DropsWhatTheExpositionCannotCarryAndCountsIt) {
   // then clashes with it.
   EXPECT_EQ(m.Value("signals_metrics_dropped_total", "reason=type"), 1);
   EXPECT_EQ(m.Value("ok_total", ""), 5);
+}
+
+// JSON has no NaN or infinities: a gauge or a histogram sum holding one
+// travels as the exposition format's string, so the snapshot stays JSON and
+// the scrape renders; updates no metric type can carry are dropped and counted.
+TEST(MetricsRegistryTest, NonFiniteValuesTravelAsExpositionStrings) {
+  MetricsRegistry m;
+  m.GaugeSet("g_nan", "", std::numeric_limits<double>::quiet_NaN());
+  m.GaugeSet("g_pos", "", std::numeric_limits<double>::infinity());
+  m.GaugeSet("g_neg", "", -std::numeric_limits<double>::infinity());
+  m.HistogramObserve("h_bytes", "", std::numeric_limits<double>::infinity());
+  m.HistogramObserve("h_bytes", "", std::numeric_limits<double>::quiet_NaN());
+  m.CounterAdd("c_total", "", std::numeric_limits<double>::infinity());
+  const json snapshot = m.Snapshot();
+  ASSERT_NE(FamilyOf(snapshot, "g_nan"), nullptr);
+  EXPECT_EQ((*FamilyOf(snapshot, "g_nan"))["series"][0]["value"], "NaN");
+  EXPECT_EQ((*FamilyOf(snapshot, "g_pos"))["series"][0]["value"], "+Inf");
+  EXPECT_EQ((*FamilyOf(snapshot, "g_neg"))["series"][0]["value"], "-Inf");
+  const json& h = (*FamilyOf(snapshot, "h_bytes"))["series"][0];
+  EXPECT_EQ(h["sum"], "+Inf");
+  EXPECT_EQ(h["count"], 1) << "the NaN observation is dropped";
+  EXPECT_EQ(m.Value("signals_metrics_dropped_total", "reason=value"), 2);
+  EXPECT_EQ(json::parse(snapshot.dump()), snapshot) << "the snapshot is plain JSON";
 }
 
 TEST(MetricsRegistryTest, LabelValuesKeepEverythingButCommas) {
