@@ -50,6 +50,27 @@ class TlogQueueTest : public ::testing::Test {
     ASSERT_TRUE((*txn)->Commit().ok());
   }
 
+  // Inserts rows as they are, keyed by `key_member` ("batchId" or "envelopeKey").
+  void Insert(const char* collection, const char* key_member, const std::vector<nlohmann::json>& rows) {
+    auto txn = kernel_->index().Begin();
+    ASSERT_TRUE(txn.ok()) << txn.status().ToString();
+    for (const auto& row : rows) {
+      ASSERT_TRUE((*txn)->Insert(collection, row[key_member].get<std::string>(), CanonicalJson(row)).ok());
+    }
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+
+  // A queue row that is due and whose id is not a ULID.
+  static nlohmann::json MalformedDueRow() {
+    return {{"envelopeKey", "attestations/x.dsse"},
+            {"kind", "batch"},
+            {"id", "not-a-ulid"},
+            {"tenantId", "global"},
+            {"attempts", 1},
+            {"lastError", ""},
+            {"nextAttemptAt", "2026-01-01T00:00:00.000Z"}};
+  }
+
   testing::TestKernel kernel_;
 };
 
@@ -110,23 +131,18 @@ TEST_F(TlogQueueTest, QueueRowHasTheContractShapeAndTheGaugeCountsRows) {
 TEST_F(TlogQueueTest, RetryOfAGoneEnvelopeMarksTheRowAndDropsTheQueueRow) {
   TlogPublisher publisher = Publisher(1000);
   const TlogSubject subject = TlogSubject::Batch(kBatch, "global");
-  {
-    auto txn = kernel_->index().Begin();
-    ASSERT_TRUE(txn.ok());
-    nlohmann::json batch = {{"batchId", kBatch}, {"rekorUuid", nullptr}, {"skipReason", "rekor-unavailable"}};
-    ASSERT_TRUE((*txn)->Insert("batches", kBatch, CanonicalJson(batch)).ok());
-    nlohmann::json queued = {{"envelopeKey", subject.envelope_key},
-                             {"kind", "batch"},
-                             {"id", kBatch},
-                             {"tenantId", "global"},
-                             {"entryKey", subject.entry_key},
-                             {"enqueuedAt", "2026-01-01T00:00:00.000Z"},
-                             {"attempts", 3},
-                             {"nextAttemptAt", "2026-01-01T00:00:00.000Z"},
-                             {"lastError", "HTTP 503"}};
-    ASSERT_TRUE((*txn)->Insert(kTlogQueueCollection, subject.envelope_key, CanonicalJson(queued)).ok());
-    ASSERT_TRUE((*txn)->Commit().ok());
-  }
+  Insert("batches", "batchId",
+         {{{"batchId", kBatch}, {"rekorUuid", nullptr}, {"skipReason", "rekor-unavailable"}}});
+  Insert(kTlogQueueCollection, "envelopeKey",
+         {{{"envelopeKey", subject.envelope_key},
+           {"kind", "batch"},
+           {"id", kBatch},
+           {"tenantId", "global"},
+           {"entryKey", subject.entry_key},
+           {"enqueuedAt", "2026-01-01T00:00:00.000Z"},
+           {"attempts", 3},
+           {"nextAttemptAt", "2026-01-01T00:00:00.000Z"},
+           {"lastError", "HTTP 503"}}});
   publisher.RetryDue();
   EXPECT_TRUE(Row(kTlogQueueCollection, subject.envelope_key).is_null()) << "the queue row stays";
   nlohmann::json batch = Row("batches", kBatch);
@@ -137,19 +153,8 @@ TEST_F(TlogQueueTest, RetryOfAGoneEnvelopeMarksTheRowAndDropsTheQueueRow) {
 
 TEST_F(TlogQueueTest, RetryOfAMalformedRowBacksOffInsteadOfSpinning) {
   TlogPublisher publisher = Publisher(60000);
-  nlohmann::json queued = {{"envelopeKey", "attestations/x.dsse"},
-                           {"kind", "batch"},
-                           {"id", "not-a-ulid"},
-                           {"tenantId", "global"},
-                           {"attempts", 1},
-                           {"lastError", ""},
-                           {"nextAttemptAt", "2026-01-01T00:00:00.000Z"}};
-  {
-    auto txn = kernel_->index().Begin();
-    ASSERT_TRUE(txn.ok());
-    ASSERT_TRUE((*txn)->Insert(kTlogQueueCollection, "attestations/x.dsse", CanonicalJson(queued)).ok());
-    ASSERT_TRUE((*txn)->Commit().ok());
-  }
+  const nlohmann::json queued = MalformedDueRow();
+  Insert(kTlogQueueCollection, "envelopeKey", {queued});
   publisher.RetryDue();
   nlohmann::json row = Row(kTlogQueueCollection, "attestations/x.dsse");
   ASSERT_TRUE(row.is_object());
@@ -162,19 +167,8 @@ TEST_F(TlogQueueTest, RetryOfAMalformedRowBacksOffInsteadOfSpinning) {
 
 TEST_F(TlogQueueTest, RetryPassAskedToStopLeavesDueRowsForLater) {
   TlogPublisher publisher = Publisher(60000);
-  nlohmann::json queued = {{"envelopeKey", "attestations/x.dsse"},
-                           {"kind", "batch"},
-                           {"id", "not-a-ulid"},
-                           {"tenantId", "global"},
-                           {"attempts", 1},
-                           {"lastError", ""},
-                           {"nextAttemptAt", "2026-01-01T00:00:00.000Z"}};
-  {
-    auto txn = kernel_->index().Begin();
-    ASSERT_TRUE(txn.ok());
-    ASSERT_TRUE((*txn)->Insert(kTlogQueueCollection, "attestations/x.dsse", CanonicalJson(queued)).ok());
-    ASSERT_TRUE((*txn)->Commit().ok());
-  }
+  const nlohmann::json queued = MalformedDueRow();
+  Insert(kTlogQueueCollection, "envelopeKey", {queued});
   const std::atomic<bool> stopping{true};
   publisher.RetryDue(&stopping);
   EXPECT_EQ(Row(kTlogQueueCollection, "attestations/x.dsse"), queued) << "a stopping pass touched the row";
