@@ -201,15 +201,23 @@ class Rebuilder {
     return it != written_.end() && it->second.count(key) != 0;
   }
 
+  // The record at `key` when its id (`id_member`) and tenantId are those its
+  // key names; else a warning and nullopt.
+  std::optional<nlohmann::json> ReadOwnRecord(const std::string& key, const CasObject& ref, const char* id_member) {
+    auto record = ReadJson(key);
+    if (!record) return std::nullopt;
+    if (JsonText(*record, id_member) != ref.id || JsonText(*record, "tenantId") != ref.tenant) {
+      Warn(key + ": " + id_member + "/tenantId are not those of its key; skipped");
+      return std::nullopt;
+    }
+    return record;
+  }
+
   Status RebuildBatches() {
     for (const auto& [key, ref] : objects_) {
       if (ref.kind != CasObjectKind::kFactProvenance || Restored(kBatchCollection, ref.id)) continue;
-      auto provenance = ReadJson(key);
+      auto provenance = ReadOwnRecord(key, ref, "batchId");
       if (!provenance) continue;
-      if (JsonText(*provenance, "batchId") != ref.id || JsonText(*provenance, "tenantId") != ref.tenant) {
-        Warn(key + ": batchId/tenantId are not those of its key; skipped");
-        continue;
-      }
       nlohmann::json row = BatchRow(*provenance);
       ApplyRekorEntry(row, cas_paths::BatchRekorEntry(ref.id));
       SIGNALS_RETURN_IF_ERROR(Put(kBatchCollection, ref.id, row));
@@ -223,12 +231,8 @@ class Rebuilder {
         kernel_.config().GetBool("provenance", "rekor_enabled") ? "rekor-unavailable" : "rekor-disabled";
     for (const auto& [key, ref] : objects_) {
       if (ref.kind != CasObjectKind::kCallgraphMeta || Restored(kCallgraphCollection, ref.id)) continue;
-      auto meta = ReadJson(key);
+      auto meta = ReadOwnRecord(key, ref, "graphId");
       if (!meta) continue;
-      if (JsonText(*meta, "graphId") != ref.id || JsonText(*meta, "tenantId") != ref.tenant) {
-        Warn(key + ": graphId/tenantId are not those of its key; skipped");
-        continue;
-      }
       const std::string manifest_key = cas_paths::Manifest(ref.id);
       if (!Exists(manifest_key)) {
         Warn(key + ": its manifest " + manifest_key + " is missing; skipped");
