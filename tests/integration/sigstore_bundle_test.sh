@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sigstore bundles and transparency-log entries, offline:
 #  * `signalsctl verify bundle` accepts the three production bundles of
-#    ../shared/testdata/sigstore with the keys their README names, and rejects
+#    tests/data/sigstore with the keys their README names, and rejects
 #    tampered copies (made here with jq) naming what failed;
 #  * a batch ingested with Rekor disabled is exported (`signalsctl export
 #    bundle`) and verified by @sigstore/verify@3.1.1 (Sigstore's own verifier,

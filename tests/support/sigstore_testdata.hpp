@@ -1,4 +1,4 @@
-// The Sigstore production data of ../shared/testdata/sigstore (see its
+// The Sigstore production data of tests/data/sigstore (see its
 // README): bundles, keys, and the Rekor REST shape of their log entries, for
 // the transparency-log and bundle tests.
 #pragma once

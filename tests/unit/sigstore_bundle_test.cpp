@@ -1,5 +1,5 @@
 // Specification of Sigstore bundle verification and writing: the three
-// production bundles of ../shared/testdata/sigstore verify offline with the
+// production bundles of tests/data/sigstore verify offline with the
 // keys their README names, tampered copies fail naming what failed, and a
 // bundle written from a Signals envelope verifies with the same code.
 #include "sigstore_bundle.hpp"

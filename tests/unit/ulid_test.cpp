@@ -1,6 +1,6 @@
 // Specification of ULID parsing, formatting and monotonic generation. The
-// vectors are those restated in shared/testdata/README-conformance.md §2
-// (ulid/javascript, oklog/ulid and the ulid spec README).
+// vectors come from the ULID specification's README and its reference
+// implementations (ulid/javascript, oklog/ulid).
 #include "ulid.hpp"
 
 #include <gtest/gtest.h>
