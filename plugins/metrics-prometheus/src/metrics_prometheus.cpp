@@ -8,6 +8,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "prometheus_text.hpp"
 #include "scrape_listener.hpp"
@@ -31,18 +33,24 @@ class PrometheusMetrics : public sdk::MetricsComponent {
             "Own listener for GET /metrics (host:port; port 0 picks one); empty = only the API's /metrics."),
         sdk::Option("port_file", SIGNALS_OPT_PATH, nullptr,
                     "Write the bound port of `listen` to this file once listening (for port 0)."),
+        sdk::Option("drop_labels", SIGNALS_OPT_STRING, "",
+                    "Comma-separated label names left out of every series, merging what becomes identical "
+                    "(e.g. tenant: no per-tenant figures on /metrics)."),
     };
     return sdk::MakeOptionList(kOptions);
   }
 
   PrometheusMetrics(const sdk::Host& host, const sdk::Config& config)
-      : host_(host), listen_(config.GetOr("listen", "")), port_file_(config.GetOr("port_file", "")) {}
+      : host_(host),
+        listen_(config.GetOr("listen", "")),
+        port_file_(config.GetOr("port_file", "")),
+        dropped_labels_(SplitList(config.GetOr("drop_labels", ""))) {}
 
   std::string Render(const std::string& snapshot_json) override {
     auto snapshot = nlohmann::json::parse(snapshot_json, nullptr, false);
     if (snapshot.is_discarded()) throw sdk::Error(SIGNALS_INVALID_ARGUMENT, "metrics snapshot is not JSON");
     try {
-      return RenderText(snapshot);
+      return RenderText(WithoutLabels(snapshot, dropped_labels_));
     } catch (const std::invalid_argument& e) {
       throw sdk::Error(SIGNALS_INVALID_ARGUMENT, e.what());
     }
@@ -73,6 +81,21 @@ class PrometheusMetrics : public sdk::MetricsComponent {
   }
 
  private:
+  static std::vector<std::string> SplitList(const std::string& text) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= text.size()) {
+      size_t end = text.find(',', start);
+      if (end == std::string::npos) end = text.size();
+      std::string item = text.substr(start, end - start);
+      item.erase(0, item.find_first_not_of(" \t"));
+      item.erase(item.find_last_not_of(" \t") + 1);
+      if (!item.empty()) out.push_back(item);
+      start = end + 1;
+    }
+    return out;
+  }
+
   ScrapeAnswer Scrape() {
     try {
       return {200, content_type_, Render(host_.Call(R"({"op":"metrics.snapshot"})"))};
@@ -96,6 +119,7 @@ class PrometheusMetrics : public sdk::MetricsComponent {
   sdk::Host host_;
   std::string listen_;
   std::string port_file_;
+  std::vector<std::string> dropped_labels_;
   const std::string content_type_ = kTextContentType;
   std::unique_ptr<ScrapeListener> listener_;
 };

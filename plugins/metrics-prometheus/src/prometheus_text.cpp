@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -189,6 +190,59 @@ std::string RenderText(const nlohmann::json& snapshot) {
       if (type == "counter" && !(v >= 0)) Refuse(name, "a counter cannot be negative or NaN");
       out += name + LabelText(labels) + " " + FormatNumber(v) + "\n";
     }
+  }
+  return out;
+}
+
+nlohmann::json WithoutLabels(const nlohmann::json& snapshot, const std::vector<std::string>& dropped) {
+  if (dropped.empty() || !snapshot.is_object() || !snapshot.contains("families") ||
+      !snapshot["families"].is_array()) {
+    return snapshot;
+  }
+  nlohmann::json out = snapshot;
+  for (auto& family : out["families"]) {
+    if (!family.is_object() || !family.contains("series") || !family["series"].is_array()) continue;
+    const std::string name = family.value("name", "");
+    const bool histogram = family.value("type", "") == "histogram";
+    nlohmann::json merged = nlohmann::json::array();
+    std::map<std::string, size_t> index;  // remaining labels (dumped) -> position in merged
+    for (auto series : family["series"]) {
+      if (!series.is_object()) {
+        merged.push_back(series);
+        continue;
+      }
+      if (series.contains("labels") && series["labels"].is_object()) {
+        for (const auto& label : dropped) series["labels"].erase(label);
+      }
+      const std::string key = series.value("labels", nlohmann::json::object()).dump();
+      auto found = index.find(key);
+      if (found == index.end()) {
+        index.emplace(key, merged.size());
+        merged.push_back(series);
+        continue;
+      }
+      nlohmann::json& into = merged[found->second];
+      if (!histogram) {
+        into["value"] = NumberOf(into.value("value", nlohmann::json(0)), name, "value") +
+                        NumberOf(series.value("value", nlohmann::json(0)), name, "value");
+        continue;
+      }
+      auto& a = into["buckets"];
+      const auto& b = series["buckets"];
+      if (!a.is_array() || !b.is_array() || a.size() != b.size())
+        Refuse(name, "merged histograms differ in buckets");
+      for (size_t i = 0; i < a.size(); ++i) {
+        if (!a[i].is_array() || !b[i].is_array() || a[i].size() != 2 || b[i].size() != 2 ||
+            a[i][0] != b[i][0] || !a[i][1].is_number_unsigned() || !b[i][1].is_number_unsigned()) {
+          Refuse(name, "merged histograms differ in buckets");
+        }
+        a[i][1] = a[i][1].get<uint64_t>() + b[i][1].get<uint64_t>();
+      }
+      into["count"] = into.value("count", uint64_t{0}) + series.value("count", uint64_t{0});
+      into["sum"] = NumberOf(into.value("sum", nlohmann::json(0)), name, "sum") +
+                    NumberOf(series.value("sum", nlohmann::json(0)), name, "sum");
+    }
+    family["series"] = std::move(merged);
   }
   return out;
 }

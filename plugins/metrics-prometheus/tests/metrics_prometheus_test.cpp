@@ -103,6 +103,39 @@ TEST(MetricsPrometheusTest, RendersCountersGaugesAndHistogramsExactly) {
   EXPECT_EQ(e.ContentType(), "text/plain; version=0.0.4; charset=utf-8");
 }
 
+TEST(MetricsPrometheusTest, DropLabelsMergesSeriesThatDifferOnlyInThem) {
+  Exposer e(std::map<std::string, std::string>{{"drop_labels", "tenant, other"}});
+  json snapshot = Snapshot({
+      Family("signals_runtime_facts_ingested_total", "counter", "Facts.",
+             {{{"labels", {{"tenant", "acme"}, {"fact_type", "a.b"}}}, {"value", 3}},
+              {{"labels", {{"tenant", "globex"}, {"fact_type", "a.b"}}}, {"value", 4}},
+              {{"labels", {{"tenant", "globex"}, {"fact_type", "other"}}}, {"value", 1}}}),
+      Family(
+          "signals_batch_bytes", "histogram", "Bytes.",
+          {{{"labels", {{"tenant", "acme"}}}, {"buckets", {{1, 1}, {"+Inf", 2}}}, {"sum", 5}, {"count", 2}},
+           {{"labels", {{"tenant", "globex"}}},
+            {"buckets", {{1, 0}, {"+Inf", 1}}},
+            {"sum", 7},
+            {"count", 1}}}),
+  });
+  const std::string text = e.Render(snapshot);
+  EXPECT_EQ(text,
+            "# HELP signals_batch_bytes Bytes.\n"
+            "# TYPE signals_batch_bytes histogram\n"
+            "signals_batch_bytes_bucket{le=\"1\"} 1\n"
+            "signals_batch_bytes_bucket{le=\"+Inf\"} 3\n"
+            "signals_batch_bytes_sum 12\n"
+            "signals_batch_bytes_count 3\n"
+            "# HELP signals_runtime_facts_ingested_total Facts.\n"
+            "# TYPE signals_runtime_facts_ingested_total counter\n"
+            "signals_runtime_facts_ingested_total{fact_type=\"a.b\"} 7\n"
+            "signals_runtime_facts_ingested_total{fact_type=\"other\"} 1\n");
+  EXPECT_EQ(text.find("acme"), std::string::npos);
+  // Without the option every tenant has its own series.
+  Exposer plain;
+  EXPECT_NE(plain.Render(snapshot).find("tenant=\"acme\""), std::string::npos);
+}
+
 TEST(MetricsPrometheusTest, EscapesLabelValuesAndHelpText) {
   Exposer e;
   json snapshot = Snapshot({Family("signals_x_total", "counter", "Line one\nback\\slash \"quoted\"",
