@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli.hpp"
+#include "command_table.hpp"
 #include "logging.hpp"
 #include "problem.hpp"
 
@@ -14,60 +15,10 @@ extern char** environ;
 namespace signalsctl {
 namespace {
 
-constexpr const char* kUsage =
-    R"(usage: signalsctl [--config FILE] [--data-dir DIR] [--section.key=value ...] <command>
+constexpr const char* kUsageHead =
+    "usage: signalsctl [--config FILE] [--data-dir DIR] [--section.key=value ...] <command>\n\ncommands:\n";
 
-commands:
-  plugins list                          loaded plugins: name, kind, version, ABI, path
-  plugins describe <name|file.so>       a plugin's components and options
-  keygen --alg ed25519 --key-id ID      create a signing key in the key store
-  keys list                             keys in the key registry
-  keys export <keyId>                   the PEM public key of a key
-  keys rotate --alg ALG --key-id NEW    new active key, others retired (then set signing.key_id = NEW)
-  tenant add <tenant>                   register a tenant
-  tenant list                           registered tenants
-  ingest facts <file|-> --tenant T --callgraph-id ID [--source S]
-                                        ingest runtime facts (NDJSON); prints the provenance record
-  ingest callgraph <file|-> --tenant T --purl P --language L [--source S] [--format auto|json|ndjson]
-                                        ingest a callgraph; prints the manifest
-  callgraphs list [--tenant T] [--purl P] [--limit N] [--format table|json]
-                                        stored callgraphs, newest first
-  reach <graphId> --targets <file> [--format json|table] [--unconfirmed-as-not-affected]
-                                        reachability, lattice state and VEX status per target
-  drift --base <graphId> --head <graphId> --sinks <file> [--format json|table]
-                                        sinks that became reachable / unreachable
-  vex <graphId> --vulnerability CVE-… --symbols <file> [--unconfirmed-as-not-affected] [--evidence]
-                                        an OpenVEX v0.2.0 document
-  verify batch <batchId> [--rekor-key <pem>]
-                                        re-hash, check provenance and the DSSE signature, and the
-                                        stored transparency-log entry when the batch was logged
-                                        (exit 3: expired by retention, attestation valid)
-  verify callgraph <graphId> [--deep] [--rekor-key <pem>]
-                                        re-hash, manifest signature, envelope, subject digest, and
-                                        the stored transparency-log entry when it was logged
-                                        (exit 3: orphan expired by retention, manifest valid)
-  verify dsse <envelope.json> --key <public.pem>
-                                        verify any DSSE envelope
-  verify bundle <bundle.json> [--key <public.pem>] [--rekor-key <pem>]
-                                        verify a Sigstore bundle v0.1-v0.3 offline: the DSSE or
-                                        message signature with --key (else with the key of the
-                                        bundle's certificate, not chained to a Fulcio root), and
-                                        per tlog entry: body, log ID, SET, inclusion proof and
-                                        signed checkpoint with --rekor-key (the log's key)
-  export bundle <batchId> [--out FILE]  the batch attestation as a Sigstore bundle v0.3 (public-key
-                                        hint, DSSE envelope, the log entry when logged)
-  token create --principal P --tenant T [--tenant T2]
-                                        create an API token (printed once)
-  token list | token revoke <tokenId>   tokens (never their secrets)
-  policy show                           the effective access matrix
-  gc [--dry-run] [--now <RFC3339>] [--format table|json]
-                                        retention GC: delete expired runtime facts and orphan callgraphs
-  fsck [--repair]                       re-hash every object, verify every signature, cross-check
-                                        objects and index rows; --repair removes leftovers of
-                                        interrupted writes (exit 0 clean, 1 problems, 2 error)
-  reindex                               rebuild the index collections that derive from the CAS
-                                        (stop signalsd first; tokens and tenants are kept)
-
+constexpr const char* kUsageTail = R"(
 long commands (ingest, fsck, reindex, gc) draw a progress line on stderr when stdout and
 stderr are terminals
 
@@ -76,6 +27,8 @@ public_key_file option.
 
 exit codes: 0 ok, 1 rejected or invalid, 2 usage or configuration error, 3 verify: expired by retention
 )";
+
+std::string UsageText() { return kUsageHead + CommandUsage() + kUsageTail; }
 
 }  // namespace
 
@@ -173,7 +126,7 @@ uint64_t InputSize(std::FILE* in) {
 }
 
 int Usage(const std::string& message) {
-  std::cerr << "signalsctl: " << message << "\n\n" << kUsage;
+  std::cerr << "signalsctl: " << message << "\n\n" << UsageText();
   return kExitUsage;
 }
 
@@ -186,7 +139,7 @@ int main(int argc, char** argv) {
     if (!command_line.ok()) return Usage(command_line.status().message());
     const auto& rest = command_line->rest;
     if (rest.empty() || rest[0] == "--help" || rest[0] == "-h" || rest[0] == "help") {
-      std::cout << kUsage;
+      std::cout << UsageText();
       return rest.empty() ? kExitUsage : kExitOk;
     }
     signals::ConfigureLogging("info", "human");
@@ -196,25 +149,7 @@ int main(int argc, char** argv) {
     for (const auto& problem : ctx.boot.plugin_problems) std::cerr << "signalsctl: warning: " << problem << "\n";
     const std::string command = ctx.command_line.rest[0];
     std::vector<std::string> args(ctx.command_line.rest.begin() + 1, ctx.command_line.rest.end());
-    if (command == "plugins") return RunPlugins(ctx, args);
-    if (command == "keygen") return RunKeygen(ctx, args);
-    if (command == "keys" && !args.empty() && args[0] == "rotate") return RunKeysRotate(ctx, args);
-    if (command == "keys") return RunKeys(ctx, args);
-    if (command == "tenant") return RunTenant(ctx, args);
-    if (command == "ingest" && !args.empty() && args[0] == "callgraph") return RunIngestCallgraph(ctx, args);
-    if (command == "ingest") return RunIngest(ctx, args);
-    if (command == "verify" && !args.empty() && args[0] == "callgraph") return RunVerifyCallgraph(ctx, args);
-    if (command == "verify") return RunVerify(ctx, args);
-    if (command == "export") return RunExport(ctx, args);
-    if (command == "callgraphs") return RunCallgraphs(ctx, args);
-    if (command == "reach") return RunReach(ctx, args);
-    if (command == "drift") return RunDrift(ctx, args);
-    if (command == "vex") return RunVex(ctx, args);
-    if (command == "token") return RunToken(ctx, args);
-    if (command == "policy") return RunPolicy(ctx, args);
-    if (command == "fsck") return RunFsck(ctx, args);
-    if (command == "reindex") return RunReindex(ctx, args);
-    if (command == "gc") return RunGc(ctx, args);
+    if (const Command* found = FindCommand(command, args)) return found->run(ctx, args);
     return Usage("unknown command '" + command + "'");
   } catch (const std::exception& e) {
     std::cerr << "signalsctl: internal error: " << e.what() << "\n";
