@@ -24,9 +24,22 @@ class HttpTransport : public sdk::TransportComponent {
         sdk::Option("listen", SIGNALS_OPT_STRING, "127.0.0.1:8080", "Address and port to listen on (host:port; port 0 picks one)."),
         sdk::Option("max_body_bytes", SIGNALS_OPT_SIZE, "1GiB", "Largest request body, after decompression.", 0, nullptr, 1, 1LL << 40),
         sdk::Option("max_header_bytes", SIGNALS_OPT_SIZE, "16KiB", "Largest request header block.", 0, nullptr, 1024, 1 << 20),
-        sdk::Option("max_connections", SIGNALS_OPT_INT, "128", "Most simultaneous connections (one thread each).", 0, nullptr, 1, 10000),
+        sdk::Option("max_connections", SIGNALS_OPT_INT, "128",
+                    "Most requests served at once (one worker thread each); idle connections hold no thread. Over it: 503.",
+                    0, nullptr, 1, 10000),
+        sdk::Option("max_open_connections", SIGNALS_OPT_INT, "10000",
+                    "Most open client sockets; when full, the oldest one that never sent a complete request header is "
+                    "closed for the newcomer (else 503). RLIMIT_NOFILE is raised towards it at start.",
+                    0, nullptr, 1, 1000000),
+        sdk::Option("max_connections_per_address", SIGNALS_OPT_INT, "1000",
+                    "Most open sockets from one client IP address; more get 503.", 0, nullptr, 1, 1000000),
+        sdk::Option("header_timeout", SIGNALS_OPT_DURATION, "10s",
+                    "A request's whole header must arrive within this: from accept on a new connection, from its first "
+                    "byte on a keep-alive one.",
+                    0, nullptr, 100, 3600000),
         sdk::Option("read_timeout", SIGNALS_OPT_DURATION, "30s", "Longest wait for any read or write step of a request.", 0, nullptr, 100, 3600000),
-        sdk::Option("idle_timeout", SIGNALS_OPT_DURATION, "60s", "How long an idle keep-alive connection stays open.", 0, nullptr, 100, 3600000),
+        sdk::Option("idle_timeout", SIGNALS_OPT_DURATION, "60s",
+                    "How long a keep-alive connection may wait for the first byte of its next request.", 0, nullptr, 100, 3600000),
         sdk::Option("shutdown_grace", SIGNALS_OPT_DURATION, "30s", "How long requests in flight may finish on shutdown.", 0, nullptr, 0, 3600000),
         sdk::Option("port_file", SIGNALS_OPT_PATH, nullptr, "Write the bound port to this file once listening (for port 0)."),
     };
@@ -40,6 +53,9 @@ class HttpTransport : public sdk::TransportComponent {
     limits_.max_connections = static_cast<uint32_t>(config.GetInt("max_connections"));
     limits_.read_timeout_ms = config.GetInt("read_timeout");
     limits_.idle_timeout_ms = config.GetInt("idle_timeout");
+    limits_.header_timeout_ms = config.GetInt("header_timeout");
+    limits_.max_open_connections = static_cast<uint32_t>(config.GetInt("max_open_connections"));
+    limits_.max_connections_per_address = static_cast<uint32_t>(config.GetInt("max_connections_per_address"));
     limits_.shutdown_grace_ms = config.GetInt("shutdown_grace");
     routes_ = std::make_unique<Routes>(host_, RouteLimits{limits_.max_body_bytes});
   }
@@ -47,7 +63,8 @@ class HttpTransport : public sdk::TransportComponent {
   void Start() override {
     server_ = std::make_unique<HttpServer>(
         limits_, [this](Exchange& x) { routes_->Dispatch(x); },
-        [this](const Exchange& x, double seconds) { Observe(x, seconds); });
+        [this](const Exchange& x, double seconds) { Observe(x, seconds); },
+        [this](int level, const std::string& message) { host_.Log(level, message); });
     std::string error = server_->Start(listen_);
     if (!error.empty()) throw sdk::Error(SIGNALS_ERROR, error);
     if (!port_file_.empty()) WritePortFile();

@@ -1,0 +1,301 @@
+// HttpServer on its own (no kernel, no routes): a handler that throws ends
+// its request with a 500 (or a cut connection), never the process; idle
+// connections hold no worker; pipelined requests; Stop with idle sockets.
+#include "http_server.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace signals::http {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct LogLine {
+  int level;
+  std::string text;
+};
+
+// A server on 127.0.0.1:0 whose routes are `handler`.
+class TestServer {
+ public:
+  explicit TestServer(HttpServer::Handler handler, ServerLimits limits = {}) {
+    server_ = std::make_unique<HttpServer>(
+        limits, std::move(handler), [](const Exchange&, double) {},
+        [this](int level, const std::string& text) {
+          std::lock_guard<std::mutex> lock(mutex_);
+          logs_.push_back({level, text});
+        });
+    std::string error = server_->Start("127.0.0.1:0");
+    EXPECT_EQ(error, "");
+  }
+  ~TestServer() { server_->Stop(); }
+  uint16_t port() const { return server_->port(); }
+  HttpServer& server() { return *server_; }
+  std::vector<LogLine> logs() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return logs_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<LogLine> logs_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+int Connect(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  return fd;
+}
+
+void SendAll(int fd, const std::string& text) {
+  size_t sent = 0;
+  while (sent < text.size()) {
+    ssize_t n = ::send(fd, text.data() + sent, text.size() - sent, MSG_NOSIGNAL);
+    ASSERT_GT(n, 0);
+    sent += static_cast<size_t>(n);
+  }
+}
+
+// Everything until the server closes (or 5 s pass).
+std::string ReadToClose(int fd) {
+  std::string out;
+  char buffer[4096];
+  while (true) {
+    ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) break;
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+// Reads until `count` occurrences of `marker` arrived (or 5 s pass).
+std::string ReadUntil(int fd, const std::string& marker, int count = 1) {
+  std::string out;
+  char buffer[4096];
+  auto occurrences = [&] {
+    int found = 0;
+    for (size_t pos = out.find(marker); pos != std::string::npos; pos = out.find(marker, pos + 1)) ++found;
+    return found;
+  };
+  while (occurrences() < count) {
+    ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) break;
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+bool ClosedWithin(int fd, int ms) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, ms) <= 0) return false;
+  char c;
+  return ::recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
+}
+
+const char kGet[] = "GET /x HTTP/1.1\r\nHost: t\r\n\r\n";
+
+void AnswerOk(Exchange& x) { x.respond(200, "text/plain", "ok", {}); }
+
+TEST(HttpServer, HandlerThrowingStdExceptionAnswers500AndTheServerLives) {
+  TestServer server([](Exchange& x) {
+    if (x.target == "/boom") throw std::runtime_error("kaboom");
+    AnswerOk(x);
+  });
+  int fd = Connect(server.port());
+  ASSERT_GE(fd, 0);
+  SendAll(fd, "GET /boom HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer sgt_secret_token_value\r\n\r\n");
+  std::string response = ReadToClose(fd);  // the connection closes after the 500
+  ::close(fd);
+  ASSERT_EQ(response.rfind("HTTP/1.1 500", 0), 0u) << response;
+  EXPECT_NE(response.find("application/problem+json"), std::string::npos) << response;
+  auto problem = nlohmann::json::parse(response.substr(response.find("\r\n\r\n") + 4));
+  EXPECT_EQ(problem.value("code", ""), "internal");
+  EXPECT_EQ(problem.value("status", 0), 500);
+
+  // Still serving.
+  fd = Connect(server.port());
+  SendAll(fd, kGet);
+  EXPECT_EQ(ReadUntil(fd, "ok").rfind("HTTP/1.1 200", 0), 0u);
+  ::close(fd);
+
+  bool logged = false;
+  for (const auto& line : server.logs()) {
+    EXPECT_EQ(line.text.find("sgt_secret_token_value"), std::string::npos) << line.text;
+    if (line.text.find("kaboom") != std::string::npos && line.text.find("/boom") != std::string::npos)
+      logged = true;
+  }
+  EXPECT_TRUE(logged);
+}
+
+TEST(HttpServer, HandlerThrowingANonStdExceptionAnswers500) {
+  TestServer server([](Exchange&) { throw 42; });
+  int fd = Connect(server.port());
+  SendAll(fd, kGet);
+  std::string response = ReadToClose(fd);
+  ::close(fd);
+  EXPECT_EQ(response.rfind("HTTP/1.1 500", 0), 0u) << response;
+  fd = Connect(server.port());
+  SendAll(fd, kGet);
+  EXPECT_EQ(ReadToClose(fd).rfind("HTTP/1.1 500", 0), 0u);
+  ::close(fd);
+}
+
+TEST(HttpServer, HandlerThrowingMidStreamCutsTheConnection) {
+  TestServer server([](Exchange& x) {
+    if (x.target == "/x") {
+      AnswerOk(x);
+      return;
+    }
+    int calls = 0;
+    x.respond_stream(200, "text/plain", "", [&](char* out, size_t) -> int64_t {
+      if (++calls > 1) throw std::runtime_error("stream source failed");
+      out[0] = 'a';
+      return 1;
+    });
+  });
+  int fd = Connect(server.port());
+  SendAll(fd, "GET /stream HTTP/1.1\r\nHost: t\r\n\r\n");
+  std::string response = ReadToClose(fd);
+  ::close(fd);
+  EXPECT_EQ(response.rfind("HTTP/1.1 200", 0), 0u) << response;
+  // No last chunk: the client can tell the answer is incomplete.
+  EXPECT_EQ(response.find("\r\n0\r\n\r\n"), std::string::npos) << response;
+  fd = Connect(server.port());
+  SendAll(fd, kGet);
+  EXPECT_EQ(ReadUntil(fd, "ok").rfind("HTTP/1.1 200", 0), 0u);
+  ::close(fd);
+}
+
+TEST(HttpServer, IdleConnectionsHoldNoWorker) {
+  // One worker; it is busy until released. Idle sockets do not count, a
+  // second request while the worker is busy gets 503.
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<int> entered{0};
+  ServerLimits limits;
+  limits.max_connections = 1;
+  TestServer server(
+      [&](Exchange& x) {
+        if (x.target == "/block") {
+          ++entered;
+          std::unique_lock<std::mutex> lock(mutex);
+          cv.wait(lock, [&] { return release; });
+        }
+        AnswerOk(x);
+      },
+      limits);
+  std::vector<int> idle;
+  for (int i = 0; i < 50; ++i) idle.push_back(Connect(server.port()));
+  int fd = Connect(server.port());
+  SendAll(fd, kGet);
+  EXPECT_EQ(ReadUntil(fd, "ok").rfind("HTTP/1.1 200", 0), 0u) << "50 idle sockets took the only worker";
+
+  int blocker = Connect(server.port());
+  SendAll(blocker, "GET /block HTTP/1.1\r\nHost: t\r\n\r\n");
+  for (int i = 0; i < 200 && entered == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(entered, 1);
+  int second = Connect(server.port());
+  SendAll(second, kGet);
+  std::string refused = ReadToClose(second);
+  EXPECT_EQ(refused.rfind("HTTP/1.1 503", 0), 0u) << refused;
+  EXPECT_NE(refused.find("too-many-connections"), std::string::npos) << refused;
+  ::close(second);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    release = true;
+  }
+  cv.notify_all();
+  EXPECT_EQ(ReadUntil(blocker, "ok").rfind("HTTP/1.1 200", 0), 0u);
+  // The keep-alive connection the first request used is served again.
+  SendAll(fd, kGet);
+  EXPECT_EQ(ReadUntil(fd, "ok").rfind("HTTP/1.1 200", 0), 0u);
+  ::close(fd);
+  ::close(blocker);
+  for (int s : idle) ::close(s);
+}
+
+TEST(HttpServer, PipelinedRequestsAreAllAnswered) {
+  TestServer server([](Exchange& x) { x.respond(200, "text/plain", "ok" + x.target, {}); });
+  int fd = Connect(server.port());
+  SendAll(fd,
+          "GET /1 HTTP/1.1\r\nHost: t\r\n\r\nGET /2 HTTP/1.1\r\nHost: t\r\n\r\nGET /3 HTTP/1.1\r\nHost: "
+          "t\r\n\r\n");
+  std::string responses = ReadUntil(fd, "ok/3");
+  EXPECT_NE(responses.find("ok/1"), std::string::npos) << responses;
+  EXPECT_NE(responses.find("ok/2"), std::string::npos) << responses;
+  EXPECT_NE(responses.find("ok/3"), std::string::npos) << responses;
+  ::close(fd);
+}
+
+TEST(HttpServer, HeaderTimeoutClosesSilentAndKeepAliveUsesIdleTimeout) {
+  ServerLimits limits;
+  limits.header_timeout_ms = 300;
+  limits.idle_timeout_ms = 5000;
+  TestServer server(AnswerOk, limits);
+  int silent = Connect(server.port());
+  auto start = Clock::now();
+  EXPECT_TRUE(ClosedWithin(silent, 2000));
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+  EXPECT_GE(ms, 250);
+  ::close(silent);
+
+  int keep = Connect(server.port());
+  SendAll(keep, kGet);
+  EXPECT_EQ(ReadUntil(keep, "ok").rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_FALSE(ClosedWithin(keep, 800)) << "header_timeout applied between keep-alive requests";
+  SendAll(keep, kGet);
+  EXPECT_EQ(ReadUntil(keep, "ok").rfind("HTTP/1.1 200", 0), 0u);
+  ::close(keep);
+}
+
+TEST(HttpServer, StopClosesIdleConnectionsAtOnce) {
+  ServerLimits limits;
+  limits.shutdown_grace_ms = 10'000;
+  auto server = std::make_unique<TestServer>(AnswerOk, limits);
+  std::vector<int> idle;
+  for (int i = 0; i < 20; ++i) idle.push_back(Connect(server->port()));
+  int keep = Connect(server->port());
+  SendAll(keep, kGet);
+  ReadUntil(keep, "ok");
+  auto start = Clock::now();
+  server->server().Stop();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+  EXPECT_LT(ms, 2000);
+  for (int s : idle) {
+    EXPECT_TRUE(ClosedWithin(s, 1000));
+    ::close(s);
+  }
+  EXPECT_TRUE(ClosedWithin(keep, 1000));
+  ::close(keep);
+}
+
+}  // namespace
+}  // namespace signals::http
