@@ -262,6 +262,13 @@ void HttpServer::OnAccepted(tcp::socket socket) {
   auto remote = socket.remote_endpoint(ec);
   if (ec) return;  // already gone; the socket closes with this scope
   const auto address = Normalize(remote.address());
+  // The per-address cap first: a refused newcomer must not cost another
+  // client its place.
+  auto counted = per_address_.find(address);
+  if (counted != per_address_.end() && counted->second >= limits_.max_connections_per_address) {
+    Refuse(std::move(socket), "this client address is at max_connections_per_address", true);
+    return;
+  }
   if (open_.size() >= limits_.max_open_connections) {
     if (fresh_.empty()) {
       Refuse(std::move(socket), "the server is at max_open_connections", false);
@@ -272,11 +279,6 @@ void HttpServer::OnAccepted(tcp::socket socket) {
     // service.
     Count(kEvicted);
     Close(fresh_.front());
-  }
-  auto counted = per_address_.find(address);
-  if (counted != per_address_.end() && counted->second >= limits_.max_connections_per_address) {
-    Refuse(std::move(socket), "this client address is at max_connections_per_address", true);
-    return;
   }
   auto c = std::make_shared<Connection>(std::move(socket));
   c->peer = address;
