@@ -24,7 +24,7 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 signals::testing::PluginHarness& Harness() {
-  static signals::testing::PluginHarness harness(SIGNALS_METRICS_PROMETHEUS_PLUGIN);
+  static signals::testing::PluginHarness harness(SIGNALS_PLUGIN_UNDER_TEST);
   return harness;
 }
 

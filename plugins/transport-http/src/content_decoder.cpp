@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include <vector>
 
@@ -21,7 +22,10 @@ class IdentityDecoder : public ContentDecoder {
 
 class ZstdDecoder : public ContentDecoder {
  public:
-  ZstdDecoder() : dctx_(ZSTD_createDCtx()), out_(ZSTD_DStreamOutSize()) {}
+  explicit ZstdDecoder(int window_log)
+      : dctx_(ZSTD_createDCtx()), out_(ZSTD_DStreamOutSize()), window_log_(window_log) {
+    ZSTD_DCtx_setParameter(dctx_, ZSTD_d_windowLogMax, window_log_);
+  }
   ~ZstdDecoder() override { ZSTD_freeDCtx(dctx_); }
 
   std::string Write(std::string_view encoded, const Sink& sink) override {
@@ -29,7 +33,15 @@ class ZstdDecoder : public ContentDecoder {
     do {
       ZSTD_outBuffer out{out_.data(), out_.size(), 0};
       size_t hint = ZSTD_decompressStream(dctx_, &out, &in);
-      if (ZSTD_isError(hint)) return std::string("invalid zstd content: ") + ZSTD_getErrorName(hint);
+      if (ZSTD_isError(hint)) {
+        if (ZSTD_getErrorCode(hint) == ZSTD_error_frameParameter_windowTooLarge) {
+          return "the zstd frame declares a window larger than max_zstd_window (" +
+                 std::to_string(uint64_t{1} << window_log_) +
+                 " bytes); compress with a smaller window (no --long above " + std::to_string(window_log_) +
+                 ")";
+        }
+        return std::string("invalid zstd content: ") + ZSTD_getErrorName(hint);
+      }
       if (in.pos > 0 || out.pos > 0) frame_done_ = hint == 0;
       if (out.pos > 0 && !sink(std::string_view(out_.data(), out.pos))) return "stopped";
       if (out.pos < out_.size() && in.pos == in.size) break;
@@ -45,6 +57,7 @@ class ZstdDecoder : public ContentDecoder {
  private:
   ZSTD_DCtx* dctx_;
   std::vector<char> out_;
+  int window_log_;
   bool frame_done_ = true;
   bool seen_input_ = false;
 };
@@ -105,10 +118,25 @@ class GzipDecoder : public ContentDecoder {
 
 }  // namespace
 
-std::unique_ptr<ContentDecoder> ContentDecoder::For(const std::string& content_encoding) {
+int ZstdWindowLog(uint64_t max_window_bytes) {
+  int log = 0;
+  while (log < 63 && (uint64_t{1} << (log + 1)) <= max_window_bytes) ++log;
+  const ZSTD_bounds bounds = ZSTD_dParam_getBounds(ZSTD_d_windowLogMax);
+  if (log < bounds.lowerBound) log = bounds.lowerBound;
+  if (log > bounds.upperBound) log = bounds.upperBound;
+  return log;
+}
+
+bool IsIdentityEncoding(const std::string& content_encoding) {
+  std::string e = Lower(content_encoding);
+  return e.empty() || e == "identity";
+}
+
+std::unique_ptr<ContentDecoder> ContentDecoder::For(const std::string& content_encoding,
+                                                    uint64_t max_zstd_window) {
   std::string e = Lower(content_encoding);
   if (e.empty() || e == "identity") return std::make_unique<IdentityDecoder>();
-  if (e == "zstd") return std::make_unique<ZstdDecoder>();
+  if (e == "zstd") return std::make_unique<ZstdDecoder>(ZstdWindowLog(max_zstd_window));
   if (e == "gzip" || e == "x-gzip") return std::make_unique<GzipDecoder>();
   return nullptr;
 }

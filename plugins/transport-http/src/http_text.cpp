@@ -58,6 +58,68 @@ std::string Lower(std::string_view text) {
   return out;
 }
 
+bool IsValidUtf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    size_t length;
+    uint32_t code_point;
+    if (c >= 0xc2 && c <= 0xdf) {
+      length = 2;
+      code_point = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      length = 3;
+      code_point = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      length = 4;
+      code_point = c & 0x07;
+    } else {
+      return false;  // a continuation byte first, 0xc0/0xc1 (overlong) or 0xf5..0xff
+    }
+    if (static_cast<size_t>(end - p) < length) return false;
+    for (size_t i = 1; i < length; ++i) {
+      if ((p[i] & 0xc0) != 0x80) return false;
+      code_point = (code_point << 6) | (p[i] & 0x3f);
+    }
+    if ((length == 3 && code_point < 0x800) || (length == 4 && code_point < 0x10000))
+      return false;  // overlong
+    if (code_point > 0x10ffff || (code_point >= 0xd800 && code_point <= 0xdfff)) return false;
+    p += length;
+  }
+  return true;
+}
+
+size_t JsonNestingDepth(std::string_view json, size_t limit) {
+  size_t depth = 0;
+  size_t deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character cannot end the string
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > deepest) deepest = depth;
+      if (deepest > limit) return limit + 1;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 std::string MediaType(std::string_view content_type) {
   std::string_view type = content_type.substr(0, content_type.find(';'));
   while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
@@ -126,14 +188,15 @@ std::optional<std::vector<std::string>> SplitPath(std::string_view path) {
   return segments;
 }
 
-std::string ProblemJson(int status, const std::string& code, const std::string& detail, const std::string& field) {
+std::string ProblemJson(int status, const std::string& code, const std::string& detail,
+                        const std::string& field) {
   nlohmann::json problem = {{"type", "urn:signals:problem:" + code},
                             {"title", code},
                             {"status", status},
                             {"code", code},
                             {"detail", detail}};
   if (!field.empty()) problem["field"] = field;
-  return problem.dump();
+  return problem.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::optional<std::string> ParseContentDigest(std::string_view header) {

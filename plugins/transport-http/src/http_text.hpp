@@ -24,13 +24,24 @@ std::optional<std::multimap<std::string, std::string>> ParseQuery(std::string_vi
 std::optional<std::vector<std::string>> SplitPath(std::string_view path);
 
 // {"type","title","status","code","detail",...} for errors the transport
-// itself detects (malformed HTTP, 413, 415, routing).
+// itself detects (malformed HTTP, 413, 415, routing). Never throws: bytes of
+// `detail` that are not UTF-8 (a header echoed back) become U+FFFD.
 std::string ProblemJson(int status, const std::string& code, const std::string& detail,
                         const std::string& field = "");
 
 // "sha-256=:<base64>:" (RFC 9530, possibly among other algorithms) →
 // "sha256:<hex>"; nullopt when there is no well-formed sha-256 member.
 std::optional<std::string> ParseContentDigest(std::string_view header);
+
+// True when `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF). Everything a route forwards to the
+// kernel travels as a JSON string, and JSON strings are UTF-8.
+bool IsValidUtf8(std::string_view text);
+
+// The nesting depth of the JSON text `json` (objects and arrays; brackets
+// inside strings do not count), scanned without parsing or recursion, and
+// stopping as soon as it passes `limit` (then the result is limit + 1).
+size_t JsonNestingDepth(std::string_view json, size_t limit);
 
 // Lower-case copy.
 std::string Lower(std::string_view text);

@@ -1,6 +1,9 @@
 #include "routes.hpp"
 
+#include <openssl/evp.h>
+
 #include <map>
+#include <memory>
 
 #include "content_decoder.hpp"
 #include "http_text.hpp"
@@ -17,8 +20,9 @@ std::string FormatMs(uint64_t unix_ms) {
   std::tm tm{};
   gmtime_r(&seconds, &tm);
   char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<unsigned>(unix_ms % 1000));
+  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<unsigned>(unix_ms % 1000));
   return buffer;
 }
 
@@ -31,7 +35,68 @@ bool AcceptsZstd(const Exchange& x) {
   return rest.rfind(";q=0", 0) != 0 || rest.rfind(";q=0.", 0) == 0;
 }
 
+// The deepest JSON this transport parses and re-serialises (both recursive in
+// nlohmann). The kernel enforces its own, configurable limit
+// (kernel.max_json_depth, at most this) on what arrives; this ceiling only
+// keeps the transport's own stack use bounded whatever a client sends.
+constexpr size_t kJsonDepthCeiling = 1000;
+
+// SHA-256 of a request body as it arrives on the wire (before any
+// Content-Encoding is undone), for Content-Digest (RFC 9530 §2: the digest is
+// over the content as sent).
+class WireDigest {
+ public:
+  WireDigest() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
+    EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr);
+  }
+  void Update(const char* data, size_t size) { EVP_DigestUpdate(ctx_.get(), data, size); }
+  std::string FinishHex() {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    EVP_DigestFinal_ex(ctx_.get(), digest, &size);
+    static const char* kHex = "0123456789abcdef";
+    std::string hex = "sha256:";
+    for (unsigned int i = 0; i < size; ++i) {
+      hex.push_back(kHex[digest[i] >> 4]);
+      hex.push_back(kHex[digest[i] & 15]);
+    }
+    return hex;
+  }
+
+ private:
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
+};
+
 }  // namespace
+
+bool Routes::RequireUtf8(Exchange& x) {
+  for (const auto& segment : x.segments) {
+    if (!IsValidUtf8(segment)) {
+      Problem(x, 400, "utf-8", "a path segment is not valid UTF-8 once percent-decoded", "path");
+      return false;
+    }
+  }
+  for (const auto& [name, value] : x.query) {
+    if (!IsValidUtf8(name)) {
+      Problem(x, 400, "utf-8", "a query parameter name is not valid UTF-8 once percent-decoded", "query");
+      return false;
+    }
+    if (!IsValidUtf8(value)) {
+      Problem(x, 400, "utf-8", "query parameter '" + name + "' is not valid UTF-8 once percent-decoded",
+              name);
+      return false;
+    }
+  }
+  for (const auto& header : *x.headers) {
+    if (!IsValidUtf8(std::string_view(header.value().data(), header.value().size()))) {
+      // The value itself is not echoed: it may be a credential.
+      std::string name(header.name_string());
+      Problem(x, 400, "utf-8", "header " + name + " is not valid UTF-8", name);
+      return false;
+    }
+  }
+  return true;
+}
 
 nlohmann::json Routes::Credentials(const Exchange& x) const {
   std::string authorization = x.Header(beast_http::field::authorization);
@@ -52,7 +117,8 @@ void Routes::KernelProblem(Exchange& x, const std::string& problem_json) {
   if (status < 400 || status > 599) status = 500;
   std::vector<std::pair<std::string, std::string>> headers;
   if (status == 401) headers.emplace_back("WWW-Authenticate", "Bearer realm=\"signals\"");
-  x.respond(status, kProblem, problem.is_object() ? problem.dump() : ProblemJson(500, "internal", problem_json), headers);
+  x.respond(status, kProblem,
+            problem.is_object() ? problem.dump() : ProblemJson(500, "internal", problem_json), headers);
 }
 
 void Routes::CallJson(Exchange& x, nlohmann::json request, int success_status) {
@@ -78,21 +144,27 @@ void Routes::Stream(Exchange& x, nlohmann::json request) {
   try {
     sdk::ObjectStream stream = host_.OpenObject(request.dump());
     auto meta = nlohmann::json::parse(stream.metadata(), nullptr, false);
-    std::string type = meta.is_object() ? meta.value("contentType", "application/octet-stream") : "application/octet-stream";
+    std::string type =
+        meta.is_object() ? meta.value("contentType", "application/octet-stream") : "application/octet-stream";
     std::string encoding = meta.is_object() ? meta.value("contentEncoding", "identity") : "identity";
-    x.respond_stream(200, type, encoding == "identity" ? "" : encoding, [&](char* buffer, size_t capacity) -> int64_t {
-      try {
-        return static_cast<int64_t>(stream.Read(reinterpret_cast<uint8_t*>(buffer), capacity));
-      } catch (const sdk::Error&) {
-        return -1;
-      }
-    });
+    x.respond_stream(
+        200, type, encoding == "identity" ? "" : encoding, [&](char* buffer, size_t capacity) -> int64_t {
+          try {
+            return static_cast<int64_t>(stream.Read(reinterpret_cast<uint8_t*>(buffer), capacity));
+          } catch (const sdk::Error&) {
+            return -1;
+          }
+        });
   } catch (const sdk::Error& e) {
     KernelProblem(x, e.what());
   }
 }
 
 void Routes::Dispatch(Exchange& x) {
+  if (!RequireUtf8(x)) {
+    x.route = "invalid";
+    return;
+  }
   const auto& s = x.segments;
   const auto method = x.method;
   auto is = [&](std::initializer_list<const char*> parts) {
@@ -106,9 +178,11 @@ void Routes::Dispatch(Exchange& x) {
   };
   auto require = [&](beast_http::verb allowed, const char* route) {
     x.route = route;
-    if (method == allowed || (allowed == beast_http::verb::get && method == beast_http::verb::head)) return true;
+    if (method == allowed || (allowed == beast_http::verb::get && method == beast_http::verb::head))
+      return true;
     x.respond(405, kProblem,
-              ProblemJson(405, "method-not-allowed", std::string(beast_http::to_string(method)) + " is not allowed on " + route),
+              ProblemJson(405, "method-not-allowed",
+                          std::string(beast_http::to_string(method)) + " is not allowed on " + route),
               {{"Allow", std::string(beast_http::to_string(allowed))}});
     return false;
   };
@@ -125,7 +199,7 @@ void Routes::Dispatch(Exchange& x) {
     if (require(beast_http::verb::get, "/openapi.json")) x.respond(200, kJson, OpenApiDocument(), {});
     return;
   }
-  if (is({"metrics"})) {
+  if (is({"metrics"}) && limits_.serve_metrics) {
     if (!require(beast_http::verb::get, "/metrics")) return;
     try {
       // Rendered by the [metrics] plugin; 404 problem when none is configured.
@@ -180,7 +254,9 @@ void Routes::Dispatch(Exchange& x) {
   }
   if (is({"signals", "callgraphs", "*"})) {
     if (require(beast_http::verb::get, "/signals/callgraphs/{graphId}")) {
-      Stream(x, {{"op", "callgraphs.blob"}, {"graphId", s[2]}, {"encoding", AcceptsZstd(x) ? "zstd" : "identity"}});
+      Stream(
+          x,
+          {{"op", "callgraphs.blob"}, {"graphId", s[2]}, {"encoding", AcceptsZstd(x) ? "zstd" : "identity"}});
     }
     return;
   }
@@ -197,7 +273,8 @@ void Routes::Dispatch(Exchange& x) {
         {"query", "reachability.query"}, {"drift", "reachability.drift"}, {"vex", "reachability.vex"}};
     auto op = kOps.find(s[2]);
     if (op != kOps.end()) {
-      if (require(beast_http::verb::post, ("/signals/reachability/" + s[2]).c_str())) PostJsonCall(x, op->second);
+      if (require(beast_http::verb::post, ("/signals/reachability/" + s[2]).c_str()))
+        PostJsonCall(x, op->second);
       return;
     }
   }
@@ -243,6 +320,11 @@ void Routes::PostJsonCall(Exchange& x, const std::string& op) {
     }
     body.append(buffer.data(), static_cast<size_t>(n));
   }
+  if (JsonNestingDepth(body, kJsonDepthCeiling) > kJsonDepthCeiling) {
+    return Problem(x, 400, "max-depth",
+                   "the body nests objects and arrays deeper than " + std::to_string(kJsonDepthCeiling),
+                   "body");
+  }
   auto request = nlohmann::json::parse(body, nullptr, false);
   if (!request.is_object()) return Problem(x, 400, "json", "the body is not a JSON object", "body");
   request["op"] = op;
@@ -254,13 +336,16 @@ void Routes::PostCallgraph(Exchange& x) {
   std::string format;
   if (media == "application/json") {
     format = "json";
-  } else if (media == "application/x-ndjson" || media == "application/ndjson" || media == "application/jsonl") {
+  } else if (media == "application/x-ndjson" || media == "application/ndjson" ||
+             media == "application/jsonl") {
     format = "ndjson";
   } else {
-    return Problem(x, 415, "media-type",
-                   "callgraphs are application/json (stella.callgraph.v1, richgraph-v1) or application/x-ndjson "
-                   "(canonical), not '" + media + "'",
-                   "Content-Type");
+    return Problem(
+        x, 415, "media-type",
+        "callgraphs are application/json (stella.callgraph.v1, richgraph-v1) or application/x-ndjson "
+        "(canonical), not '" +
+            media + "'",
+        "Content-Type");
   }
   auto arg = [&](const char* camel, const char* snake) {
     return x.HasQuery(camel) ? x.Query(camel) : x.Query(snake);
@@ -283,7 +368,8 @@ void Routes::PostRuntimeFacts(Exchange& x) {
     format = "json";
   } else {
     return Problem(x, 415, "media-type",
-                   "runtime facts are application/x-ndjson or application/json, not '" + media + "'", "Content-Type");
+                   "runtime facts are application/x-ndjson or application/json, not '" + media + "'",
+                   "Content-Type");
   }
   nlohmann::json request = {{"kind", "runtime-facts"},
                             {"tenant", x.Query("tenant")},
@@ -295,14 +381,20 @@ void Routes::PostRuntimeFacts(Exchange& x) {
   if (!callgraph_id.empty()) request["callgraphId"] = callgraph_id;
   std::string digest_header = x.Header("Content-Digest");
   std::string provenance_header = x.Header("X-Provenance-Hash");
-  if (!digest_header.empty()) {
+  // Content-Digest covers the bytes as sent; Upload checks it. Without a
+  // Content-Encoding those are the facts themselves, so it is also the
+  // batch's provenance hash, which the kernel checks and records.
+  if (!digest_header.empty() && IsIdentityEncoding(x.Header(beast_http::field::content_encoding))) {
     auto digest = ParseContentDigest(digest_header);
-    if (!digest) return Problem(x, 400, "content-digest", "Content-Digest needs a sha-256=:<base64>: member", "Content-Digest");
+    if (!digest)
+      return Problem(x, 400, "content-digest", "Content-Digest needs a sha-256=:<base64>: member",
+                     "Content-Digest");
     request["provenanceHash"] = *digest;
   }
   if (!provenance_header.empty()) {
     if (request.contains("provenanceHash") && request["provenanceHash"] != provenance_header) {
-      return Problem(x, 400, "provenance-hash", "Content-Digest and X-Provenance-Hash disagree", "X-Provenance-Hash");
+      return Problem(x, 400, "provenance-hash", "Content-Digest and X-Provenance-Hash disagree",
+                     "X-Provenance-Hash");
     }
     request["provenanceHash"] = provenance_header;
   }
@@ -314,9 +406,20 @@ void Routes::PostRuntimeFacts(Exchange& x) {
 
 void Routes::Upload(Exchange& x, nlohmann::json request, const std::string& location_prefix,
                     const char* id_member, int created_status, int existing_status) {
-  auto decoder = ContentDecoder::For(x.Header(beast_http::field::content_encoding));
+  auto decoder = ContentDecoder::For(x.Header(beast_http::field::content_encoding), limits_.max_zstd_window);
   if (!decoder) {
-    return Problem(x, 415, "content-encoding", "Content-Encoding must be identity, zstd or gzip", "Content-Encoding");
+    return Problem(x, 415, "content-encoding", "Content-Encoding must be identity, zstd or gzip",
+                   "Content-Encoding");
+  }
+  std::optional<std::string> content_digest;
+  std::optional<WireDigest> wire_digest;
+  if (std::string header = x.Header("Content-Digest"); !header.empty()) {
+    content_digest = ParseContentDigest(header);
+    if (!content_digest) {
+      return Problem(x, 400, "content-digest", "Content-Digest needs a sha-256=:<base64>: member",
+                     "Content-Digest");
+    }
+    wire_digest.emplace();
   }
   request["credentials"] = Credentials(x);
   request["receivedAt"] = FormatMs(x.received_at_ms);
@@ -337,7 +440,8 @@ void Routes::Upload(Exchange& x, nlohmann::json request, const std::string& loca
     if (decoded_bytes > limits_.max_body_bytes) {
       local_status = 413;
       local_code = "too-large";
-      local_detail = "the decoded body is larger than max_body_bytes (" + std::to_string(limits_.max_body_bytes) + ")";
+      local_detail =
+          "the decoded body is larger than max_body_bytes (" + std::to_string(limits_.max_body_bytes) + ")";
       return false;
     }
     try {
@@ -357,11 +461,23 @@ void Routes::Upload(Exchange& x, nlohmann::json request, const std::string& loca
       if (x.error_status == 0) return;
       return Problem(x, x.error_status, x.error_status == 413 ? "too-large" : "bad-request", x.error_detail);
     }
-    std::string error = n == 0 ? decoder->Finish(sink) : decoder->Write(std::string_view(buffer.data(), n), sink);
+    if (wire_digest && n > 0) wire_digest->Update(buffer.data(), static_cast<size_t>(n));
+    std::string error =
+        n == 0 ? decoder->Finish(sink) : decoder->Write(std::string_view(buffer.data(), n), sink);
     if (!rejection.empty()) return KernelProblem(x, rejection);
     if (local_status != 0) return Problem(x, local_status, local_code, local_detail);
     if (!error.empty()) return Problem(x, 400, "content-encoding", error, "Content-Encoding");
     if (n == 0) break;
+  }
+  if (wire_digest) {
+    // Checked before Finish: a body that does not match what the client
+    // says it sent is not stored (the ingest aborts when it goes out of scope).
+    std::string actual = wire_digest->FinishHex();
+    if (actual != *content_digest) {
+      return Problem(x, 422, "content-digest",
+                     "Content-Digest says " + *content_digest + " but the body as sent hashes to " + actual,
+                     "Content-Digest");
+    }
   }
   try {
     bool created = true;
@@ -370,11 +486,11 @@ void Routes::Upload(Exchange& x, nlohmann::json request, const std::string& loca
     std::string id = doc.is_object() ? doc.value(id_member, "") : "";
     // An existing identical object answers existing_status (a replayed
     // Idempotency-Key answers what the first request answered).
-    x.respond(created ? created_status : existing_status, kJson, record, {{"Location", location_prefix + id}});
+    x.respond(created ? created_status : existing_status, kJson, record,
+              {{"Location", location_prefix + id}});
   } catch (const sdk::Error& e) {
     KernelProblem(x, e.what());
   }
 }
-
 
 }  // namespace signals::http

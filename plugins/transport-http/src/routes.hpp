@@ -15,6 +15,12 @@ namespace signals::http {
 
 struct RouteLimits {
   uint64_t max_body_bytes;
+  // Largest zstd window a request body may declare (ZSTD_d_windowLogMax):
+  // the decoder allocates the window, whatever the body's size.
+  uint64_t max_zstd_window = 8u << 20;
+  // Serve GET /metrics on this listener (metrics-prometheus can serve it on
+  // a listener of its own instead).
+  bool serve_metrics = true;
 };
 
 class Routes {
@@ -44,6 +50,9 @@ class Routes {
   // Answers a problem JSON produced by the kernel (its "status" member).
   void KernelProblem(Exchange& x, const std::string& problem_json);
   nlohmann::json Credentials(const Exchange& x) const;
+  // Answers 400 and returns false when a part of the request that may reach
+  // the kernel (path segment, query parameter, header value) is not UTF-8.
+  bool RequireUtf8(Exchange& x);
 
   const sdk::Host& host_;
   RouteLimits limits_;

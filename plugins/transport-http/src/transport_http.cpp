@@ -16,32 +16,50 @@ namespace {
 class HttpTransport : public sdk::TransportComponent {
  public:
   static constexpr const char* kName = "transport-http";
-  static constexpr const char* kDescription = "The REST API over HTTP/1.1 (Boost.Beast), streaming both ways.";
+  static constexpr const char* kDescription =
+      "The REST API over HTTP/1.1 (Boost.Beast), streaming both ways.";
   static constexpr uint64_t kCapabilities = 0;
 
   static sdk::OptionList Options() {
     static const signals_option kOptions[] = {
-        sdk::Option("listen", SIGNALS_OPT_STRING, "127.0.0.1:8080", "Address and port to listen on (host:port; port 0 picks one)."),
-        sdk::Option("max_body_bytes", SIGNALS_OPT_SIZE, "1GiB", "Largest request body, after decompression.", 0, nullptr, 1, 1LL << 40),
-        sdk::Option("max_header_bytes", SIGNALS_OPT_SIZE, "16KiB", "Largest request header block.", 0, nullptr, 1024, 1 << 20),
+        sdk::Option("listen", SIGNALS_OPT_STRING, "127.0.0.1:8080",
+                    "Address and port to listen on (host:port; port 0 picks one)."),
+        sdk::Option("max_body_bytes", SIGNALS_OPT_SIZE, "1GiB", "Largest request body, after decompression.",
+                    0, nullptr, 1, 1LL << 40),
+        sdk::Option("max_header_bytes", SIGNALS_OPT_SIZE, "16KiB", "Largest request header block.", 0,
+                    nullptr, 1024, 1 << 20),
         sdk::Option("max_connections", SIGNALS_OPT_INT, "128",
-                    "Most requests served at once (one worker thread each); idle connections hold no thread. Over it: 503.",
+                    "Most requests served at once (one worker thread each); idle connections hold no thread. "
+                    "Over it: 503.",
                     0, nullptr, 1, 10000),
         sdk::Option("max_open_connections", SIGNALS_OPT_INT, "10000",
-                    "Most open client sockets; when full, the oldest one that never sent a complete request header is "
+                    "Most open client sockets; when full, the oldest one that never sent a complete request "
+                    "header is "
                     "closed for the newcomer (else 503). RLIMIT_NOFILE is raised towards it at start.",
                     0, nullptr, 1, 1000000),
         sdk::Option("max_connections_per_address", SIGNALS_OPT_INT, "1000",
                     "Most open sockets from one client IP address; more get 503.", 0, nullptr, 1, 1000000),
         sdk::Option("header_timeout", SIGNALS_OPT_DURATION, "10s",
-                    "A request's whole header must arrive within this: from accept on a new connection, from its first "
+                    "A request's whole header must arrive within this: from accept on a new connection, from "
+                    "its first "
                     "byte on a keep-alive one.",
                     0, nullptr, 100, 3600000),
-        sdk::Option("read_timeout", SIGNALS_OPT_DURATION, "30s", "Longest wait for any read or write step of a request.", 0, nullptr, 100, 3600000),
+        sdk::Option("read_timeout", SIGNALS_OPT_DURATION, "30s",
+                    "Longest wait for any read or write step of a request.", 0, nullptr, 100, 3600000),
         sdk::Option("idle_timeout", SIGNALS_OPT_DURATION, "60s",
-                    "How long a keep-alive connection may wait for the first byte of its next request.", 0, nullptr, 100, 3600000),
-        sdk::Option("shutdown_grace", SIGNALS_OPT_DURATION, "30s", "How long requests in flight may finish on shutdown.", 0, nullptr, 0, 3600000),
-        sdk::Option("port_file", SIGNALS_OPT_PATH, nullptr, "Write the bound port to this file once listening (for port 0)."),
+                    "How long a keep-alive connection may wait for the first byte of its next request.", 0,
+                    nullptr, 100, 3600000),
+        sdk::Option("shutdown_grace", SIGNALS_OPT_DURATION, "30s",
+                    "How long requests in flight may finish on shutdown.", 0, nullptr, 0, 3600000),
+        sdk::Option("port_file", SIGNALS_OPT_PATH, nullptr,
+                    "Write the bound port to this file once listening (for port 0)."),
+        sdk::Option("max_zstd_window", SIGNALS_OPT_SIZE, "8MiB",
+                    "Largest window a zstd request body may declare (the decoder allocates it); larger "
+                    "frames get 400.",
+                    0, nullptr, 1024, 1LL << 31),
+        sdk::Option("serve_metrics", SIGNALS_OPT_BOOL, "true",
+                    "Serve GET /metrics (no token needed) on this listener; false leaves it to "
+                    "metrics-prometheus's own listener."),
     };
     return sdk::MakeOptionList(kOptions);
   }
@@ -57,7 +75,10 @@ class HttpTransport : public sdk::TransportComponent {
     limits_.max_open_connections = static_cast<uint32_t>(config.GetInt("max_open_connections"));
     limits_.max_connections_per_address = static_cast<uint32_t>(config.GetInt("max_connections_per_address"));
     limits_.shutdown_grace_ms = config.GetInt("shutdown_grace");
-    routes_ = std::make_unique<Routes>(host_, RouteLimits{limits_.max_body_bytes});
+    RouteLimits route_limits{limits_.max_body_bytes};
+    route_limits.max_zstd_window = static_cast<uint64_t>(config.GetInt("max_zstd_window"));
+    route_limits.serve_metrics = config.GetBool("serve_metrics");
+    routes_ = std::make_unique<Routes>(host_, route_limits);
   }
 
   void Start() override {
@@ -68,7 +89,8 @@ class HttpTransport : public sdk::TransportComponent {
     std::string error = server_->Start(listen_);
     if (!error.empty()) throw sdk::Error(SIGNALS_ERROR, error);
     if (!port_file_.empty()) WritePortFile();
-    host_.Info("listening on " + listen_.substr(0, listen_.rfind(':')) + ":" + std::to_string(server_->port()));
+    host_.Info("listening on " + listen_.substr(0, listen_.rfind(':')) + ":" +
+               std::to_string(server_->port()));
   }
 
   void Stop() override {
@@ -103,7 +125,8 @@ class HttpTransport : public sdk::TransportComponent {
     if (f == nullptr) throw sdk::Error(SIGNALS_ERROR, "cannot write port_file " + port_file_);
     std::fprintf(f, "%u\n", static_cast<unsigned>(server_->port()));
     std::fclose(f);
-    if (std::rename(tmp.c_str(), port_file_.c_str()) != 0) throw sdk::Error(SIGNALS_ERROR, "cannot write port_file " + port_file_);
+    if (std::rename(tmp.c_str(), port_file_.c_str()) != 0)
+      throw sdk::Error(SIGNALS_ERROR, "cannot write port_file " + port_file_);
   }
 
   sdk::Host host_;
