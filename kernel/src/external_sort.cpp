@@ -12,6 +12,10 @@
 #include <cstring>
 #include <filesystem>
 #include <system_error>
+#include <vector>
+
+#include <sys/stat.h>
+#include <sys/types.h>
 
 namespace signals {
 namespace {
@@ -198,9 +202,21 @@ void ExternalSorter::ReleaseMemory() {
 
 Status ExternalSorter::EnsureRunDir() {
   if (!run_dir_.empty()) return Status::Ok();
+  // Missing directories are made 0750 (before umask), as everything in the
+  // data directory: std::filesystem would ask for 0777. The runs themselves go
+  // into a mkdtemp directory, which is 0700.
   std::error_code ec;
-  std::filesystem::create_directories(temp_parent_, ec);
-  if (ec) return IoError("cannot create temp directory", temp_parent_, ec.value());
+  std::vector<std::filesystem::path> missing;
+  for (std::filesystem::path p = temp_parent_; !p.empty() && !std::filesystem::exists(p, ec);
+       p = p.parent_path()) {
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), 0750) != 0 && errno != EEXIST) {
+      return IoError("cannot create temp directory", it->string(), errno);
+    }
+  }
   std::string pattern = temp_parent_ + "/sort-XXXXXX";
   if (::mkdtemp(pattern.data()) == nullptr) return IoError("cannot create temp directory in", temp_parent_, errno);
   run_dir_ = pattern;

@@ -50,8 +50,11 @@ namespace {
 
 namespace sdk = signals::sdk;
 
-constexpr mode_t kObjectMode = 0644;     // before umask, like any file the daemon creates
-constexpr mode_t kDirectoryMode = 0755;  // before umask
+// Before umask. Objects hold tenants' facts and graphs: readable by the
+// daemon's group (backup, audit), never by every user of the host, whatever
+// umask the daemon was started with.
+constexpr mode_t kObjectMode = 0640;
+constexpr mode_t kDirectoryMode = 0750;
 constexpr size_t kWriteBufferBytes = 64 * 1024;
 constexpr int kTempNameAttempts = 8;
 

@@ -406,15 +406,17 @@ TEST_F(CasFsTest, MissingObjectsAreNotFoundAndTheMessageNamesTheKey) {
   EXPECT_EQ(api_->stat(cas, "a/object/deeper", &size), SIGNALS_NOT_FOUND);
 }
 
-TEST_F(CasFsTest, ObjectsAreCreatedWithMode0644AndNoTempFileRemains) {
+TEST_F(CasFsTest, ObjectsAreCreatedWithMode0640InDirectories0750UnderUmask022AndNoTempFileRemains) {
   ::umask(022);
   void* cas = Create();
   ASSERT_EQ(Put(cas, "d/e/object", "v"), SIGNALS_OK);
   struct stat st {};
   ASSERT_EQ(::stat((StoreDir() / "d/e/object").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
   ASSERT_EQ(::stat((StoreDir() / "d/e").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 07777, 0755u);
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
+  ASSERT_EQ(::stat(StoreDir().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
   EXPECT_EQ(FilesUnder(StoreDir()), std::vector<std::string>{"d/e/object"});
 }
 

@@ -3,6 +3,7 @@
 #include "sqlite_index.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -19,6 +20,9 @@ namespace signals::index_sqlite {
 namespace {
 
 namespace fs = std::filesystem;
+
+constexpr mode_t kFileMode = 0640;       // before umask
+constexpr mode_t kDirectoryMode = 0750;  // before umask
 
 // PRAGMA user_version of the layout this code writes. Bump it when the layout
 // changes incompatibly; an older plugin then refuses a newer database.
@@ -174,11 +178,24 @@ SqliteIndex::SqliteIndex(const sdk::Host& host, const sdk::Config& config)
     if (p == p.parent_path()) break;
   }
   const bool new_file = !fs::exists(file);
-  std::error_code ec;
-  fs::create_directories(file.parent_path(), ec);
-  if (ec) {
-    throw sdk::Error(SIGNALS_ERROR, "index-sqlite: cannot create the directory of '" +
-                                        options_.path + "': " + ec.message());
+  // Created top down with explicit modes (not fs::create_directories, which
+  // asks for 0777): the index names every tenant's objects, so it is not for
+  // other users of the host whatever the daemon's umask.
+  for (auto it = created.rbegin(); it != created.rend(); ++it) {
+    if (::mkdir(it->c_str(), kDirectoryMode) != 0 && errno != EEXIST) {
+      throw sdk::Error(SIGNALS_ERROR, "index-sqlite: cannot create the directory of '" + options_.path +
+                                          "': " + it->string() + ": " + std::strerror(errno));
+    }
+  }
+  if (new_file) {
+    // SQLite would create the file 0644; it keeps the mode of an existing one
+    // and gives its -wal and -shm files the same mode.
+    int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, kFileMode);
+    if (fd < 0) {
+      throw sdk::Error(SIGNALS_ERROR,
+                       "index-sqlite: cannot create '" + options_.path + "': " + std::strerror(errno));
+    }
+    ::close(fd);
   }
   OpenWriter();
   if (new_file) {
