@@ -222,12 +222,12 @@ CallgraphCanonicalizer::CallgraphCanonicalizer(CallgraphCanonicalizerOptions opt
       mode_(options_.format == CallgraphInputFormat::kJson     ? Mode::kDocument
             : options_.format == CallgraphInputFormat::kNdjson ? Mode::kLines
                                                                : Mode::kDetecting),
-      line_reader_(options_.max_line_bytes),
+      line_reader_(options_.max_line_bytes, options_.limits),
       sorter_(options_.sort_memory_bytes / kSorterShare,
               options_.temp_dir.empty() ? (std::filesystem::temp_directory_path() / "signals").string()
                                         : options_.temp_dir) {
   keys_ = std::make_unique<RecordKeys>(sorter_, options_.sort_memory_bytes);
-  lines_ = std::make_unique<CallgraphLineBatches>(options_.max_line_bytes, *keys_);
+  lines_ = std::make_unique<CallgraphLineBatches>(options_.max_line_bytes, *keys_, options_.limits);
 }
 
 CallgraphCanonicalizer::~CallgraphCanonicalizer() = default;
@@ -355,7 +355,7 @@ Result<CallgraphSummary> CallgraphCanonicalizer::Finish(const Sink& sink) {
     if (IsBlank(pending_)) return Fail(Status::Invalid("non-empty", "body", "the callgraph is empty"));
     const size_t size = pending_.size();
     pending_.append(simdjson::SIMDJSON_PADDING, '\0');
-    CallgraphDocumentReader reader;
+    CallgraphDocumentReader reader(options_.limits);
     auto dialect = reader.Read(pending_, size, *keys_);
     pending_.clear();
     pending_.shrink_to_fit();  // the document is no longer needed while sorting

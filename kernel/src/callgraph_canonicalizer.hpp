@@ -51,6 +51,7 @@
 
 #include "callgraph_formats.hpp"
 #include "external_sort.hpp"
+#include "json_limits.hpp"
 #include "status.hpp"
 
 namespace signals {
@@ -68,6 +69,7 @@ struct CallgraphCanonicalizerOptions {
   size_t sort_memory_bytes = size_t{512} << 20;  // kernel.callgraph_sort_memory
   size_t max_document_bytes = size_t{1} << 30;   // kernel.callgraph_max_document_bytes
   size_t max_line_bytes = size_t{1} << 20;       // kernel.max_line_bytes
+  CallgraphReadLimits limits;                    // depth, id and string lengths
   std::string temp_dir;                          // spill runs go below it
 };
 

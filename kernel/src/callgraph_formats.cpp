@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "canonical_json.hpp"
+#include "json_limits.hpp"
 
 namespace signals {
 namespace {
@@ -15,8 +16,10 @@ namespace {
 namespace od = simdjson::ondemand;
 
 // A validation failure found while converting a value; caught per record.
+// `at` points into the parsed text where it was found, when known.
 struct RecordProblem {
   Status status;
+  const char* at = nullptr;
 };
 
 const char* KindName(CallgraphRecordKind kind) {
@@ -164,7 +167,7 @@ Status SyntaxError(const simdjson::simdjson_error& e, std::string field, const s
       prefix + (utf8 ? "not valid UTF-8" : std::string("not valid JSON (") + e.what() + ")"));
 }
 
-void AppendCanonical(od::value value, std::string& out);
+void AppendCanonical(od::value value, std::string& out, size_t depth, size_t max_depth);
 
 void AppendNumber(od::number n, std::string& out) {
   char buf[24];
@@ -183,14 +186,14 @@ void AppendNumber(od::number n, std::string& out) {
   out.append(buf, r.ptr);
 }
 
-// A nested object: its members in JCS order, each value canonical.
-void AppendCanonicalObject(od::object object, std::string& out) {
+// A nested object (at `depth`): its members in JCS order, each value canonical.
+void AppendCanonicalObject(od::object object, std::string& out, size_t depth, size_t max_depth) {
   using Pair = std::pair<std::string, std::string>;
   std::vector<Pair> members;
   for (auto field : object) {
     Pair member;
     member.first.assign(field.unescaped_key().value());
-    AppendCanonical(field.value(), member.second);
+    AppendCanonical(field.value(), member.second, depth + 1, max_depth);
     members.push_back(std::move(member));
   }
   std::sort(members.begin(), members.end(),
@@ -213,10 +216,18 @@ void AppendCanonicalObject(od::object object, std::string& out) {
 
 // Appends the canonical text of any value; walking it also checks its syntax
 // (on-demand parsing would otherwise only skip over what it does not read).
-void AppendCanonical(od::value value, std::string& out) {
-  switch (value.type().value()) {
+// `depth` is the value's own depth in the document: the walk recurses once
+// per level, so a container deeper than max_depth (kernel.max_json_depth) is
+// refused before it is entered (rule "max-depth").
+void AppendCanonical(od::value value, std::string& out, size_t depth, size_t max_depth) {
+  const od::json_type type = value.type().value();
+  if ((type == od::json_type::object || type == od::json_type::array) && depth > max_depth) {
+    throw RecordProblem{Status::Invalid("max-depth", "", JsonDepthMessage(max_depth)),
+                        value.raw_json_token().data()};
+  }
+  switch (type) {
     case od::json_type::object:
-      AppendCanonicalObject(value.get_object().value(), out);
+      AppendCanonicalObject(value.get_object().value(), out, depth, max_depth);
       return;
     case od::json_type::array: {
       out += '[';
@@ -224,7 +235,7 @@ void AppendCanonical(od::value value, std::string& out) {
       for (auto element : value.get_array()) {
         if (!first) out += ',';
         first = false;
-        AppendCanonical(element.value(), out);
+        AppendCanonical(element.value(), out, depth + 1, max_depth);
       }
       out += ']';
       return;
@@ -247,9 +258,15 @@ void AppendCanonical(od::value value, std::string& out) {
 }
 
 // Walks a value the reader does not use, so that its syntax is checked too.
-void CheckSyntax(od::value value) {
+void CheckSyntax(od::value value, size_t depth, size_t max_depth) {
   std::string ignored;
-  AppendCanonical(value, ignored);
+  AppendCanonical(value, ignored, depth, max_depth);
+}
+
+// The 1-based line of `at` in `text` (for messages about a document).
+uint64_t LineAt(const std::string& text, const char* at) {
+  if (at == nullptr || at < text.data() || at > text.data() + text.size()) return 0;
+  return 1 + static_cast<uint64_t>(std::count(text.data(), at, '\n'));
 }
 
 // Pass 1 of the detection rule (see the header).
@@ -380,8 +397,12 @@ Status CanonicalJsonProblem(const CallgraphRecordOrigin& origin, const std::inva
 // Reads every member of `object` into members_ (throws simdjson_error for
 // syntax, RecordProblem for a duplicate name, std::invalid_argument for text
 // that is not valid UTF-8 once unescaped).
-void CallgraphRecordBuilder::Collect(od::object object) {
+void CallgraphRecordBuilder::Collect(od::object object, size_t depth) {
   count_ = 0;
+  problem_at_ = nullptr;
+  if (depth > limits_.max_depth) {
+    throw RecordProblem{Status::Invalid("max-depth", "", JsonDepthMessage(limits_.max_depth))};
+  }
   for (auto field : object) {
     if (count_ == members_.size()) members_.emplace_back();
     Member& m = members_[count_++];
@@ -414,7 +435,16 @@ void CallgraphRecordBuilder::Collect(od::object object) {
         break;
       }
       default:
-        AppendCanonical(v, m.text);
+        try {
+          AppendCanonical(v, m.text, depth + 1, limits_.max_depth);
+        } catch (RecordProblem& p) {
+          // Name the record's member the too-deep value is in.
+          if (p.status.rule() == "max-depth") {
+            problem_at_ = p.at;
+            p.status = p.status.WithField(std::string(m.name));
+          }
+          throw;
+        }
         break;
     }
   }
@@ -514,7 +544,7 @@ Status CallgraphRecordBuilder::Validate(const CallgraphRecordOrigin& origin) {
       if (!ok) failed = t;
     }
   }
-  if (failed == kTypedMembers.size()) return Status::Ok();
+  if (failed == kTypedMembers.size()) return CheckLengths(origin);
   const TypedMember& typed = kTypedMembers[failed];
   const Member& m = *Find(static_cast<int>(failed));
   const std::string name(typed.name);
@@ -533,6 +563,32 @@ Status CallgraphRecordBuilder::Validate(const CallgraphRecordOrigin& origin) {
       return CallgraphRecordError(origin, name, "range", "must be between 0 and 1, got " + m.text);
   }
   return Status::Internal("unknown member type");
+}
+
+// Ids are keys of the graph's table, of reachability answers and of runtime
+// facts' symbolId (≤ 1024 bytes too); names and the other typed strings are
+// labels. Neither has a reason to be long, and a megabyte id would be held in
+// every structure that indexes the graph.
+Status CallgraphRecordBuilder::CheckLengths(const CallgraphRecordOrigin& origin) {
+  for (size_t i = 0; i < count_; ++i) {
+    const Member& m = members_[i];
+    if (!m.live || m.known < 0 || m.type != od::json_type::string) continue;
+    const bool is_id = m.known == kMemberId || m.known == kMemberFrom || m.known == kMemberTo;
+    const bool is_typed = static_cast<size_t>(m.known) < kTypedMembers.size();
+    if (is_id && limits_.max_id_bytes > 0 && m.string.size() > limits_.max_id_bytes) {
+      return CallgraphRecordError(origin, KnownName(m.known), "id-length",
+                                  "is " + std::to_string(m.string.size()) + " bytes, more than " +
+                                      std::to_string(limits_.max_id_bytes) +
+                                      " (kernel.callgraph_max_id_bytes)");
+    }
+    if (is_typed && limits_.max_string_bytes > 0 && m.string.size() > limits_.max_string_bytes) {
+      return CallgraphRecordError(origin, KnownName(m.known), "string-length",
+                                  "is " + std::to_string(m.string.size()) + " bytes, more than " +
+                                      std::to_string(limits_.max_string_bytes) +
+                                      " (kernel.callgraph_max_string_bytes)");
+    }
+  }
+  return Status::Ok();
 }
 
 Status CallgraphRecordBuilder::Finish(const CallgraphRecordOrigin& origin, bool resort,
@@ -679,10 +735,11 @@ bool CallgraphRecordBuilder::ScanCanonical(std::string_view line) {
 Status CallgraphRecordBuilder::BuildFromDocument(od::object object, const CallgraphRecordOrigin& origin,
                                                  CallgraphRecord* record) {
   try {
-    Collect(object);
+    Collect(object, kDocumentRecordDepth);
   } catch (const simdjson::simdjson_error& e) {
     return SyntaxError(e, WhereInDocument(origin));
   } catch (const RecordProblem& p) {
+    if (p.status.field().empty()) return p.status.WithField(WhereInDocument(origin));
     return p.status.WithField(WhereInDocument(origin) + "." + p.status.field());
   } catch (const std::invalid_argument& e) {
     return CanonicalJsonProblem(origin, e);
@@ -729,7 +786,7 @@ Status CallgraphRecordBuilder::BuildFromLine(od::document& doc, CallgraphRecordO
     if (doc.type().value() != od::json_type::object) {
       return Status::Invalid("format", "", prefix() + "a callgraph line must be a JSON object");
     }
-    Collect(doc.get_object().value());
+    Collect(doc.get_object().value(), 1);
     if (!doc.current_location().error()) {
       return Status::Invalid("json", "", prefix() + "not valid JSON (content after the object)");
     }
@@ -793,15 +850,25 @@ Status CallgraphDocumentReader::ReadArray(od::value value, CallgraphDialect dial
     } catch (const simdjson::simdjson_error& e) {
       return SyntaxError(e, WhereInDocument(origin));
     }
-    SIGNALS_RETURN_IF_ERROR(builder_.BuildFromDocument(object, origin, &record));
+    Status built = builder_.BuildFromDocument(object, origin, &record);
+    if (!built.ok()) {
+      if (built.rule() == "max-depth") return built.WithContext(LineContext(builder_.problem_location()));
+      return built;
+    }
     SIGNALS_RETURN_IF_ERROR(sink.Add(record, origin));
     ++origin.position;
   }
   return Status::Ok();
 }
 
+std::string CallgraphDocumentReader::LineContext(const char* at) const {
+  const uint64_t line = document_ == nullptr ? 0 : LineAt(*document_, at);
+  return line == 0 ? std::string("in the document") : "line " + std::to_string(line);
+}
+
 Result<CallgraphDialect> CallgraphDocumentReader::Read(const std::string& padded, size_t size,
                                                        CallgraphRecordSink& sink) {
+  document_ = &padded;
   try {
     od::document doc = parser_.iterate(simdjson::padded_string_view(padded.data(), size, padded.size()));
     if (doc.type().value() != od::json_type::object) {
@@ -827,8 +894,9 @@ Result<CallgraphDialect> CallgraphDocumentReader::Read(const std::string& padded
         SIGNALS_RETURN_IF_ERROR(ReadArray(value, dialect, CallgraphRecordKind::kEntrypoint, sink));
       } else {
         try {
-          CheckSyntax(value);
+          CheckSyntax(value, 2, limits_.max_depth);
         } catch (const RecordProblem& p) {
+          if (p.status.rule() == "max-depth") return p.status.WithField(key).WithContext(LineContext(p.at));
           return p.status.WithField(key + "." + p.status.field());
         }
       }
@@ -862,8 +930,13 @@ bool CallgraphLineReader::LooksLikeRecordLine(std::string_view line) {
   return false;
 }
 
-CallgraphLineReader::CallgraphLineReader(size_t max_line_bytes) {
+CallgraphLineReader::CallgraphLineReader(size_t max_line_bytes, const CallgraphReadLimits& limits) {
   padded_.reserve(max_line_bytes + simdjson::SIMDJSON_PADDING);
+  builder_.set_limits(limits);
+}
+
+CallgraphDocumentReader::CallgraphDocumentReader(const CallgraphReadLimits& limits) : limits_(limits) {
+  builder_.set_limits(limits);
 }
 
 Status CallgraphLineReader::Read(std::string_view line, uint64_t line_number, CallgraphRecordSink& sink) {

@@ -39,6 +39,16 @@
 //   "range"            weight or confidence outside [0,1]
 //   "line-type"        NDJSON "t" not node|edge|entrypoint
 //   "reserved-member", "member-conflict" (sourceId and from both given)
+//   "id-length"        id, from or to (sourceId, targetId, nodeId) longer
+//                      than kernel.callgraph_max_id_bytes (1024 bytes, as a
+//                      runtime fact's symbolId)
+//   "string-length"    a typed string member below (name, kind, namespace,
+//                      file, …) longer than kernel.callgraph_max_string_bytes
+//                      (4096 bytes)
+//   "max-depth"        a value nested deeper than kernel.max_json_depth
+//                      (counted from the document's root object, or from the
+//                      NDJSON line's object), refused before it is walked;
+//                      the message names the line
 // Typed members (checked in every format when present): name, kind,
 // namespace, file, symbolKey, visibility, symbol_id, lang, display, purl,
 // reason, route, phase, source: string; line: integer ≥ 0;
@@ -56,11 +66,21 @@
 #include <string_view>
 #include <vector>
 
+#include "json_limits.hpp"
 #include "status.hpp"
 
 namespace signals {
 
 enum class CallgraphDialect { kStella, kRichgraph, kCanonical };
+
+// Limits a reader applies to each record. Ingest sets them from the kernel
+// configuration; the length limits default to none here, so that a graph
+// stored before they existed still re-reads (verify --deep) as it was.
+struct CallgraphReadLimits {
+  size_t max_depth = kDefaultMaxJsonDepth;  // kernel.max_json_depth
+  size_t max_id_bytes = 0;                  // kernel.callgraph_max_id_bytes; 0: unlimited
+  size_t max_string_bytes = 0;              // kernel.callgraph_max_string_bytes; 0: unlimited
+};
 
 // "stella.callgraph.v1", "richgraph-v1", "canonical-ndjson".
 const char* CallgraphDialectName(CallgraphDialect dialect);
@@ -139,13 +159,23 @@ class CallgraphRecordBuilder {
   Status BuildFromCanonicalLine(std::string_view line, CallgraphRecordOrigin* origin,
                                 CallgraphRecord* record);
 
+  // Nested values deeper than limits.max_depth (counted from the document or
+  // line) are refused, rule "max-depth"; long ids and strings as above.
+  void set_limits(const CallgraphReadLimits& limits) { limits_ = limits; }
+  // Where the last "max-depth" refusal was found in the parsed text, or null.
+  const char* problem_location() const { return problem_at_; }
+
+  // A document's records are objects in an array in the root object.
+  static constexpr size_t kDocumentRecordDepth = 3;
+
  private:
   struct Member;
-  void Collect(simdjson::ondemand::object object);
+  void Collect(simdjson::ondemand::object object, size_t depth);
   void IndexMembers();
   Member* Find(int known);  // a live member by its number (KnownIndex), or null
   Member* FindByName(std::string_view name);
   Status Validate(const CallgraphRecordOrigin& origin);
+  Status CheckLengths(const CallgraphRecordOrigin& origin);
   Status FinishLine(CallgraphRecordOrigin* origin, std::string_view canonical_input, CallgraphRecord* record);
   // Writes the record (and its line, unless it is bare or `canonical_input`
   // already is the line). order_ lists the members by name, unless `resort`.
@@ -157,6 +187,8 @@ class CallgraphRecordBuilder {
   std::vector<uint32_t> order_;
   std::array<int, 24> at_{};  // live member index by KnownIndex, -1 if absent
   std::string line_;
+  CallgraphReadLimits limits_;
+  const char* problem_at_ = nullptr;
 };
 
 // Detects the dialect of a JSON document (rule, in order):
@@ -171,6 +203,7 @@ class CallgraphRecordBuilder {
 // The parser's tape is the only structure built besides one record at a time.
 class CallgraphDocumentReader {
  public:
+  explicit CallgraphDocumentReader(const CallgraphReadLimits& limits = {});
   // REQUIRES: `padded` holds the document followed by at least
   // simdjson::SIMDJSON_PADDING bytes; `size` is the document's length.
   Result<CallgraphDialect> Read(const std::string& padded, size_t size, CallgraphRecordSink& sink);
@@ -178,15 +211,19 @@ class CallgraphDocumentReader {
  private:
   Status ReadArray(simdjson::ondemand::value value, CallgraphDialect dialect, CallgraphRecordKind kind,
                    CallgraphRecordSink& sink);
+  // "line N" of `at` in the document being read.
+  std::string LineContext(const char* at) const;
 
   simdjson::ondemand::parser parser_;
   CallgraphRecordBuilder builder_;
+  CallgraphReadLimits limits_;
+  const std::string* document_ = nullptr;
 };
 
 // Reads canonical NDJSON one line at a time.
 class CallgraphLineReader {
  public:
-  explicit CallgraphLineReader(size_t max_line_bytes);
+  explicit CallgraphLineReader(size_t max_line_bytes, const CallgraphReadLimits& limits = {});
   // Validates one line (without its '\n'; a trailing '\r' is allowed) and
   // passes its record to `sink`. Blank lines are skipped.
   Status Read(std::string_view line, uint64_t line_number, CallgraphRecordSink& sink);

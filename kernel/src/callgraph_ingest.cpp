@@ -90,6 +90,10 @@ Result<std::unique_ptr<CallgraphIngest>> CallgraphIngest::Begin(Kernel& kernel, 
   options.sort_memory_bytes = static_cast<size_t>(config.GetInt("kernel", "callgraph_sort_memory"));
   options.max_document_bytes = static_cast<size_t>(config.GetInt("kernel", "callgraph_max_document_bytes"));
   options.max_line_bytes = static_cast<size_t>(config.GetInt("kernel", "max_line_bytes"));
+  options.limits.max_depth = static_cast<size_t>(config.GetInt("kernel", "max_json_depth"));
+  options.limits.max_id_bytes = static_cast<size_t>(config.GetInt("kernel", "callgraph_max_id_bytes"));
+  options.limits.max_string_bytes =
+      static_cast<size_t>(config.GetInt("kernel", "callgraph_max_string_bytes"));
   options.temp_dir = (std::filesystem::path(config.data_dir) / "tmp").string();
   ingest->canonicalizer_ = std::make_unique<CallgraphCanonicalizer>(std::move(options));
   return ingest;

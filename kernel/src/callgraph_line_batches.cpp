@@ -56,8 +56,9 @@ class CallgraphLineBatches::BatchRecords : public CallgraphRecordSink {
   Batch& batch_;
 };
 
-CallgraphLineBatches::CallgraphLineBatches(size_t max_line_bytes, CallgraphRecordSink& sink)
-    : max_line_bytes_(max_line_bytes), sink_(sink), reader_(max_line_bytes) {}
+CallgraphLineBatches::CallgraphLineBatches(size_t max_line_bytes, CallgraphRecordSink& sink,
+                                           const CallgraphReadLimits& limits)
+    : max_line_bytes_(max_line_bytes), limits_(limits), sink_(sink), reader_(max_line_bytes, limits) {}
 
 CallgraphLineBatches::~CallgraphLineBatches() { Stop(); }
 
@@ -112,7 +113,7 @@ void CallgraphLineBatches::Read(Batch& batch, CallgraphLineReader& reader) {
 }
 
 void CallgraphLineBatches::Work() {
-  CallgraphLineReader reader(max_line_bytes_);
+  CallgraphLineReader reader(max_line_bytes_, limits_);
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
     Batch* next = nullptr;

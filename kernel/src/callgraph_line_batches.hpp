@@ -33,7 +33,8 @@ class CallgraphLineBatches {
   static constexpr size_t kBatchBytes = size_t{256} << 10;
   static constexpr size_t kMaxBatchesInFlight = 4;
 
-  CallgraphLineBatches(size_t max_line_bytes, CallgraphRecordSink& sink);
+  CallgraphLineBatches(size_t max_line_bytes, CallgraphRecordSink& sink,
+                       const CallgraphReadLimits& limits = {});
   ~CallgraphLineBatches();
   CallgraphLineBatches(const CallgraphLineBatches&) = delete;
   CallgraphLineBatches& operator=(const CallgraphLineBatches&) = delete;
@@ -57,6 +58,7 @@ class CallgraphLineBatches {
   void Stop();
 
   const size_t max_line_bytes_;
+  const CallgraphReadLimits limits_;
   CallgraphRecordSink& sink_;
   CallgraphLineReader reader_;  // the caller's
   std::unique_ptr<Batch> filling_;

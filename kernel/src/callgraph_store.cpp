@@ -63,8 +63,9 @@ Result<nlohmann::json> CallgraphStore::RecordVisibleTo(const std::string& tenant
   }
   const std::string owner = record->value("tenantId", "");
   if (owner != tenant && owner != kGlobalTenant) {
-    return Status::Invalid("callgraph-exists", field,
-                           "callgraph " + graph_id + " does not exist for tenant '" + tenant + "'");
+    // The same answer as for an id nobody stored: a different message would
+    // tell a caller that the id exists in another tenant.
+    return Status::Invalid("callgraph-exists", field, "callgraph " + graph_id + " does not exist");
   }
   return record;
 }

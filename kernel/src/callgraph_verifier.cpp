@@ -189,6 +189,10 @@ Result<CallgraphVerification> VerifyCallgraph(Kernel& kernel, const std::string&
     copts.format = CallgraphInputFormat::kNdjson;
     copts.sort_memory_bytes = static_cast<size_t>(kernel.config().GetInt("kernel", "callgraph_sort_memory"));
     copts.max_line_bytes = static_cast<size_t>(kernel.config().GetInt("kernel", "max_line_bytes"));
+    // A stored graph is re-read under the loosest limits: it may predate the
+    // ingest limits (copts.limits leaves lengths unlimited), and only the
+    // stack bounds its depth.
+    copts.limits.max_depth = kMaxJsonDepthLimit;
     copts.temp_dir = (std::filesystem::path(kernel.config().data_dir) / "tmp").string();
     recanonical = std::make_unique<CallgraphCanonicalizer>(std::move(copts));
   }

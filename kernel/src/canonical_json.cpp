@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "json_limits.hpp"
+
 namespace signals {
 namespace {
 
@@ -53,8 +55,17 @@ char32_t DecodeUtf8(std::string_view s, size_t& i) {
   return cp;
 }
 
-void AppendValue(const nlohmann::json& v, std::string& out) {
+// Thrown when a value is nested deeper than AppendValue's limit.
+struct TooDeep {
+  size_t limit;
+};
+
+// Recursion bounded by `max_depth`: values from outside are depth-checked
+// before they are parsed (json_limits.hpp); this guard keeps any other caller
+// from walking arbitrarily deep data on a thread's stack.
+void AppendValue(const nlohmann::json& v, std::string& out, size_t depth, size_t max_depth) {
   using Type = nlohmann::json::value_t;
+  if ((v.is_array() || v.is_object()) && depth + 1 > max_depth) throw TooDeep{max_depth};
   switch (v.type()) {
     case Type::null:
       out += "null";
@@ -80,7 +91,7 @@ void AppendValue(const nlohmann::json& v, std::string& out) {
       for (const auto& element : v) {
         if (!first) out += ',';
         first = false;
-        AppendValue(element, out);
+        AppendValue(element, out, depth + 1, max_depth);
       }
       out += ']';
       return;
@@ -98,7 +109,7 @@ void AppendValue(const nlohmann::json& v, std::string& out) {
         first = false;
         AppendJcsString(it.key(), out);
         out += ':';
-        AppendValue(it.value(), out);
+        AppendValue(it.value(), out, depth + 1, max_depth);
       }
       out += '}';
       return;
@@ -256,13 +267,21 @@ std::string EcmaScriptNumber(double value) {
 
 std::string CanonicalJson(const nlohmann::json& value) {
   std::string out;
-  AppendValue(value, out);
+  try {
+    AppendValue(value, out, 0, kMaxJsonDepthLimit);
+  } catch (const TooDeep& e) {
+    throw std::invalid_argument(JsonDepthMessage(e.limit));
+  }
   return out;
 }
 
-Result<std::string> TryCanonicalJson(const nlohmann::json& value) {
+Result<std::string> TryCanonicalJson(const nlohmann::json& value, size_t max_depth) {
   try {
-    return CanonicalJson(value);
+    std::string out;
+    AppendValue(value, out, 0, max_depth);
+    return out;
+  } catch (const TooDeep& e) {
+    return Status::Invalid("max-depth", "", JsonDepthMessage(e.limit));
   } catch (const std::invalid_argument& e) {
     return Status::Invalid("canonical-json", "", std::string("cannot canonicalise JSON: ") + e.what());
   } catch (const std::exception& e) {

@@ -31,8 +31,10 @@ namespace signals {
 std::string CanonicalJson(const nlohmann::json& value);
 
 // As CanonicalJson, but never throws. Failure: Status::Invalid rule
-// "canonical-json" naming the offending value.
-Result<std::string> TryCanonicalJson(const nlohmann::json& value);
+// "canonical-json" naming the offending value, or rule "max-depth" for a
+// value nested deeper than `max_depth` (the outermost value is depth 1).
+// CanonicalJson itself refuses (throws) beyond kMaxJsonDepthLimit.
+Result<std::string> TryCanonicalJson(const nlohmann::json& value, size_t max_depth = 1000);
 
 // Appends `utf8` as a JCS string literal (quotes and minimal escapes) to
 // `out`. Throws std::invalid_argument when `utf8` is not valid UTF-8.

@@ -66,7 +66,8 @@ Result<FactIngestRequest> FactIngestRequest::FromJson(const nlohmann::json& j) {
 FactBatchIngest::FactBatchIngest(Kernel& kernel, FactIngestRequest request)
     : kernel_(kernel),
       request_(std::move(request)),
-      validator_(static_cast<size_t>(kernel.config().GetInt("kernel", "max_line_bytes"))),
+      validator_(static_cast<size_t>(kernel.config().GetInt("kernel", "max_line_bytes")),
+                 static_cast<size_t>(kernel.config().GetInt("kernel", "max_json_depth"))),
       max_line_bytes_(static_cast<size_t>(kernel.config().GetInt("kernel", "max_line_bytes"))),
       max_fact_types_(static_cast<size_t>(kernel.config().GetInt("kernel", "max_fact_types"))) {}
 
@@ -83,29 +84,34 @@ Result<std::unique_ptr<FactBatchIngest>> FactBatchIngest::Begin(Kernel& kernel,
   if (request.callgraph_id.empty()) {
     return Status::Invalid("required", "callgraphId", "callgraphId is required");
   }
-  SIGNALS_RETURN_IF_ERROR(ValidateUlid(request.callgraph_id, "callgraphId"));
-  // The graph must exist for this tenant (or globally): a 400 naming the field.
-  auto graph = CallgraphStore(kernel).RecordVisibleTo(request.tenant, request.callgraph_id, "callgraphId");
-  if (!graph.ok()) return graph.status();
-  SIGNALS_RETURN_IF_ERROR(RequireLiveCallgraph(*graph));
-  FactIngestRequest normalised = request;
-  if (normalised.source.empty()) normalised.source = "unspecified";
-  SIGNALS_RETURN_IF_ERROR(ValidateIngestSource(normalised.source));
-  if (normalised.expected_hash) {
-    SIGNALS_RETURN_IF_ERROR(ValidateDigest(*normalised.expected_hash, "provenanceHash"));
-  }
-  if (normalised.received_at_ms == 0) normalised.received_at_ms = kernel.NowMs();
+  return Open(kernel, request);
+}
 
+Result<std::unique_ptr<FactBatchIngest>> FactBatchIngest::BeginUnbound(Kernel& kernel,
+                                                                       const FactIngestRequest& request) {
+  SIGNALS_RETURN_IF_ERROR(kernel.tenants().Check(request.tenant, "tenant"));
+  return Open(kernel, request);
+}
+
+Result<std::unique_ptr<FactBatchIngest>> FactBatchIngest::Open(Kernel& kernel,
+                                                               const FactIngestRequest& request) {
+  FactIngestRequest normalised = request;
+  normalised.callgraph_id.clear();  // set by BindCallgraph once checked
+  if (normalised.source.empty()) normalised.source = "unspecified";
   std::unique_ptr<FactBatchIngest> ingest(new FactBatchIngest(kernel, std::move(normalised)));
+  if (!request.callgraph_id.empty()) SIGNALS_RETURN_IF_ERROR(ingest->BindCallgraph(request.callgraph_id));
+  SIGNALS_RETURN_IF_ERROR(ValidateIngestSource(ingest->request_.source));
+  if (ingest->request_.expected_hash) {
+    SIGNALS_RETURN_IF_ERROR(ValidateDigest(*ingest->request_.expected_hash, "provenanceHash"));
+  }
+  if (ingest->request_.received_at_ms == 0) ingest->request_.received_at_ms = kernel.NowMs();
+
   auto signer = kernel.signer();
   if (!signer.ok()) return signer.status();
   ingest->signer_ = *signer;
   auto id = kernel.NewId();
   if (!id.ok()) return id.status();
   ingest->batch_id_ = *id;
-  ingest->callgraph_subject_ = AttestationSubject{
-      cas_paths::CallgraphSubjectName(graph->value("tenantId", ""), request.callgraph_id),
-      graph->value("digest", "").substr(kSha256DigestPrefix.size())};
   auto writer = kernel.cas().PutBegin(cas_paths::FactBlob(ingest->request_.tenant, ingest->batch_id_));
   if (!writer.ok()) return writer.status();
   ingest->blob_ = std::move(*writer);
@@ -115,6 +121,30 @@ Result<std::unique_ptr<FactBatchIngest>> FactBatchIngest::Begin(Kernel& kernel,
       static_cast<size_t>(kernel.config().GetInt("kernel", "ingest_pipeline_memory")),
       [blob](std::string_view compressed) { return blob->Write(compressed); });
   return ingest;
+}
+
+Status FactBatchIngest::BindCallgraph(const std::string& callgraph_id) {
+  if (!failure_.ok()) return failure_;
+  if (!request_.callgraph_id.empty()) {
+    if (request_.callgraph_id == callgraph_id) return Status::Ok();
+    return Fail(Status::Invalid(
+        "callgraph-id", "callgraphId",
+        "the batch already names callgraph " + request_.callgraph_id + ", not " + callgraph_id));
+  }
+  if (callgraph_id.empty())
+    return Fail(Status::Invalid("required", "callgraphId", "callgraphId is required"));
+  Status s = ValidateUlid(callgraph_id, "callgraphId");
+  if (!s.ok()) return Fail(s);
+  // The graph must exist for this tenant (or globally): a 400 naming the field.
+  auto graph = CallgraphStore(kernel_).RecordVisibleTo(request_.tenant, callgraph_id, "callgraphId");
+  if (!graph.ok()) return Fail(graph.status());
+  s = RequireLiveCallgraph(*graph);
+  if (!s.ok()) return Fail(s);
+  callgraph_subject_ =
+      AttestationSubject{cas_paths::CallgraphSubjectName(graph->value("tenantId", ""), callgraph_id),
+                         graph->value("digest", "").substr(kSha256DigestPrefix.size())};
+  request_.callgraph_id = callgraph_id;
+  return Status::Ok();
 }
 
 Status FactBatchIngest::Fail(Status status) {
@@ -204,6 +234,9 @@ Result<nlohmann::json> FactBatchIngest::Finish() {
     Status s = ConsumeLine(partial_line_);
     partial_line_.clear();
     if (!s.ok()) return Fail(s);
+  }
+  if (request_.callgraph_id.empty()) {
+    return Fail(Status::Invalid("required", "callgraphId", "callgraphId is required"));
   }
   if (fact_count_ == 0) {
     return Fail(Status::Invalid("non-empty", "body", "the batch contains no runtime facts"));
@@ -307,9 +340,13 @@ Result<nlohmann::json> FactBatchIngest::Commit() {
   metrics.CounterAdd("signals_runtime_fact_batches_ingested_total", "tenant=" + tenant, 1);
   metrics.CounterAdd("signals_provenance_records_total", "", 1);
   metrics.HistogramObserve("signals_runtime_facts_batch_size", "", static_cast<double>(fact_count_));
-  for (const auto& [type, count] : fact_types_) {
-    metrics.CounterAdd("signals_runtime_facts_ingested_total", "fact_type=" + type + ",tenant=" + tenant,
-                       static_cast<double>(count));
+  // Client-chosen types are counted together as "other" (FactTypeMetricLabel):
+  // the label set stays fixed whatever the clients send.
+  std::map<std::string_view, uint64_t> by_label;
+  for (const auto& [type, count] : fact_types_) by_label[FactTypeMetricLabel(type)] += count;
+  for (const auto& [label, count] : by_label) {
+    metrics.CounterAdd("signals_runtime_facts_ingested_total",
+                       "fact_type=" + std::string(label) + ",tenant=" + tenant, static_cast<double>(count));
   }
   return provenance;
 }

@@ -49,6 +49,15 @@ class FactBatchIngest {
   // the tenant or of `global` — rule "callgraph-exists" —, hash well-formed),
   // makes sure a signer is available, and opens the blob for writing.
   static Result<std::unique_ptr<FactBatchIngest>> Begin(Kernel& kernel, const FactIngestRequest& request);
+  // As Begin, but request.callgraph_id may be empty: the JSON form may name
+  // its callgraph after its events, which stream in before it is known. Then
+  // BindCallgraph must name it before Finish (else rule "required").
+  static Result<std::unique_ptr<FactBatchIngest>> BeginUnbound(Kernel& kernel,
+                                                               const FactIngestRequest& request);
+  // Checks and records the referenced callgraph, as Begin does (rule
+  // "callgraph-exists"); naming another graph than the bound one fails (rule
+  // "callgraph-id"). A failure is final, as for Write.
+  Status BindCallgraph(const std::string& callgraph_id);
   ~FactBatchIngest();
   FactBatchIngest(const FactBatchIngest&) = delete;
   FactBatchIngest& operator=(const FactBatchIngest&) = delete;
@@ -65,6 +74,7 @@ class FactBatchIngest {
 
  private:
   FactBatchIngest(Kernel& kernel, FactIngestRequest request);
+  static Result<std::unique_ptr<FactBatchIngest>> Open(Kernel& kernel, const FactIngestRequest& request);
   Status ConsumeLine(std::string_view line);
   Status Fail(Status status);
   Result<nlohmann::json> Commit();

@@ -29,6 +29,20 @@ const sdkopt kKernelOptions[] = {
         "Memory one ingest may hold between reading and compressing (hashing and zstd run on a "
         "second thread, beside validation).",
         nullptr, 512LL << 10, 1LL << 30),
+    // 64: the deepest valid input (a callgraph node attribute) is a few levels;
+    // every reader recurses per level somewhere, and 1000 levels fit any stack.
+    Opt("max_json_depth", SIGNALS_OPT_INT, "64",
+        "Deepest nesting of arrays and objects accepted in JSON from outside (service requests, "
+        "runtime facts, callgraphs); deeper input is refused (rule max-depth) before it is parsed.",
+        nullptr, 1, 1000),
+    Opt("callgraph_max_id_bytes", SIGNALS_OPT_SIZE, "1KiB",
+        "Longest callgraph node id or edge endpoint accepted at ingest (rule id-length); 1 KiB like a "
+        "runtime fact's symbolId.",
+        nullptr, 16, 1LL << 20),
+    Opt("callgraph_max_string_bytes", SIGNALS_OPT_SIZE, "4KiB",
+        "Longest typed string member of a callgraph record (name, kind, namespace, file, …) accepted at "
+        "ingest (rule string-length).",
+        nullptr, 16, 64LL << 20),
     Opt("max_fact_types", SIGNALS_OPT_INT, "256", "Most distinct factType values in one batch.", nullptr, 1,
         100000),
     // 512MiB: a 1M-node/5M-edge graph of short ids takes about 350 MiB in the
@@ -37,10 +51,12 @@ const sdkopt kKernelOptions[] = {
     Opt("callgraph_sort_memory", SIGNALS_OPT_SIZE, "512MiB",
         "Memory one callgraph ingest may hold its graph in while it canonicalizes it; a larger graph "
         "moves to an external sort whose runs (a quarter of this each) spill to files under "
-        "<data_dir>/tmp and are merged.", nullptr, 1024, 1LL << 40),
+        "<data_dir>/tmp and are merged.",
+        nullptr, 1024, 1LL << 40),
     Opt("callgraph_max_document_bytes", SIGNALS_OPT_SIZE, "1GiB",
         "Largest callgraph JSON document (held in memory while read); larger graphs are sent as "
-        "canonical NDJSON, which streams.", nullptr, 1024, 4000LL << 20),
+        "canonical NDJSON, which streams.",
+        nullptr, 1024, 4000LL << 20),
 };
 
 const sdkopt kProvenanceOptions[] = {

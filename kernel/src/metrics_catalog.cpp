@@ -11,7 +11,8 @@ void DescribeSignalsMetrics(MetricsRegistry& m) {
   m.Describe("signals_callgraphs_stored_total", counter, "Callgraphs stored, by language and tenant.");
   m.Describe("signals_callgraph_nodes", histogram, "Nodes per stored callgraph, by language.");
   m.Describe("signals_runtime_facts_ingested_total", counter,
-             "Runtime facts ingested, by fact type and tenant.");
+             "Runtime facts ingested, by fact type (built-in types by name, any other as \"other\") and "
+             "tenant.");
   m.Describe("signals_runtime_fact_batches_ingested_total", counter,
              "Runtime-fact batches committed, by tenant.");
   m.Describe("signals_runtime_facts_batch_size", histogram, "Runtime facts per committed batch.");

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_limits.hpp"
 #include "kernel.hpp"
 #include "logging.hpp"
 #include "problem.hpp"
@@ -40,9 +41,14 @@ signals_status Report(const Status& status, signals_sink sink, void* sink_ctx) {
   return StatusOfCode(status.code());
 }
 
-// Parses the request and authenticates its caller.
+// Parses the request and authenticates its caller. The request carries what
+// a client sent (a query's body), and later steps walk it recursively (dump,
+// canonical JSON): its depth is checked before it is parsed.
 Result<std::pair<nlohmann::json, Principal>> Prepare(void* ctx, const char* request_json) {
-  auto request = nlohmann::json::parse(request_json ? request_json : "", nullptr, false);
+  const std::string_view text = request_json ? request_json : "";
+  const auto max_depth = static_cast<size_t>(KernelOf(ctx)->config().GetInt("kernel", "max_json_depth"));
+  SIGNALS_RETURN_IF_ERROR(CheckJsonDepth(text, max_depth, "request"));
+  auto request = nlohmann::json::parse(text, nullptr, false);
   if (!request.is_object()) return Status::Invalid("json", "request", "the request must be a JSON object");
   auto principal = KernelOf(ctx)->service().Authenticate(request, BindingOf(ctx)->trusted);
   if (!principal.ok()) return principal.status();

@@ -1,8 +1,12 @@
 #include "runtime_fact.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
+#include <vector>
 
+#include "json_limits.hpp"
 #include "purl.hpp"
 #include "timestamp.hpp"
 
@@ -45,6 +49,20 @@ Status LineError(size_t line, std::string_view field, std::string_view rule, con
   return Status::Invalid(std::string(rule), std::string(field), text);
 }
 
+// A key `object` has more than once, if any. simdjson keeps every member of
+// an object, and a reader that takes the first or the last would see
+// different metadata than another: the line is refused instead.
+std::optional<std::string_view> DuplicateKey(simdjson::dom::object object,
+                                             std::vector<std::string_view>& keys) {
+  keys.clear();
+  for (auto entry : object) keys.push_back(entry.key);
+  if (keys.size() < 2) return std::nullopt;
+  std::sort(keys.begin(), keys.end());
+  auto at = std::adjacent_find(keys.begin(), keys.end());
+  if (at == keys.end()) return std::nullopt;
+  return *at;
+}
+
 const char* KnownFieldList() {
   return "symbolId, factType, codeId, buildId, loaderBase, processName, socketAddress, "
          "containerId, evidenceUri, purl, processId, hitCount, observedAt, metadata";
@@ -52,13 +70,18 @@ const char* KnownFieldList() {
 
 }  // namespace
 
-bool IsValidFactType(std::string_view type) {
+bool IsBuiltInFactType(std::string_view type) {
   static constexpr std::array<std::string_view, 5> kBuiltIn = {
       "runtime.symbol.hit", "runtime.module.loaded", "runtime.process.observed",
       "runtime.network.connection", "runtime.file.access"};
   for (auto t : kBuiltIn) {
     if (t == type) return true;
   }
+  return false;
+}
+
+bool IsValidFactType(std::string_view type) {
+  if (IsBuiltInFactType(type)) return true;
   // ^[a-z][a-z0-9]*(\.[a-z0-9_]+)+$
   size_t i = 0;
   if (type.empty() || !(type[0] >= 'a' && type[0] <= 'z')) return false;
@@ -76,11 +99,22 @@ bool IsValidFactType(std::string_view type) {
   return segments >= 1;
 }
 
+std::string_view FactTypeMetricLabel(std::string_view type) {
+  return IsBuiltInFactType(type) ? type : std::string_view("other");
+}
+
 // Nothing is allocated up front: the parser and the line buffer grow to the
 // longest line seen. A 100-fact batch then costs kilobytes, not buffers sized
 // for max_line_bytes (megabytes of parser tape per request).
-FactLineValidator::FactLineValidator(size_t max_line_bytes)
-    : parser_(max_line_bytes + simdjson::SIMDJSON_PADDING) {}
+// The parser starts with a small capacity only to carry the depth limit:
+// simdjson keeps max_depth when it grows to a longer line.
+FactLineValidator::FactLineValidator(size_t max_line_bytes, size_t max_depth)
+    : parser_(max_line_bytes + simdjson::SIMDJSON_PADDING), max_depth_(max_depth) {
+  // DOM parsing is not recursive; the limit is for the message and for
+  // anything that walks the parsed fact later. On failure the parser keeps
+  // simdjson's default depth, and the line is still checked.
+  if (parser_.allocate(kInitialCapacity, max_depth) != simdjson::SUCCESS) return;
+}
 
 bool FactLineValidator::KnownValidPurl(std::string_view purl) const {
   if (purl.empty()) return false;  // unused slots are empty, and "" is no purl
@@ -108,6 +142,9 @@ Status FactLineValidator::Check(std::string_view line, size_t line_number, std::
   padded_.append(simdjson::SIMDJSON_PADDING, '\0');
   simdjson::dom::element root;
   auto error = parser_.parse(reinterpret_cast<const uint8_t*>(padded_.data()), line.size(), false).get(root);
+  if (error == simdjson::DEPTH_ERROR) {
+    return LineError(line_number, "", "max-depth", JsonDepthMessage(max_depth_));
+  }
   if (error) {
     std::string rule = error == simdjson::UTF8_ERROR ? "utf-8" : "json";
     std::string message = error == simdjson::UTF8_ERROR ? "the line is not valid UTF-8"
@@ -216,6 +253,10 @@ Status FactLineValidator::Check(std::string_view line, size_t line_number, std::
             return LineError(line_number, std::string("metadata.") + std::string(entry.key), "metadata",
                              "must be a string");
           }
+        }
+        if (auto duplicate = DuplicateKey(meta, metadata_keys_)) {
+          return LineError(line_number, "metadata." + std::string(*duplicate), "unique-field",
+                           "given twice in metadata");
         }
         break;
       }

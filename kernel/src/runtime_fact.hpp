@@ -12,7 +12,9 @@
 #include <array>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "json_limits.hpp"
 #include "status.hpp"
 
 namespace signals {
@@ -24,7 +26,9 @@ struct FactLine {
 
 class FactLineValidator {
  public:
-  explicit FactLineValidator(size_t max_line_bytes);
+  // Lines nested deeper than `max_depth` (kernel.max_json_depth) fail with
+  // rule "max-depth".
+  explicit FactLineValidator(size_t max_line_bytes, size_t max_depth = kDefaultMaxJsonDepth);
 
   // Validates one line (without its '\n'; a trailing '\r' is allowed).
   // `line_number` is 1-based and appears in every error, with the field and
@@ -44,15 +48,26 @@ class FactLineValidator {
   bool KnownValidPurl(std::string_view purl) const;
   void RememberValidPurl(std::string_view purl);
 
+  static constexpr size_t kInitialCapacity = 4096;
   simdjson::dom::parser parser_;
+  size_t max_depth_;
   std::array<std::string, 4> valid_purls_;
   size_t next_purl_slot_ = 0;
   std::string padded_;  // line copy with simdjson's padding
+  std::vector<std::string_view> metadata_keys_;  // reused: metadata's keys, sorted
 };
 
 // True for the built-in fact types and names matching
 // ^[a-z][a-z0-9]*(\.[a-z0-9_]+)+$.
 bool IsValidFactType(std::string_view type);
+
+// True for the five built-in fact types (runtime.symbol.hit, …) only.
+bool IsBuiltInFactType(std::string_view type);
+
+// The metrics label value for `type`: the type itself when it is built in,
+// else "other". Clients choose factType freely, and every distinct label
+// value is a series Prometheus keeps, so only a fixed set may become one.
+std::string_view FactTypeMetricLabel(std::string_view type);
 
 constexpr const char* kDefaultFactType = "runtime.symbol.hit";
 constexpr size_t kMaxSymbolIdBytes = 1024;

@@ -1,5 +1,6 @@
 // ServiceApi::BeginIngest: streaming uploads with authorisation, the JSON
-// {callgraphId, events[]} form, and Idempotency-Key replay.
+// {callgraphId, events[]} form (streamed, json_events_reader.hpp), and
+// Idempotency-Key replay.
 //
 // Idempotency: a key is scoped to (principal, tenant). The first request
 // records "pending" at begin, so that a concurrent duplicate gets 409 instead
@@ -14,6 +15,7 @@
 #include "canonical_json.hpp"
 #include "digest.hpp"
 #include "fact_ingest.hpp"
+#include "json_events_reader.hpp"
 #include "kernel.hpp"
 #include "service_api.hpp"
 #include "service_internal.hpp"
@@ -25,7 +27,6 @@ namespace signals {
 namespace {
 
 constexpr int64_t kStalePendingMs = 10 * 60 * 1000;
-constexpr size_t kMaxJsonBodyBytes = 64u << 20;
 
 struct Idempotency {
   std::string key;  // index key: sha256 of principal, tenant and the client's key
@@ -71,7 +72,12 @@ Status WriteIdempotencyRecord(Kernel& kernel, const std::string& key, const nloh
   return (*txn)->Commit();
 }
 
-class FactIngestSession : public IngestSession {
+// The JSON form streams like NDJSON: JsonEventsReader hands each event, as
+// its canonical line, to the same pipeline as soon as it is complete.
+// callgraphId may come before or after events; when the events come first
+// (and no callgraph_id query parameter named the graph), the batch starts
+// unbound and the graph is checked when callgraphId arrives.
+class FactIngestSession : public IngestSession, public JsonEventsReader::Handler {
  public:
   FactIngestSession(Kernel& kernel, FactIngestRequest request, bool json_form, std::optional<Idempotency> idem)
       : kernel_(kernel), request_(std::move(request)), json_form_(json_form), idem_(std::move(idem)) {}
@@ -81,9 +87,13 @@ class FactIngestSession : public IngestSession {
   }
 
   Status Start() {
-    // The JSON form names its callgraph inside the body, so its pipeline
-    // starts when the body is complete; NDJSON streams straight through.
-    if (json_form_ || (idem_ && !idem_->owner)) return Status::Ok();
+    if (idem_ && !idem_->owner) return Status::Ok();  // a replay candidate: only hashed
+    if (json_form_) {
+      reader_ = std::make_unique<JsonEventsReader>(
+          static_cast<size_t>(kernel_.config().GetInt("kernel", "max_line_bytes")),
+          static_cast<size_t>(kernel_.config().GetInt("kernel", "max_json_depth")), *this);
+      return Status::Ok();
+    }
     auto ingest = kernel_.BeginFactIngest(request_);
     if (!ingest.ok()) return ingest.status();
     ingest_ = std::move(*ingest);
@@ -92,15 +102,8 @@ class FactIngestSession : public IngestSession {
 
   Status Write(std::string_view chunk) override {
     if (HashesBody()) hasher_.Update(chunk);
-    if (json_form_) {
-      if (body_.size() + chunk.size() > kMaxJsonBodyBytes) {
-        return Status(Code::kTooLarge, "a JSON events document is limited to 64 MiB; send NDJSON for larger batches",
-                      "body", "max-json-body");
-      }
-      body_.append(chunk);
-      return Status::Ok();
-    }
-    if (!ingest_) return Status::Ok();  // a replay candidate: only hashed
+    if (idem_ && !idem_->owner) return Status::Ok();
+    if (json_form_) return reader_->Write(chunk);
     return ingest_->Write(chunk);
   }
 
@@ -122,7 +125,11 @@ class FactIngestSession : public IngestSession {
       *created = false;
       return record.value("response", nlohmann::json::object());
     }
-    if (json_form_) SIGNALS_RETURN_IF_ERROR(FeedJsonEvents());
+    if (json_form_) {
+      SIGNALS_RETURN_IF_ERROR(reader_->Finish());
+      // No events: the pipeline still says what is wrong (graph, emptiness).
+      if (!ingest_) SIGNALS_RETURN_IF_ERROR(BeginPipeline());
+    }
     auto result = ingest_->Finish();
     if (!result.ok()) return result.status();
     finished_ = true;
@@ -148,34 +155,33 @@ class FactIngestSession : public IngestSession {
   // stored blob is derived from the body, not the body).
   bool HashesBody() const { return idem_ && (json_form_ || !idem_->owner); }
 
-  Status FeedJsonEvents() {
-    auto doc = nlohmann::json::parse(body_, nullptr, false);
-    if (!doc.is_object()) return Status::Invalid("json", "body", "the body is not a JSON object");
-    if (doc.contains("callgraphId")) {
-      if (!doc["callgraphId"].is_string()) return Status::Invalid("type", "callgraphId", "callgraphId must be a string");
-      std::string id = doc["callgraphId"];
-      if (!request_.callgraph_id.empty() && request_.callgraph_id != id) {
-        return Status::Invalid("callgraph-id", "callgraphId",
-                               "the body's callgraphId differs from the callgraph_id query parameter");
-      }
-      request_.callgraph_id = id;
-    }
-    if (!doc.contains("events") || !doc["events"].is_array()) {
-      return Status::Invalid("required", "events", "events must be an array of runtime facts");
-    }
-    auto ingest = kernel_.BeginFactIngest(request_);
+  // The JSON form's pipeline, started at its first event (or at the end of a
+  // document without any): bound when the graph is known by then.
+  Status BeginPipeline() {
+    auto ingest = request_.callgraph_id.empty() ? FactBatchIngest::BeginUnbound(kernel_, request_)
+                                                : kernel_.BeginFactIngest(request_);
     if (!ingest.ok()) return ingest.status();
     ingest_ = std::move(*ingest);
-    std::string line;
-    for (const auto& event : doc["events"]) {
-      auto canonical = TryCanonicalJson(event);
-      if (!canonical.ok()) return canonical.status();
-      line = *canonical;
-      line.push_back('\n');
-      SIGNALS_RETURN_IF_ERROR(ingest_->Write(line));
+    return Status::Ok();
+  }
+
+  Status CallgraphId(const std::string& id) override {
+    if (!request_.callgraph_id.empty() && request_.callgraph_id != id) {
+      return Status::Invalid("callgraph-id", "callgraphId",
+                             "the body's callgraphId differs from the callgraph_id query parameter");
     }
-    body_.clear();
-    body_.shrink_to_fit();
+    if (ingest_ && request_.callgraph_id.empty()) SIGNALS_RETURN_IF_ERROR(ingest_->BindCallgraph(id));
+    request_.callgraph_id = id;
+    return Status::Ok();
+  }
+
+  Status Event(uint64_t index, std::string_view canonical_line) override {
+    if (!ingest_) SIGNALS_RETURN_IF_ERROR(BeginPipeline());
+    line_.assign(canonical_line);
+    line_.push_back('\n');
+    Status s = ingest_->Write(line_);
+    // The pipeline counts lines; the client sent events[index] (line index + 1).
+    if (!s.ok()) return s.WithContext("events[" + std::to_string(index) + "]");
     return Status::Ok();
   }
 
@@ -184,8 +190,9 @@ class FactIngestSession : public IngestSession {
   bool json_form_;
   std::optional<Idempotency> idem_;
   std::unique_ptr<FactBatchIngest> ingest_;
+  std::unique_ptr<JsonEventsReader> reader_;
   Sha256Hasher hasher_;
-  std::string body_;
+  std::string line_;
   bool finished_ = false;
 };
 

@@ -475,6 +475,91 @@ TEST(CallgraphCanonicalizerRules, BoundsDocumentsAndLines) {
   EXPECT_EQ(s.rule(), "max-line-bytes");
 }
 
+// A value of `levels` nested arrays around a string: [[["x"]]].
+std::string Nested(size_t levels) { return std::string(levels, '[') + "\"x\"" + std::string(levels, ']'); }
+
+TEST(CallgraphCanonicalizerRules, RefusesANodeAttributeNested100000DeepByLineInNdjson) {
+  const std::string input =
+      "{\"t\":\"node\",\"id\":\"a\"}\n{\"t\":\"node\",\"id\":\"b\",\"attributes\":{\"deep\":" +
+      Nested(100000) + "}}\n";
+  Status s = Canonicalize(input).status;
+  EXPECT_EQ(s.code(), Code::kInvalid) << s.ToString();
+  EXPECT_EQ(s.rule(), "max-depth") << s.ToString();
+  EXPECT_EQ(s.field(), "attributes") << s.ToString();
+  EXPECT_EQ(s.message().rfind("line 2:", 0), 0u) << s.message();
+  EXPECT_NE(s.message().find("kernel.max_json_depth"), std::string::npos) << s.message();
+}
+
+TEST(CallgraphCanonicalizerRules, RefusesANodeAttributeNested100000DeepByLineInADocument) {
+  const std::string input =
+      "{\"nodes\": [\n{\"id\": \"a\"},\n{\"id\": \"b\", \"attributes\": {\"deep\": " + Nested(100000) +
+      "}}]}";
+  Status s = Canonicalize(input).status;
+  EXPECT_EQ(s.rule(), "max-depth") << s.ToString();
+  EXPECT_EQ(s.field(), "nodes[1].attributes") << s.ToString();
+  EXPECT_NE(s.message().find("line 3"), std::string::npos) << s.message();
+  // Ignored top-level members are walked too, and bounded the same way.
+  s = Canonicalize("{\"nodes\": [{\"id\": \"a\"}], \"extra\": " + Nested(100000) + "}").status;
+  EXPECT_EQ(s.rule(), "max-depth") << s.ToString();
+  EXPECT_EQ(s.field(), "extra") << s.ToString();
+}
+
+TEST(CallgraphCanonicalizerRules, AcceptsNestingUpToTheConfiguredDepthAndNoDeeper) {
+  CallgraphCanonicalizerOptions o;
+  o.limits.max_depth = 10;
+  // Root object 1, nodes 2, the node 3, attributes 4, then six arrays: 10.
+  const std::string fits = "{\"nodes\":[{\"id\":\"a\",\"attributes\":{\"k\":" + Nested(6) + "}}]}";
+  Canonical ok = Canonicalize(fits, o);
+  EXPECT_TRUE(ok.status.ok()) << ok.status.ToString();
+  const std::string deeper = "{\"nodes\":[{\"id\":\"a\",\"attributes\":{\"k\":" + Nested(7) + "}}]}";
+  EXPECT_EQ(Canonicalize(deeper, o).status.rule(), "max-depth");
+  // In NDJSON the line's object is level 1: attributes 2, six arrays: 8.
+  o.format = CallgraphInputFormat::kNdjson;
+  EXPECT_TRUE(Canonicalize("{\"t\":\"node\",\"id\":\"a\",\"attributes\":{\"k\":" + Nested(8) + "}}\n", o)
+                  .status.ok());
+  EXPECT_EQ(Canonicalize("{\"t\":\"node\",\"id\":\"a\",\"attributes\":{\"k\":" + Nested(9) + "}}\n", o)
+                .status.rule(),
+            "max-depth");
+}
+
+TEST(CallgraphCanonicalizerRules, LimitsIdsTo1024BytesAndNamesTo4096AsIngestConfiguresThem) {
+  CallgraphCanonicalizerOptions o;
+  o.limits.max_id_bytes = 1024;
+  o.limits.max_string_bytes = 4096;
+  auto Reject = [&](const json& g) { return Canonicalize(g.dump(), o).status; };
+  const std::string id1024(1024, 'i');
+  const std::string name4096(4096, 'n');
+  json ok = {{"nodes", {{{"id", id1024}, {"name", name4096}}, {{"id", "b"}}}},
+             {"edges", {{{"from", id1024}, {"to", "b"}}}}};
+  Canonical accepted = Canonicalize(ok.dump(), o);
+  EXPECT_TRUE(accepted.status.ok()) << accepted.status.ToString();
+
+  json long_id = {{"nodes", {{{"id", id1024 + "i"}}}}};
+  Status s = Reject(long_id);
+  EXPECT_EQ(s.rule(), "id-length") << s.ToString();
+  EXPECT_EQ(s.field(), "nodes[0].id") << s.ToString();
+
+  json long_target = {{"nodes", {{{"id", "a"}}}},
+                      {"edges", {{{"sourceId", "a"}, {"targetId", id1024 + "i"}, {"kind", "static"}}}}};
+  s = Reject(long_target);
+  EXPECT_EQ(s.rule(), "id-length") << s.ToString();
+  EXPECT_EQ(s.field(), "edges[0].targetId") << s.ToString();
+
+  json long_name = {{"nodes", {{{"id", "a"}, {"name", name4096 + "n"}}}}};
+  s = Reject(long_name);
+  EXPECT_EQ(s.rule(), "string-length") << s.ToString();
+  EXPECT_EQ(s.field(), "nodes[0].name") << s.ToString();
+
+  // NDJSON, canonical lines included (the fast path reads them without a parser).
+  const std::string long_line = "{\"id\":\"" + std::string(2000, 'x') + "\",\"t\":\"node\"}\n";
+  s = Canonicalize(long_line, o).status;
+  EXPECT_EQ(s.rule(), "id-length") << s.ToString();
+  EXPECT_EQ(s.message().rfind("line 1:", 0), 0u) << s.message();
+
+  // Without limits (how a stored graph is re-read), the same line is fine.
+  EXPECT_TRUE(Canonicalize(long_line).status.ok());
+}
+
 // --- bounded memory ------------------------------------------------------------
 
 TEST(CallgraphCanonicalizer, SpillingToDiskGivesIdenticalOutput) {

@@ -301,6 +301,34 @@ TEST_F(CallgraphIngestTest, InvalidGraphStoresNothing) {
   ExpectRejected(Ingest(g.dump()), "edge-endpoint", "edges[1].targetId");
 }
 
+TEST_F(CallgraphIngestTest, RefusesA1000000ByteNodeIdAndA5000ByteName) {
+  json g = Graph();
+  g["nodes"][2]["id"] = std::string(1000000, 'x');
+  ExpectRejected(Ingest(g.dump()), "id-length", "nodes[2].id");
+  g = Graph();
+  g["nodes"][1]["name"] = std::string(5000, 'n');
+  ExpectRejected(Ingest(g.dump()), "string-length", "nodes[1].name");
+  // The limits are configuration.
+  ASSERT_NO_FATAL_FAILURE(kernel_.Open({{"kernel.callgraph_max_string_bytes", "8KiB"}}));
+  EXPECT_TRUE(Ingest(g.dump()).ok());
+}
+
+TEST_F(CallgraphIngestTest, RefusesANodeAttributeNested100000DeepWithItsLine) {
+  const size_t n = 100000;
+  const std::string input =
+      "{\"nodes\": [{\"id\": \"a\"},\n{\"id\": \"b\", \"attributes\": {\"x\": " + std::string(n, '[') +
+      std::string(n, ']') + "}}]}";
+  auto result = Ingest(input);
+  ExpectRejected(result, "max-depth", "nodes[1].attributes");
+  EXPECT_NE(result.status().message().find("line 2"), std::string::npos) << result.status().message();
+  const std::string ndjson =
+      "{\"t\":\"node\",\"id\":\"a\"}\n{\"t\":\"node\",\"id\":\"b\",\"attributes\":{\"x\":" +
+      std::string(n, '[') + std::string(n, ']') + "}}\n";
+  result = Ingest(ndjson);
+  ExpectRejected(result, "max-depth", "attributes");
+  EXPECT_EQ(result.status().message().rfind("line 2:", 0), 0u) << result.status().message();
+}
+
 TEST_F(CallgraphIngestTest, FailureDuringCommitRemovesWhatWasWritten) {
   auto ingest = kernel_->BeginCallgraphIngest(Request());
   ASSERT_TRUE(ingest.ok());

@@ -308,6 +308,24 @@ TEST_F(FactIngestTest, CountsIngestedFactsAndBatchesInMetrics) {
   EXPECT_EQ(m.HistogramCount("signals_runtime_facts_batch_size", ""), 2u);
 }
 
+TEST_F(FactIngestTest, CountsClientChosenFactTypesUnderOneOtherLabel) {
+  MetricsRegistry& m = kernel_->metrics();
+  // 40 batches of 5 made-up types each: 200 distinct client types.
+  for (int batch = 0; batch < 40; ++batch) {
+    std::string input = Fact("k", R"("factType":"runtime.file.access")");
+    for (int t = 0; t < 5; ++t) {
+      input += Fact("s", R"("factType":"acme.t)" + std::to_string(batch * 5 + t) + "\"");
+    }
+    ASSERT_TRUE(Ingest(input).ok());
+  }
+  EXPECT_EQ(m.Value("signals_runtime_facts_ingested_total", "fact_type=other,tenant=global"), 200);
+  EXPECT_EQ(m.Value("signals_runtime_facts_ingested_total", "fact_type=runtime.file.access,tenant=global"),
+            40);
+  EXPECT_EQ(m.Value("signals_runtime_facts_ingested_total", "fact_type=acme.t0,tenant=global"), 0);
+  const std::string snapshot = m.Snapshot().dump();
+  EXPECT_EQ(snapshot.find("acme.t"), std::string::npos) << "a client-chosen factType became a label value";
+}
+
 // --- every failure stores nothing -----------------------------------------------
 
 TEST_F(FactIngestTest, RejectsBatchWhenOneLineLacksSymbolId) {
@@ -415,6 +433,35 @@ TEST_F(FactIngestTest, RejectsACallgraphOfAnotherTenant) {
   request = Request("acme");
   request.callgraph_id = stored->graph_id;
   EXPECT_TRUE(Ingest(Facts(2), 1 << 16, request).ok()) << "the owner may reference its graph";
+}
+
+TEST_F(FactIngestTest, AnswersAnotherTenantsCallgraphExactlyLikeAnIdNobodyStored) {
+  ASSERT_TRUE(kernel_->tenants().Add("acme", kernel_->NowMs()).ok());
+  ASSERT_TRUE(kernel_->tenants().Add("other", kernel_->NowMs()).ok());
+  CallgraphIngestRequest graph;
+  graph.tenant = "acme";
+  graph.component_purl = "pkg:npm/acme-app@1.0.0";
+  graph.language = "javascript";
+  auto ingest = kernel_->BeginCallgraphIngest(graph);
+  ASSERT_TRUE(ingest.ok()) << ingest.status().ToString();
+  ASSERT_TRUE((*ingest)->Write(R"({"nodes":[{"id":"x"}]})").ok());
+  auto stored = (*ingest)->Finish();
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  const std::string random_id = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+  FactIngestRequest foreign = Request("other");
+  foreign.callgraph_id = stored->graph_id;
+  FactIngestRequest unknown = Request("other");
+  unknown.callgraph_id = random_id;
+  auto foreign_result = Ingest(Facts(2), 1 << 16, foreign);
+  auto unknown_result = Ingest(Facts(2), 1 << 16, unknown);
+  ASSERT_FALSE(foreign_result.ok());
+  ASSERT_FALSE(unknown_result.ok());
+  // The same words with the id each request sent: nothing tells the two apart.
+  EXPECT_EQ(foreign_result.status().message(), "callgraph " + stored->graph_id + " does not exist");
+  EXPECT_EQ(unknown_result.status().message(), "callgraph " + random_id + " does not exist");
+  EXPECT_EQ(foreign_result.status().rule(), unknown_result.status().rule());
+  EXPECT_EQ(foreign_result.status().field(), unknown_result.status().field());
+  EXPECT_EQ(foreign_result.status().code(), unknown_result.status().code());
 }
 
 TEST_F(FactIngestTest, RejectsAMissingCallgraphId) {
