@@ -160,135 +160,169 @@ void Routes::Stream(Exchange& x, nlohmann::json request) {
   }
 }
 
+namespace {
+
+// One row per operation of the API: the method, the path template (also the
+// metrics label of the route) and the handler. "{name}" matches one decoded
+// path segment, handed to the handler in order. The first template that
+// matches a path decides; its rows give the methods allowed (405 otherwise),
+// so a literal segment ("ndjson", "by-purl") is listed before a parameter in
+// the same place. GET rows answer HEAD too. /openapi.json describes exactly
+// these rows (tests/request_checks_test.cpp compares both ways).
+using Params = Routes::Params;
+
+// True when `segments` fit `path`; the parameter segments go to `params`.
+bool Matches(std::string_view path, const std::vector<std::string>& segments, Params* params);
+
+}  // namespace
+
+struct Routes::Route {
+  beast_http::verb verb;
+  const char* path;
+  void (Routes::*handle)(Exchange& x, const Params& params);
+};
+
+const std::vector<Routes::Route>& Routes::RouteTable() {
+  using V = beast_http::verb;
+  static const std::vector<Route> kRoutes = {
+      {V::get, "/healthz", &Routes::GetHealth},
+      {V::get, "/readyz", &Routes::GetReady},
+      {V::get, "/openapi.json", &Routes::GetOpenApi},
+      {V::get, "/metrics", &Routes::GetMetrics},
+      {V::get, "/signals/keys", &Routes::GetKeys},
+      {V::post, "/signals/runtime-facts", &Routes::PostRuntimeFacts},
+      {V::get, "/signals/runtime-facts/ndjson", &Routes::GetFactStream},
+      {V::get, "/signals/runtime-facts/{batchId}", &Routes::GetBatchBlob},
+      {V::get, "/signals/runtime-facts/{batchId}/provenance", &Routes::GetBatchProvenance},
+      {V::get, "/signals/runtime-facts/{batchId}/attestation", &Routes::GetBatchAttestation},
+      {V::post, "/signals/callgraphs", &Routes::PostCallgraph},
+      {V::get, "/signals/callgraphs/by-purl/{purl}", &Routes::GetCallgraphsByPurl},
+      {V::get, "/signals/callgraphs/{graphId}", &Routes::GetCallgraphBlob},
+      {V::get, "/signals/callgraphs/{graphId}/manifest", &Routes::GetManifest},
+      {V::post, "/signals/reachability/query", &Routes::PostReachabilityQuery},
+      {V::post, "/signals/reachability/drift", &Routes::PostReachabilityDrift},
+      {V::post, "/signals/reachability/vex", &Routes::PostReachabilityVex},
+  };
+  return kRoutes;
+}
+
+namespace {
+
+bool Matches(std::string_view path, const std::vector<std::string>& segments, Params* params) {
+  params->clear();
+  size_t start = 1;  // after the leading '/'
+  for (const std::string& segment : segments) {
+    if (start > path.size()) return false;
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view part = path.substr(start, end - start);
+    if (part.size() >= 2 && part.front() == '{' && part.back() == '}') {
+      params->push_back(segment);
+    } else if (part != segment) {
+      return false;
+    }
+    start = end + 1;
+  }
+  return start > path.size();
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> Routes::Table() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Route& r : RouteTable()) out.emplace_back(std::string(beast_http::to_string(r.verb)), r.path);
+  return out;
+}
+
 void Routes::Dispatch(Exchange& x) {
   if (!RequireUtf8(x)) {
     x.route = "invalid";
     return;
   }
-  const auto& s = x.segments;
-  const auto method = x.method;
-  auto is = [&](std::initializer_list<const char*> parts) {
-    if (s.size() != parts.size()) return false;
-    size_t i = 0;
-    for (const char* p : parts) {
-      if (std::string(p) != "*" && s[i] != p) return false;
-      ++i;
+  Params params;
+  const char* matched = nullptr;
+  std::string allowed;
+  for (const Route& r : RouteTable()) {
+    if (matched != nullptr ? std::string_view(r.path) != matched : !Matches(r.path, x.segments, &params))
+      continue;
+    if (r.handle == &Routes::GetMetrics && !limits_.serve_metrics)
+      continue;  // as if there were no such route
+    matched = r.path;
+    x.route = r.path;
+    if (x.method == r.verb || (r.verb == beast_http::verb::get && x.method == beast_http::verb::head)) {
+      return (this->*r.handle)(x, params);
     }
-    return true;
-  };
-  auto require = [&](beast_http::verb allowed, const char* route) {
-    x.route = route;
-    if (method == allowed || (allowed == beast_http::verb::get && method == beast_http::verb::head))
-      return true;
+    allowed += (allowed.empty() ? "" : ", ") + std::string(beast_http::to_string(r.verb));
+  }
+  if (matched != nullptr) {
     x.respond(405, kProblem,
               ProblemJson(405, "method-not-allowed",
-                          std::string(beast_http::to_string(method)) + " is not allowed on " + route),
-              {{"Allow", std::string(beast_http::to_string(allowed))}});
-    return false;
-  };
-
-  if (is({"healthz"})) {
-    if (require(beast_http::verb::get, "/healthz")) PublicJson(x, {{"op", "health"}});
+                          std::string(beast_http::to_string(x.method)) + " is not allowed on " + matched),
+              {{"Allow", allowed}});
     return;
-  }
-  if (is({"readyz"})) {
-    if (require(beast_http::verb::get, "/readyz")) PublicJson(x, {{"op", "ready"}});
-    return;
-  }
-  if (is({"openapi.json"})) {
-    if (require(beast_http::verb::get, "/openapi.json")) x.respond(200, kJson, OpenApiDocument(), {});
-    return;
-  }
-  if (is({"metrics"}) && limits_.serve_metrics) {
-    if (!require(beast_http::verb::get, "/metrics")) return;
-    try {
-      // Rendered by the [metrics] plugin; 404 problem when none is configured.
-      auto result = nlohmann::json::parse(host_.Call(R"({"op":"metrics"})"));
-      x.respond(200, result.value("contentType", "text/plain; charset=utf-8"), result.value("text", ""), {});
-    } catch (const sdk::Error& e) {
-      KernelProblem(x, e.what());
-    }
-    return;
-  }
-  if (is({"signals", "keys"})) {
-    if (require(beast_http::verb::get, "/signals/keys")) PublicJson(x, {{"op", "keys.list"}});
-    return;
-  }
-  if (is({"signals", "runtime-facts"})) {
-    if (require(beast_http::verb::post, "/signals/runtime-facts")) PostRuntimeFacts(x);
-    return;
-  }
-  if (is({"signals", "runtime-facts", "ndjson"})) {
-    if (require(beast_http::verb::get, "/signals/runtime-facts/ndjson")) GetFactStream(x);
-    return;
-  }
-  if (is({"signals", "runtime-facts", "*"})) {
-    if (require(beast_http::verb::get, "/signals/runtime-facts/{batchId}")) GetBatchBlob(x, s[2]);
-    return;
-  }
-  if (is({"signals", "runtime-facts", "*", "provenance"})) {
-    if (require(beast_http::verb::get, "/signals/runtime-facts/{batchId}/provenance")) {
-      CallJson(x, {{"op", "runtime-facts.provenance"}, {"batchId", s[2]}});
-    }
-    return;
-  }
-  if (is({"signals", "runtime-facts", "*", "attestation"})) {
-    if (require(beast_http::verb::get, "/signals/runtime-facts/{batchId}/attestation")) {
-      nlohmann::json request = {{"op", "runtime-facts.attestation"}, {"batchId", s[2]}};
-      if (x.HasQuery("format")) request["format"] = x.Query("format");
-      CallJson(x, request);
-    }
-    return;
-  }
-  if (is({"signals", "callgraphs"})) {
-    if (require(beast_http::verb::post, "/signals/callgraphs")) PostCallgraph(x);
-    return;
-  }
-  if (is({"signals", "callgraphs", "by-purl", "*"})) {
-    if (require(beast_http::verb::get, "/signals/callgraphs/by-purl/{purl}")) {
-      nlohmann::json request = {{"op", "callgraphs.by-purl"}, {"purl", s[3]}};
-      if (x.HasQuery("tenant")) request["tenant"] = x.Query("tenant");
-      CallJson(x, request);
-    }
-    return;
-  }
-  if (is({"signals", "callgraphs", "*"})) {
-    if (require(beast_http::verb::get, "/signals/callgraphs/{graphId}")) {
-      Stream(
-          x,
-          {{"op", "callgraphs.blob"}, {"graphId", s[2]}, {"encoding", AcceptsZstd(x) ? "zstd" : "identity"}});
-    }
-    return;
-  }
-  if (is({"signals", "callgraphs", "*", "manifest"})) {
-    if (require(beast_http::verb::get, "/signals/callgraphs/{graphId}/manifest")) {
-      nlohmann::json request = {{"op", "callgraphs.manifest"}, {"graphId", s[2]}};
-      if (x.HasQuery("format")) request["format"] = x.Query("format");
-      CallJson(x, request);
-    }
-    return;
-  }
-  if (s.size() == 3 && s[0] == "signals" && s[1] == "reachability") {
-    static const std::map<std::string, std::string> kOps = {
-        {"query", "reachability.query"}, {"drift", "reachability.drift"}, {"vex", "reachability.vex"}};
-    auto op = kOps.find(s[2]);
-    if (op != kOps.end()) {
-      if (require(beast_http::verb::post, ("/signals/reachability/" + s[2]).c_str()))
-        PostJsonCall(x, op->second);
-      return;
-    }
   }
   x.route = "unmatched";
   Problem(x, 404, "not-found", "no route for " + x.target.substr(0, x.target.find('?')));
 }
 
-void Routes::GetBatchBlob(Exchange& x, const std::string& batch_id) {
-  nlohmann::json request = {{"op", "runtime-facts.blob"}, {"batchId", batch_id}};
+void Routes::GetHealth(Exchange& x, const Params&) { PublicJson(x, {{"op", "health"}}); }
+
+void Routes::GetReady(Exchange& x, const Params&) { PublicJson(x, {{"op", "ready"}}); }
+
+void Routes::GetOpenApi(Exchange& x, const Params&) { x.respond(200, kJson, OpenApiDocument(), {}); }
+
+void Routes::GetMetrics(Exchange& x, const Params&) {
+  try {
+    // Rendered by the [metrics] plugin; 404 problem when none is configured.
+    auto result = nlohmann::json::parse(host_.Call(R"({"op":"metrics"})"));
+    x.respond(200, result.value("contentType", "text/plain; charset=utf-8"), result.value("text", ""), {});
+  } catch (const sdk::Error& e) {
+    KernelProblem(x, e.what());
+  }
+}
+
+void Routes::GetKeys(Exchange& x, const Params&) { PublicJson(x, {{"op", "keys.list"}}); }
+
+void Routes::GetBatchProvenance(Exchange& x, const Params& p) {
+  CallJson(x, {{"op", "runtime-facts.provenance"}, {"batchId", p[0]}});
+}
+
+void Routes::GetBatchAttestation(Exchange& x, const Params& p) {
+  nlohmann::json request = {{"op", "runtime-facts.attestation"}, {"batchId", p[0]}};
+  if (x.HasQuery("format")) request["format"] = x.Query("format");
+  CallJson(x, request);
+}
+
+void Routes::GetCallgraphsByPurl(Exchange& x, const Params& p) {
+  nlohmann::json request = {{"op", "callgraphs.by-purl"}, {"purl", p[0]}};
+  if (x.HasQuery("tenant")) request["tenant"] = x.Query("tenant");
+  CallJson(x, request);
+}
+
+void Routes::GetCallgraphBlob(Exchange& x, const Params& p) {
+  Stream(x,
+         {{"op", "callgraphs.blob"}, {"graphId", p[0]}, {"encoding", AcceptsZstd(x) ? "zstd" : "identity"}});
+}
+
+void Routes::GetManifest(Exchange& x, const Params& p) {
+  nlohmann::json request = {{"op", "callgraphs.manifest"}, {"graphId", p[0]}};
+  if (x.HasQuery("format")) request["format"] = x.Query("format");
+  CallJson(x, request);
+}
+
+void Routes::PostReachabilityQuery(Exchange& x, const Params&) { PostJsonCall(x, "reachability.query"); }
+
+void Routes::PostReachabilityDrift(Exchange& x, const Params&) { PostJsonCall(x, "reachability.drift"); }
+
+void Routes::PostReachabilityVex(Exchange& x, const Params&) { PostJsonCall(x, "reachability.vex"); }
+
+void Routes::GetBatchBlob(Exchange& x, const Params& p) {
+  nlohmann::json request = {{"op", "runtime-facts.blob"}, {"batchId", p[0]}};
   request["encoding"] = AcceptsZstd(x) ? "zstd" : "identity";
   Stream(x, request);
 }
 
-void Routes::GetFactStream(Exchange& x) {
+void Routes::GetFactStream(Exchange& x, const Params&) {
   nlohmann::json request = {{"op", "runtime-facts.stream"}, {"tenant", x.Query("tenant")}};
   if (x.HasQuery("callgraph_id")) request["callgraphId"] = x.Query("callgraph_id");
   if (x.HasQuery("since")) request["since"] = x.Query("since");
@@ -331,7 +365,7 @@ void Routes::PostJsonCall(Exchange& x, const std::string& op) {
   CallJson(x, request);
 }
 
-void Routes::PostCallgraph(Exchange& x) {
+void Routes::PostCallgraph(Exchange& x, const Params&) {
   std::string media = MediaType(x.Header(beast_http::field::content_type));
   std::string format;
   if (media == "application/json") {
@@ -359,7 +393,7 @@ void Routes::PostCallgraph(Exchange& x) {
   Upload(x, request, "/signals/callgraphs/", "graphId", 201, 200);
 }
 
-void Routes::PostRuntimeFacts(Exchange& x) {
+void Routes::PostRuntimeFacts(Exchange& x, const Params&) {
   std::string media = MediaType(x.Header(beast_http::field::content_type));
   std::string format;
   if (media == "application/x-ndjson" || media == "application/ndjson" || media == "application/jsonl") {

@@ -8,6 +8,9 @@
 #include <signals/plugin.hpp>
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "exchange.hpp"
 
@@ -26,20 +29,44 @@ struct RouteLimits {
 class Routes {
  public:
   Routes(const sdk::Host& host, RouteLimits limits) : host_(host), limits_(limits) {}
-  // Answers `exchange` (exactly once).
+  // Answers `exchange` (exactly once), through the route table.
   void Dispatch(Exchange& exchange);
 
+  // The route table as (method, path template) pairs, in table order.
+  static std::vector<std::pair<std::string, std::string>> Table();
+
+  using Params = std::vector<std::string>;
+
  private:
-  void PostRuntimeFacts(Exchange& x);
-  void PostCallgraph(Exchange& x);
+  struct Route;
+  static const std::vector<Route>& RouteTable();
+
+  // The handlers of the route table (routes.cpp); `params` are the path
+  // segments that matched the template's {parameters}, in order.
+  void GetHealth(Exchange& x, const Params& params);
+  void GetReady(Exchange& x, const Params& params);
+  void GetOpenApi(Exchange& x, const Params& params);
+  void GetMetrics(Exchange& x, const Params& params);
+  void GetKeys(Exchange& x, const Params& params);
+  void PostRuntimeFacts(Exchange& x, const Params& params);
+  void GetFactStream(Exchange& x, const Params& params);
+  void GetBatchBlob(Exchange& x, const Params& params);
+  void GetBatchProvenance(Exchange& x, const Params& params);
+  void GetBatchAttestation(Exchange& x, const Params& params);
+  void PostCallgraph(Exchange& x, const Params& params);
+  void GetCallgraphsByPurl(Exchange& x, const Params& params);
+  void GetCallgraphBlob(Exchange& x, const Params& params);
+  void GetManifest(Exchange& x, const Params& params);
+  void PostReachabilityQuery(Exchange& x, const Params& params);
+  void PostReachabilityDrift(Exchange& x, const Params& params);
+  void PostReachabilityVex(Exchange& x, const Params& params);
+
   // Reads a JSON body and runs kernel operation `op` with it as arguments.
   void PostJsonCall(Exchange& x, const std::string& op);
   // Streams the (decoded) body into a kernel ingest described by `request`
   // and answers the result with a Location of location_prefix + result[id_member].
   void Upload(Exchange& x, nlohmann::json request, const std::string& location_prefix, const char* id_member,
               int created_status, int existing_status);
-  void GetFactStream(Exchange& x);
-  void GetBatchBlob(Exchange& x, const std::string& batch_id);
   void CallJson(Exchange& x, nlohmann::json request, int success_status = 200);
   // For the public endpoints (health, readiness, public keys): credentials,
   // even unknown ones, are not passed on, so they never turn into a 401.
