@@ -17,7 +17,7 @@
 
 #include <gtest/gtest.h>
 
-#include "plugin_harness.hpp"
+#include "signer_test_fixture.hpp"
 
 namespace fs = std::filesystem;
 
@@ -54,82 +54,11 @@ text = "-----BEGIN PRIVATE KEY-----\n" + "\n".join(body[i:i+64] for i in range(0
 open(sys.argv[3], "w").write(text)
 )PY";
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-void WriteFile(const fs::path& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
-
-// Runs a shell command quietly; returns its exit status.
-int Shell(const std::string& command) {
-  int rc = std::system((command + " >/dev/null 2>&1").c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-class SignerEcdsaP256Test : public ::testing::Test {
+class SignerEcdsaP256Test : public signals::testing::SignerPluginTest {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "signer-ecdsa-p256-test-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    data_dir_ = pattern;
-    harness_ = std::make_unique<signals::testing::PluginHarness>(SIGNALS_SIGNER_ECDSA_P256_PLUGIN);
-    component_ = &harness_->Component("signer-ecdsa-p256");
-    api_ = static_cast<const signals_signer_api*>(component_->api);
+    ASSERT_NO_FATAL_FAILURE(OpenPlugin(SIGNALS_SIGNER_ECDSA_P256_PLUGIN, "signer-ecdsa-p256"));
     WriteFile(Tmp("verify.py"), kPythonVerifier);
-  }
-  void TearDown() override {
-    for (void* instance : instances_) component_->destroy(instance);
-    fs::remove_all(data_dir_);
-  }
-
-  fs::path Tmp(const std::string& name) const { return fs::path(data_dir_) / name; }
-  fs::path KeyDir() const { return fs::path(data_dir_) / "keys"; }
-
-  // Creates an instance; returns nullptr (and the message in *error) on failure.
-  void* Create(std::map<std::string, std::string> options, std::string* error = nullptr,
-               signals_status* status = nullptr) {
-    void* instance = nullptr;
-    std::string message;
-    signals_status s = harness_->Create("signer-ecdsa-p256", std::move(options), data_dir_, &instance, &message);
-    if (status != nullptr) *status = s;
-    if (error != nullptr) *error = message;
-    if (s != SIGNALS_OK) return nullptr;
-    instances_.push_back(instance);
-    return instance;
-  }
-
-  void* CreateGenerating(const std::string& key_id = "test-key") {
-    std::string error;
-    void* signer = Create({{"key_id", key_id}, {"create_if_missing", "true"}}, &error);
-    EXPECT_NE(signer, nullptr) << error;
-    return signer;
-  }
-
-  // Expects creation to fail with SIGNALS_INVALID_CONFIG; returns the message.
-  std::string CreateFails(std::map<std::string, std::string> options) {
-    std::string error;
-    signals_status status = SIGNALS_OK;
-    EXPECT_EQ(Create(std::move(options), &error, &status), nullptr);
-    EXPECT_EQ(status, SIGNALS_INVALID_CONFIG) << error;
-    return error;
-  }
-
-  std::string PublicKeyPem(void* signer) {
-    std::string pem;
-    EXPECT_EQ(api_->public_key_pem(signer, &signals::testing::PluginHarness::Append, &pem), SIGNALS_OK);
-    return pem;
-  }
-
-  std::string Sign(void* signer, const std::string& message) {
-    std::string signature;
-    EXPECT_EQ(api_->sign(signer,
-                         signals_bytes{reinterpret_cast<const uint8_t*>(message.data()), message.size()},
-                         &signals::testing::PluginHarness::Append, &signature),
-              SIGNALS_OK);
-    return signature;
   }
 
   // Verifies `signature` over `message` with the PEM public key at `pub`, by
@@ -140,58 +69,30 @@ class SignerEcdsaP256Test : public ::testing::Test {
     const fs::path sig = Tmp(tag + ".sig");
     WriteFile(msg, message);
     WriteFile(sig, signature);
-    int openssl = Shell("openssl dgst -sha256 -verify " + pub.string() + " -signature " + sig.string() +
-                        " " + msg.string());
-    int python = Shell(std::string(kPython) + " " + Tmp("verify.py").string() + " " + pub.string() +
-                       " " + msg.string() + " " + sig.string());
+    int openssl = Shell("openssl dgst -sha256 -verify " + pub.string() + " -signature " + sig.string() + " " +
+                        msg.string());
+    int python = Shell(std::string(kPython) + " " + Tmp("verify.py").string() + " " + pub.string() + " " +
+                       msg.string() + " " + sig.string());
     EXPECT_EQ(openssl == 0, python == 0) << "openssl=" << openssl << " python=" << python;
-    EXPECT_TRUE(openssl <= 1 && python <= 1) << "a verifier failed to run: openssl=" << openssl
-                                             << " python=" << python;
+    EXPECT_TRUE(openssl <= 1 && python <= 1)
+        << "a verifier failed to run: openssl=" << openssl << " python=" << python;
     return openssl == 0 && python == 0;
   }
-
-  bool LogContains(const std::string& level, const std::string& text) {
-    for (const auto& line : harness_->logs()) {
-      if (line.rfind(level + " ", 0) == 0 && line.find(text) != std::string::npos) return true;
-    }
-    return false;
-  }
-
-  std::string data_dir_;
-  std::unique_ptr<signals::testing::PluginHarness> harness_;
-  const signals_component* component_ = nullptr;
-  const signals_signer_api* api_ = nullptr;
-  std::vector<void*> instances_;
 };
 
 TEST_F(SignerEcdsaP256Test, DescribesItselfAsSignerWithDocumentedOptions) {
   EXPECT_EQ(component_->kind, static_cast<uint32_t>(SIGNALS_KIND_SIGNER));
   EXPECT_NE(component_->capabilities & SIGNALS_CAP_CONCURRENT, 0u);
-  std::map<std::string, std::string> defaults;
-  for (size_t i = 0; i < component_->option_count; ++i) {
-    const signals_option& o = component_->options[i];
-    defaults[o.name] = o.default_value ? o.default_value : "<none>";
-  }
-  EXPECT_EQ(defaults, (std::map<std::string, std::string>{{"key_dir", "keys"},
-                                                           {"key_id", "signals-ecdsa-p256"},
-                                                           {"key_file", "<none>"},
-                                                           {"create_if_missing", "false"}}));
+  ExpectKeyStoreOptions("signals-ecdsa-p256");
 }
 
 TEST_F(SignerEcdsaP256Test, GeneratesKeyPairInKeyDirAndLogsIt) {
   void* signer = CreateGenerating("test-key");
   ASSERT_NE(signer, nullptr);
   EXPECT_STREQ(api_->algorithm(signer), "ECDSA-P256-SHA256");
-  EXPECT_STREQ(api_->key_id(signer), "test-key");
-  EXPECT_TRUE(fs::is_regular_file(KeyDir() / "test-key.key.pem"));
-  EXPECT_EQ(ReadFile(KeyDir() / "test-key.pub.pem"), PublicKeyPem(signer));
   EXPECT_EQ(ReadFile(KeyDir() / "test-key.key.pem").rfind("-----BEGIN PRIVATE KEY-----\n", 0), 0u);
   EXPECT_EQ(PublicKeyPem(signer).rfind("-----BEGIN PUBLIC KEY-----\n", 0), 0u);
-  EXPECT_TRUE(LogContains("3", "generated new ECDSA P-256 signing key 'test-key' in " + KeyDir().string()))
-      << "expected a WARN log naming the key and directory";
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(KeyDir())) names.push_back(e.path().filename());
-  EXPECT_EQ(names.size(), 2u) << "no temp files may remain";
+  ExpectGeneratedTestKey(signer, "ECDSA P-256");
 }
 
 TEST_F(SignerEcdsaP256Test, PrivateKeyFileIsMode0600AndKeyDir0700) {
@@ -199,27 +100,15 @@ TEST_F(SignerEcdsaP256Test, PrivateKeyFileIsMode0600AndKeyDir0700) {
   void* signer = CreateGenerating();
   ::umask(old);
   ASSERT_NE(signer, nullptr);
-  struct stat st {};
-  ASSERT_EQ(::stat((KeyDir() / "test-key.key.pem").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 07777, 0600u);
-  ASSERT_EQ(::stat(KeyDir().c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 07777, 0700u);
-  ASSERT_EQ(::stat((KeyDir() / "test-key.pub.pem").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  ExpectTestKeyFileModes();
 }
 
 TEST_F(SignerEcdsaP256Test, ReloadingUsesTheSameKey) {
-  void* first = CreateGenerating();
-  ASSERT_NE(first, nullptr);
-  std::string error;
-  void* second = Create({{"key_id", "test-key"}}, &error);  // create_if_missing off
-  ASSERT_NE(second, nullptr) << error;
-  EXPECT_EQ(PublicKeyPem(first), PublicKeyPem(second));
+  void* first = nullptr;
+  void* second = nullptr;
+  ASSERT_NO_FATAL_FAILURE(CreateTwoSignersOfTestKey(&first, &second));
   // ECDSA is randomised: compare by verification, not bytes.
   EXPECT_TRUE(Verifies(KeyDir() / "test-key.pub.pem", "same message", Sign(second, "same message")));
-  size_t generated = 0;
-  for (const auto& line : harness_->logs()) generated += line.find("generated new") != std::string::npos;
-  EXPECT_EQ(generated, 1u) << "only the first instance generates a key";
 }
 
 TEST_F(SignerEcdsaP256Test, OpensslAcceptsBothKeyFiles) {
@@ -239,9 +128,8 @@ TEST_F(SignerEcdsaP256Test, SignaturesAreDerAndVerifyWithOpensslAndPython) {
   void* signer = CreateGenerating();
   ASSERT_NE(signer, nullptr);
   const fs::path pub = KeyDir() / "test-key.pub.pem";
-  for (const std::string& message :
-       std::vector<std::string>{"", "hello", "{\"payloadType\":\"application/vnd.in-toto+json\"}",
-                                std::string(100000, 'z')}) {
+  for (const std::string& message : std::vector<std::string>{
+           "", "hello", "{\"payloadType\":\"application/vnd.in-toto+json\"}", std::string(100000, 'z')}) {
     std::string signature = Sign(signer, message);
     ASSERT_GE(signature.size(), 8u);
     EXPECT_EQ(static_cast<uint8_t>(signature[0]), 0x30) << "DER SEQUENCE";
@@ -263,9 +151,9 @@ TEST_F(SignerEcdsaP256Test, ConcurrentSigningProducesValidSignatures) {
     threads.emplace_back([&, i] {
       for (int n = 0; n < 50; ++n) {
         signatures[i].clear();
-        statuses[i] = api_->sign(signer,
-                                 signals_bytes{reinterpret_cast<const uint8_t*>(message.data()), message.size()},
-                                 &signals::testing::PluginHarness::Append, &signatures[i]);
+        statuses[i] = api_->sign(
+            signer, signals_bytes{reinterpret_cast<const uint8_t*>(message.data()), message.size()},
+            &signals::testing::PluginHarness::Append, &signatures[i]);
         if (statuses[i] != SIGNALS_OK) return;
       }
     });
@@ -280,24 +168,18 @@ TEST_F(SignerEcdsaP256Test, ConcurrentSigningProducesValidSignatures) {
 TEST_F(SignerEcdsaP256Test, LoadsOpensslGeneratedKeyThroughKeyFile) {
   const fs::path key = Tmp("k.pem");
   const fs::path pub = Tmp("k.pub.pem");
-  ASSERT_EQ(Shell("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + key.string()), 0);
-  ASSERT_EQ(Shell("openssl pkey -in " + key.string() + " -pubout -out " + pub.string()), 0);
-  ::chmod(key.c_str(), 0600);
-  std::string error;
-  void* signer = Create({{"key_file", key.string()}, {"key_id", "ops-key"}}, &error);
-  ASSERT_NE(signer, nullptr) << error;
-  EXPECT_STREQ(api_->key_id(signer), "ops-key");
-  EXPECT_EQ(PublicKeyPem(signer), ReadFile(pub));
-  EXPECT_FALSE(fs::exists(KeyDir())) << "key_dir is not touched when key_file is set";
+  void* signer = nullptr;
+  ASSERT_NO_FATAL_FAILURE(
+      CreateFromOpensslKey("-algorithm EC -pkeyopt ec_paramgen_curve:P-256", key, pub, &signer));
   const std::string message = "signed by an openssl key";
   EXPECT_TRUE(Verifies(pub, message, Sign(signer, message)));
   EXPECT_FALSE(LogContains("3", "accessible by group or others"));
 }
 
 TEST_F(SignerEcdsaP256Test, KeyFileResolvesAgainstTheDataDirectory) {
-  ASSERT_EQ(Shell("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " +
-                  Tmp("rel.pem").string()),
-            0);
+  ASSERT_EQ(
+      Shell("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + Tmp("rel.pem").string()),
+      0);
   std::string error;
   EXPECT_NE(Create({{"key_file", "rel.pem"}}, &error), nullptr) << error;
 }
@@ -381,28 +263,19 @@ TEST_F(SignerEcdsaP256Test, RejectsKeyWhosePublicPartBelongsToAnotherKey) {
 
 TEST_F(SignerEcdsaP256Test, WarnsWhenPrivateKeyIsReadableByOthers) {
   const fs::path key = Tmp("k.pem");
-  ASSERT_EQ(Shell("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + key.string()), 0);
-  ASSERT_EQ(::chmod(key.c_str(), 0644), 0);
-  std::string error;
-  ASSERT_NE(Create({{"key_file", key.string()}}, &error), nullptr) << error;
-  EXPECT_TRUE(LogContains("3", "private key file " + key.string() +
-                                   " is accessible by group or others (mode 0644)"));
+  ExpectWarningForReadableKey("-algorithm EC -pkeyopt ec_paramgen_curve:P-256", key);
 }
 
 TEST_F(SignerEcdsaP256Test, NeverLogsKeyMaterial) {
   void* signer = CreateGenerating();
   ASSERT_NE(signer, nullptr);
   ASSERT_NE(Create({{"key_id", "test-key"}}), nullptr);
-  const std::string private_pem = ReadFile(KeyDir() / "test-key.key.pem");
-  const std::string body = private_pem.substr(private_pem.find('\n') + 1, 40);
-  for (const auto& line : harness_->logs()) {
-    EXPECT_EQ(line.find(body), std::string::npos) << line;
-    EXPECT_EQ(line.find("BEGIN"), std::string::npos) << line;
-  }
+  ExpectNoKeyMaterialLogged();
 }
 
 TEST_F(SignerEcdsaP256Test, RejectsInvalidKeyIds) {
-  for (const std::string& id : std::vector<std::string>{"", "has space", "a/b", "../x", std::string(129, 'k')}) {
+  for (const std::string& id :
+       std::vector<std::string>{"", "has space", "a/b", "../x", std::string(129, 'k')}) {
     std::string error = CreateFails({{"key_id", id}, {"create_if_missing", "true"}});
     EXPECT_EQ(error, "key_id '" + id + "' must match [A-Za-z0-9._-]{1,128}");
   }
@@ -410,17 +283,12 @@ TEST_F(SignerEcdsaP256Test, RejectsInvalidKeyIds) {
 }
 
 TEST_F(SignerEcdsaP256Test, RewritesMissingPublicKeyFileAndRejectsMismatchedOne) {
-  ASSERT_NE(CreateGenerating("k1"), nullptr);
-  const std::string original = ReadFile(KeyDir() / "k1.pub.pem");
-  fs::remove(KeyDir() / "k1.pub.pem");
-  std::string error;
-  ASSERT_NE(Create({{"key_id", "k1"}}, &error), nullptr) << error;
-  EXPECT_EQ(ReadFile(KeyDir() / "k1.pub.pem"), original);
+  ASSERT_NO_FATAL_FAILURE(ExpectMissingPublicKeyFileRewritten("k1"));
   EXPECT_TRUE(LogContains("2", "wrote missing public key file " + (KeyDir() / "k1.pub.pem").string()));
 
   ASSERT_NE(CreateGenerating("k2"), nullptr);
   fs::copy_file(KeyDir() / "k2.pub.pem", KeyDir() / "k1.pub.pem", fs::copy_options::overwrite_existing);
-  error = CreateFails({{"key_id", "k1"}});
+  std::string error = CreateFails({{"key_id", "k1"}});
   EXPECT_NE(error.find("does not match"), std::string::npos) << error;
 }
 
