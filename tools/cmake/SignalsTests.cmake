@@ -1,11 +1,11 @@
 # How the tree registers its GoogleTest executables, in one place.
 #
-# signals_add_gtest(<target>)
+# signals_add_gtest(<target> [TEST_PREFIX <prefix>])
 #   Registers the tests of an existing GoogleTest executable with ctest under
 #   the label "unit" and adds it to `signals-unit-tests-all`, the target the
 #   sanitizer run of tools/test builds (ctest -L unit).
 #
-# signals_add_plugin_test(<plugin> SOURCES <file>... [LIBRARIES <lib>...])
+# signals_add_plugin_test(<plugin> SOURCES <file>... [LIBRARIES <lib>...] [TEST_PREFIX <prefix>])
 #   The tests of plugins/<plugin>: an executable signals-<plugin>-tests linked
 #   with GoogleTest and the SDK, with tests/support on its include path and
 #   SIGNALS_PLUGIN_UNDER_TEST set to the path of the built plugin, which it
@@ -17,12 +17,13 @@ if(NOT TARGET signals-unit-tests-all)
 endif()
 
 function(signals_add_gtest target)
-  gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
+  cmake_parse_arguments(ARG "" "TEST_PREFIX" "" ${ARGN})
+  gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60 TEST_PREFIX "${ARG_TEST_PREFIX}" PROPERTIES LABELS unit)
   add_dependencies(signals-unit-tests-all ${target})
 endfunction()
 
 function(signals_add_plugin_test plugin)
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(ARG "" "TEST_PREFIX" "SOURCES;LIBRARIES" ${ARGN})
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "signals_add_plugin_test(${plugin}): SOURCES is required")
   endif()
@@ -33,5 +34,5 @@ function(signals_add_plugin_test plugin)
   target_compile_definitions(${target} PRIVATE
     SIGNALS_PLUGIN_UNDER_TEST="$<TARGET_FILE:signals-plugin-${plugin}>")
   add_dependencies(${target} signals-plugin-${plugin})
-  signals_add_gtest(${target})
+  signals_add_gtest(${target} TEST_PREFIX "${ARG_TEST_PREFIX}")
 endfunction()

@@ -51,7 +51,7 @@ class CasFsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     data_dir_ = MakeTempDir();
-    harness_ = std::make_unique<signals::testing::PluginHarness>(SIGNALS_CAS_FS_PLUGIN);
+    harness_ = std::make_unique<signals::testing::PluginHarness>(SIGNALS_PLUGIN_UNDER_TEST);
     component_ = &harness_->Component("cas-fs");
     api_ = static_cast<const signals_cas_api*>(component_->api);
   }

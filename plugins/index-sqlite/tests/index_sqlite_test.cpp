@@ -31,7 +31,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 signals::testing::PluginHarness& Harness() {
-  static signals::testing::PluginHarness harness(SIGNALS_INDEX_SQLITE_PLUGIN);
+  static signals::testing::PluginHarness harness(SIGNALS_PLUGIN_UNDER_TEST);
   return harness;
 }
 

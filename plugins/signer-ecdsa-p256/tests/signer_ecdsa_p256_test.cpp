@@ -57,7 +57,7 @@ open(sys.argv[3], "w").write(text)
 class SignerEcdsaP256Test : public signals::testing::SignerPluginTest {
  protected:
   void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(OpenPlugin(SIGNALS_SIGNER_ECDSA_P256_PLUGIN, "signer-ecdsa-p256"));
+    ASSERT_NO_FATAL_FAILURE(OpenPlugin(SIGNALS_PLUGIN_UNDER_TEST, "signer-ecdsa-p256"));
     WriteFile(Tmp("verify.py"), kPythonVerifier);
   }
 

@@ -28,27 +28,29 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <stdio.h>  // renameat2
+#include <stdio.h>     // renameat2
 #include <sys/file.h>  // flock
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <functional>
 #include <memory>
-#include <cerrno>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include <signals/support/posix_file.hpp>
+
 #include "directory_sync.hpp"
 #include "object_key.hpp"
-#include "posix_io.hpp"
 
 namespace signals::cas_fs {
 namespace {
 
 namespace sdk = signals::sdk;
+using namespace signals::support;  // UniqueFd, ErrnoText, MakeDirectory, PublishNoReplace, ...
 
 // Before umask. Objects hold tenants' facts and graphs: readable by the
 // daemon's group (backup, audit), never by every user of the host, whatever
@@ -73,21 +75,8 @@ std::string Quote(const std::string& key) {
   throw sdk::Error(status, what + ": " + ErrnoText(err));
 }
 
-std::string Parent(const std::string& path) { return path.substr(0, path.find_last_of('/')); }
-std::string BaseName(const std::string& path) { return path.substr(path.find_last_of('/') + 1); }
-
-// Publishes `temp` as `final` unless `final` exists. 0 or errno (EEXIST when
-// the name is taken). On success `temp` no longer exists.
-int PublishNoReplace(const std::string& temp, const std::string& final) {
-  if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, final.c_str(), RENAME_NOREPLACE) == 0) return 0;
-  int err = errno;
-  // Filesystems without RENAME_NOREPLACE (some network and FUSE mounts) still
-  // have link(2), which fails atomically with EEXIST as well.
-  if (err != EINVAL && err != ENOSYS && err != ENOTSUP) return err;
-  if (::link(temp.c_str(), final.c_str()) != 0) return errno;
-  ::unlink(temp.c_str());
-  return 0;
-}
+// The directory part of an object path (objects always live below store_dir_).
+std::string Parent(const std::string& path) { return ParentDirectory(path); }
 
 // A write in progress: a temp file beside the final object. Destroying the
 // writer without a successful Commit() removes the temp file.
@@ -134,8 +123,8 @@ class FsObjectWriter final : public sdk::CasWriter {
     if (int err = PublishNoReplace(temp_path_, final_path_); err != 0) {
       Discard();
       if (err == EEXIST) {
-        throw sdk::Error(SIGNALS_EXISTS, "put " + Quote(key_) +
-                                             ": object already exists (objects are immutable)");
+        throw sdk::Error(SIGNALS_EXISTS,
+                         "put " + Quote(key_) + ": object already exists (objects are immutable)");
       }
       ThrowErrno(err, "put " + Quote(key_) + ": rename to " + final_path_);
     }
@@ -155,8 +144,8 @@ class FsObjectWriter final : public sdk::CasWriter {
  private:
   void RequireOpen() const {
     if (!fd_.valid()) {
-      throw sdk::Error(SIGNALS_ERROR, "put " + Quote(key_) +
-                                          ": writer is unusable after an earlier failure or commit");
+      throw sdk::Error(SIGNALS_ERROR,
+                       "put " + Quote(key_) + ": writer is unusable after an earlier failure or commit");
     }
   }
 
@@ -239,22 +228,20 @@ class FsCas final : public sdk::CasComponent {
     const std::string prefix = config.Get("bucket_prefix");
     constexpr std::string_view kScheme = "cas://";
     if (prefix.compare(0, kScheme.size(), kScheme) != 0) {
-      throw sdk::Error(SIGNALS_INVALID_CONFIG, "bucket_prefix '" + Printable(prefix) +
-                                                   "' must have the form cas://<bucket>");
+      throw sdk::Error(SIGNALS_INVALID_CONFIG,
+                       "bucket_prefix '" + Printable(prefix) + "' must have the form cas://<bucket>");
     }
     const std::string bucket = prefix.substr(kScheme.size());
     if (auto why = KeyViolation(bucket)) {
-      throw sdk::Error(SIGNALS_INVALID_CONFIG,
-                       "bucket_prefix '" + Printable(prefix) + "': bucket " + *why);
+      throw sdk::Error(SIGNALS_INVALID_CONFIG, "bucket_prefix '" + Printable(prefix) + "': bucket " + *why);
     }
     durable_ = config.GetBool("fsync");
     list_leftovers_ = config.GetBool("list_leftovers");
     store_dir_ = (root == "/" ? "" : root) + "/" + bucket;
 
-    std::string failed;
-    if (int err = MakeDirectories(store_dir_, kDirectoryMode, durable_, &failed); err != 0) {
+    if (FileStatus made = MakeDirectories(store_dir_, kDirectoryMode, durable_); !made.ok()) {
       throw sdk::Error(SIGNALS_ERROR,
-                       "cannot create store directory " + failed + ": " + ErrnoText(err));
+                       "cannot create store directory " + made.path() + ": " + ErrnoText(made.err()));
     }
     if (!durable_) {
       host_.Warn("fsync=false: objects in " + store_dir_ +
@@ -275,16 +262,15 @@ class FsCas final : public sdk::CasComponent {
                        "put " + Quote(key) + ": object already exists (objects are immutable)");
     }
     const std::string dir = Parent(final_path);
-    const std::string name = BaseName(final_path);
     for (int attempt = 0; attempt < kTempNameAttempts; ++attempt) {
-      std::string temp_path = dir + "/." + name + ".tmp." + RandomHex(8);
-      UniqueFd fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                         kObjectMode));
+      std::string temp_path = TempPathFor(final_path);  // dir + "/." + name + ".tmp." + 16 hex
+      UniqueFd fd(
+          ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, kObjectMode));
       if (!fd.valid() && errno == ENOENT) {
         // First object under this prefix: make the directories, then retry.
         MakeParents(key, dir);
-        fd = UniqueFd(::open(temp_path.c_str(),
-                             O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, kObjectMode));
+        fd = UniqueFd(
+            ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, kObjectMode));
       }
       if (fd.valid()) {
         // Locked at once, so that only a crash leaves an unlocked temp file.
@@ -374,8 +360,7 @@ class FsCas final : public sdk::CasComponent {
     }
   }
 
-  void List(const std::string& prefix,
-            const std::function<void(const std::string&)>& emit) override {
+  void List(const std::string& prefix, const std::function<void(const std::string&)>& emit) override {
     if (auto why = PrefixViolation(prefix)) {
       throw sdk::Error(SIGNALS_INVALID_ARGUMENT, "list: invalid prefix " + Quote(prefix) + ": " + *why);
     }
@@ -448,7 +433,8 @@ class FsCas final : public sdk::CasComponent {
       if (slash == std::string::npos) slash = rest.size();
       path = store_dir_ + rest.substr(0, slash);
       bool created = false;
-      if (int err = MakeDirectory(path, kDirectoryMode, durable_, &created); err != 0) {
+      if (FileStatus made = MakeDirectory(path, kDirectoryMode, durable_, &created); !made.ok()) {
+        const int err = made.err();
         if (err == ENOTDIR) {
           throw sdk::Error(SIGNALS_INVALID_ARGUMENT,
                            "put " + Quote(key) + ": a leading part of the key is an existing object");
@@ -509,9 +495,8 @@ class FsCas final : public sdk::CasComponent {
       std::string full = dir + entry.sort_key;
       if (entry.is_dir) {
         // Descend only where keys can still match the prefix.
-        bool may_match = full.size() >= prefix.size()
-                             ? full.compare(0, prefix.size(), prefix) == 0
-                             : prefix.compare(0, full.size(), full) == 0;
+        bool may_match = full.size() >= prefix.size() ? full.compare(0, prefix.size(), prefix) == 0
+                                                      : prefix.compare(0, full.size(), full) == 0;
         if (may_match) Walk(full, prefix, emit);
       } else if (full.compare(0, prefix.size(), prefix) == 0) {
         emit(full);
@@ -541,5 +526,4 @@ class FsCas final : public sdk::CasComponent {
 }  // namespace
 }  // namespace signals::cas_fs
 
-SIGNALS_PLUGIN("cas-fs", "1.0.0", "Filesystem content-addressed store for Signals",
-               signals::cas_fs::FsCas)
+SIGNALS_PLUGIN("cas-fs", "1.0.0", "Filesystem content-addressed store for Signals", signals::cas_fs::FsCas)

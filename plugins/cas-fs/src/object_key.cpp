@@ -7,8 +7,8 @@ namespace signals::cas_fs {
 namespace {
 
 bool IsSegmentChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == '-';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+         c == '-';
 }
 
 std::string ShowChar(char c) {
@@ -34,8 +34,7 @@ std::optional<std::string> SegmentViolation(std::string_view segment) {
     }
   }
   if (segment.front() == '.') {
-    return "segment '" + std::string(segment) +
-           "' starts with '.' (reserved for temp and hidden files)";
+    return "segment '" + std::string(segment) + "' starts with '.' (reserved for temp and hidden files)";
   }
   return std::nullopt;
 }
@@ -104,8 +103,7 @@ std::optional<std::string> PrefixViolation(std::string_view prefix) {
     // Everything up to the last '/' is a directory path and obeys the key rules.
     if (auto why = KeyViolation(prefix.substr(0, last_slash))) return why;
   }
-  std::string_view partial =
-      last_slash == std::string_view::npos ? prefix : prefix.substr(last_slash + 1);
+  std::string_view partial = last_slash == std::string_view::npos ? prefix : prefix.substr(last_slash + 1);
   for (char c : partial) {
     if (!IsSegmentChar(c)) {
       return "prefix contains " + ShowChar(c) + "; segments use only [A-Za-z0-9._-]";

@@ -2,12 +2,12 @@
 
 #include <utility>
 
-#include "posix_io.hpp"
+#include <signals/support/posix_file.hpp>
 
 namespace signals::cas_fs {
 
 DirectorySync::DirectorySync(Fsync fsync) : fsync_(std::move(fsync)) {}
-DirectorySync::DirectorySync() : DirectorySync(FsyncDirectory) {}
+DirectorySync::DirectorySync() : DirectorySync(support::FsyncDirectory) {}
 
 int DirectorySync::Sync(const std::string& directory) {
   std::unique_lock<std::mutex> lock(mu_);

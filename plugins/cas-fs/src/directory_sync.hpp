@@ -24,7 +24,7 @@ namespace signals::cas_fs {
 
 class DirectorySync {
  public:
-  // How a directory is fsynced: FsyncDirectory (posix_io.hpp); tests pass
+  // How a directory is fsynced: support::FsyncDirectory (signals/support/posix_file.hpp); tests pass
   // their own to see failures.
   using Fsync = std::function<int(const std::string& directory)>;
   explicit DirectorySync(Fsync fsync);
