@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <signals/support/asio_acceptor.hpp>
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -25,30 +26,7 @@ void SetDeadlines(tcp::socket& socket) {
 }  // namespace
 
 std::string ScrapeListener::Start(const std::string& listen) {
-  const size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) return "listen must be host:port, got '" + listen + "'";
-  std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  const std::string port_text = listen.substr(colon + 1);
-  boost::system::error_code ec;
-  const auto address = net::ip::make_address(host, ec);
-  if (ec) return "listen: '" + host + "' is not an IP address";
-  int port = -1;
-  if (!port_text.empty() && port_text.find_first_not_of("0123456789") == std::string::npos &&
-      port_text.size() <= 5) {
-    port = std::stoi(port_text);
-  }
-  if (port < 0 || port > 65535) return "listen: '" + port_text + "' is not a port";
-  acceptor_ = std::make_unique<tcp::acceptor>(io_);
-  const tcp::endpoint endpoint(address, static_cast<uint16_t>(port));
-  acceptor_->open(endpoint.protocol(), ec);
-  if (!ec) acceptor_->set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_->bind(endpoint, ec);
-  if (!ec) acceptor_->listen(net::socket_base::max_listen_connections, ec);
-  if (ec) {
-    acceptor_.reset();
-    return "cannot listen on " + listen + ": " + ec.message();
-  }
+  if (std::string error = support::OpenAcceptor(io_, listen, &acceptor_); !error.empty()) return error;
   port_ = acceptor_->local_endpoint().port();
   stopping_ = false;
   running_ = true;

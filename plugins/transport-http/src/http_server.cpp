@@ -3,6 +3,7 @@
 #include <signals/plugin.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <signals/support/asio_acceptor.hpp>
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
@@ -143,30 +144,7 @@ void HttpServer::Log(int level, const std::string& message) const {
 }
 
 std::string HttpServer::Start(const std::string& listen) {
-  size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) return "listen must be host:port, got '" + listen + "'";
-  std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  std::string port_text = listen.substr(colon + 1);
-  error_code ec;
-  auto address = net::ip::make_address(host, ec);
-  if (ec) return "listen: '" + host + "' is not an IP address";
-  int port = -1;
-  try {
-    port = std::stoi(port_text);
-  } catch (...) {
-  }
-  if (port < 0 || port > 65535) return "listen: '" + port_text + "' is not a port";
-  acceptor_ = std::make_unique<tcp::acceptor>(io_);
-  tcp::endpoint endpoint(address, static_cast<uint16_t>(port));
-  acceptor_->open(endpoint.protocol(), ec);
-  if (!ec) acceptor_->set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_->bind(endpoint, ec);
-  if (!ec) acceptor_->listen(net::socket_base::max_listen_connections, ec);
-  if (ec) {
-    acceptor_.reset();
-    return "cannot listen on " + listen + ": " + ec.message();
-  }
+  if (std::string error = support::OpenAcceptor(io_, listen, &acceptor_); !error.empty()) return error;
   port_ = acceptor_->local_endpoint().port();
   RaiseFileLimit();
   stopping_ = false;
