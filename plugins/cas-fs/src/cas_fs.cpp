@@ -205,11 +205,13 @@ class FsObjectReader final : public sdk::CasReader {
 
 class FsCas final : public sdk::CasComponent {
  public:
+  // Concurrent: every call works on its own file descriptors; the only
+  // shared state, the group fsync of directories, has its own lock.
+  static constexpr uint64_t kCapabilities = SIGNALS_CAP_CONCURRENT;
   static constexpr const char* kName = "cas-fs";
   static constexpr const char* kDescription =
       "Content-addressed object store on a local filesystem: immutable objects, atomic and "
       "durable writes (temp file, fsync, no-replace rename, directory fsync).";
-  static constexpr uint64_t kCapabilities = SIGNALS_CAP_CONCURRENT;
 
   static sdk::OptionList Options() { return sdk::MakeOptionList(kOptions); }
 

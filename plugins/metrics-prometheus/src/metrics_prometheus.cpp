@@ -3,6 +3,7 @@
 // kernel's "metrics" operation), and optionally serves it on a listener of its
 // own (`listen`), with a fresh snapshot per scrape from the host's call API.
 #include <signals/plugin.hpp>
+#include <signals/support/listen_address.hpp>
 
 #include <cstdio>
 #include <memory>
@@ -62,13 +63,12 @@ class PrometheusMetrics : public sdk::MetricsComponent {
     if (listen_.empty() || listener_) return;
     listener_ = std::make_unique<ScrapeListener>([this] { return Scrape(); });
     std::string error = listener_->Start(listen_);
+    if (error.empty()) error = support::WritePortFile(port_file_, listener_->port());
     if (!error.empty()) {
-      listener_.reset();
+      listener_.reset();  // Stop() of the listener runs in its destructor
       throw sdk::Error(SIGNALS_ERROR, error);
     }
-    if (!port_file_.empty()) WritePortFile(listener_->port());
-    host_.Info("serving /metrics on " + listen_.substr(0, listen_.rfind(':')) + ":" +
-               std::to_string(listener_->port()));
+    host_.Info("serving /metrics on " + support::BoundAddress(listen_, listener_->port()));
   }
 
   void Stop() override {
@@ -102,17 +102,6 @@ class PrometheusMetrics : public sdk::MetricsComponent {
     } catch (const std::exception& e) {
       host_.Warn(std::string("scrape failed: ") + e.what());
       return {503, "text/plain; charset=utf-8", "metrics are unavailable; see the signalsd log\n"};
-    }
-  }
-
-  void WritePortFile(uint16_t port) {
-    const std::string tmp = port_file_ + ".tmp";
-    FILE* f = std::fopen(tmp.c_str(), "w");
-    if (f == nullptr) throw sdk::Error(SIGNALS_ERROR, "cannot write port_file " + port_file_);
-    std::fprintf(f, "%u\n", static_cast<unsigned>(port));
-    const bool written = std::fclose(f) == 0;
-    if (!written || std::rename(tmp.c_str(), port_file_.c_str()) != 0) {
-      throw sdk::Error(SIGNALS_ERROR, "cannot write port_file " + port_file_);
     }
   }
 

@@ -4,6 +4,7 @@
 // (signals_host.call / object_open / ingest_*), which authenticates the bearer
 // token, applies the access policy and answers. Bodies stream both ways.
 #include <signals/plugin.hpp>
+#include <signals/support/listen_address.hpp>
 
 #include <memory>
 
@@ -87,10 +88,9 @@ class HttpTransport : public sdk::TransportComponent {
         [this](const Exchange& x, double seconds) { Observe(x, seconds); },
         [this](int level, const std::string& message) { host_.Log(level, message); });
     std::string error = server_->Start(listen_);
+    if (error.empty()) error = support::WritePortFile(port_file_, server_->port());
     if (!error.empty()) throw sdk::Error(SIGNALS_ERROR, error);
-    if (!port_file_.empty()) WritePortFile();
-    host_.Info("listening on " + listen_.substr(0, listen_.rfind(':')) + ":" +
-               std::to_string(server_->port()));
+    host_.Info("listening on " + support::BoundAddress(listen_, server_->port()));
   }
 
   void Stop() override {
@@ -117,16 +117,6 @@ class HttpTransport : public sdk::TransportComponent {
     // Authorization header, which is not logged.
     host_.Log(SIGNALS_LOG_DEBUG, std::string(boost::beast::http::to_string(x.method)) + " " +
                                      x.target.substr(0, 512) + " " + std::to_string(x.status));
-  }
-
-  void WritePortFile() {
-    std::string tmp = port_file_ + ".tmp";
-    FILE* f = std::fopen(tmp.c_str(), "w");
-    if (f == nullptr) throw sdk::Error(SIGNALS_ERROR, "cannot write port_file " + port_file_);
-    std::fprintf(f, "%u\n", static_cast<unsigned>(server_->port()));
-    std::fclose(f);
-    if (std::rename(tmp.c_str(), port_file_.c_str()) != 0)
-      throw sdk::Error(SIGNALS_ERROR, "cannot write port_file " + port_file_);
   }
 
   sdk::Host host_;

@@ -1,13 +1,15 @@
 // signals/support/listen_address.hpp — the "host:port" form of every listen
 // option in Signals ("127.0.0.1:8080", "[::1]:9464", port 0 = any free port),
 // parsed one way for every plugin that serves a socket (asio_acceptor.hpp
-// opens a socket on it). Needs only the C++ library. Thread-safe: a pure
-// function.
+// opens a socket on it), and the port file such a plugin writes once it
+// listens (for port 0). Needs only the C library. Thread-safe.
 #ifndef SIGNALS_SUPPORT_LISTEN_ADDRESS_HPP
 #define SIGNALS_SUPPORT_LISTEN_ADDRESS_HPP
 
 #include <cstdint>
 #include <string>
+
+#include "posix_file.hpp"
 
 namespace signals {
 namespace support {
@@ -38,6 +40,27 @@ inline std::string ParseListenAddress(const std::string& listen, ListenAddress* 
   out->host = host;
   out->port = static_cast<uint16_t>(port);
   return "";
+}
+
+// "host:port" of a listener bound for `listen` on `port` (which differs from
+// the option's when that asked for port 0), for log lines: "127.0.0.1:43125".
+inline std::string BoundAddress(const std::string& listen, uint16_t port) {
+  return listen.substr(0, listen.rfind(':')) + ":" + std::to_string(port);
+}
+
+// Writes `port` and a newline to `path` atomically (a reader sees no file or
+// the whole number, never a partial one), replacing an older file, mode 0644
+// less the umask. An empty `path` (no port_file configured) writes nothing.
+// Returns "" or what failed ("cannot write port_file PATH: …").
+inline std::string WritePortFile(const std::string& path, uint16_t port) {
+  if (path.empty()) return "";
+  const std::string text = std::to_string(port) + "\n";
+  AtomicWriteOptions options;
+  options.mode = 0644;
+  options.exact_mode = false;
+  options.replace = true;
+  FileStatus written = WriteFileAtomically(path, text.data(), text.size(), options);
+  return written.ok() ? "" : "cannot write port_file " + path + ": " + written.message();
 }
 
 }  // namespace support
