@@ -16,10 +16,12 @@ namespace {
 
 class HttpTransport : public sdk::TransportComponent {
  public:
+  // Not SIGNALS_CAP_CONCURRENT: Start, Stop and health come from the kernel
+  // one at a time; requests are served on the server's own threads.
+  static constexpr uint64_t kCapabilities = 0;
   static constexpr const char* kName = "transport-http";
   static constexpr const char* kDescription =
       "The REST API over HTTP/1.1 (Boost.Beast), streaming both ways.";
-  static constexpr uint64_t kCapabilities = 0;
 
   static sdk::OptionList Options() {
     static const signals_option kOptions[] = {
