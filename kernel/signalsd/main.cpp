@@ -5,11 +5,11 @@
 #include <csignal>
 #include <iostream>
 
-#include "bootstrap.hpp"
-#include "kernel.hpp"
-#include "logging.hpp"
-#include "problem.hpp"
-#include "retention_scheduler.hpp"
+#include "base/logging.hpp"
+#include "config/bootstrap.hpp"
+#include "core/kernel.hpp"
+#include "retention/retention_scheduler.hpp"
+#include "service/problem.hpp"
 
 extern char** environ;
 

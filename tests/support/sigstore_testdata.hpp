@@ -11,9 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base64.hpp"
-#include "sha256.hpp"
-#include "status.hpp"
+#include "base/base64.hpp"
+#include "base/sha256.hpp"
+#include "base/status.hpp"
 
 namespace signals::testing {
 

@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "kernel.hpp"
-#include "kernel_config.hpp"
-#include "plugin_registry.hpp"
-#include "settings.hpp"
+#include "config/kernel_config.hpp"
+#include "config/settings.hpp"
+#include "core/kernel.hpp"
+#include "plugin/plugin_registry.hpp"
 
 namespace signals::testing {
 

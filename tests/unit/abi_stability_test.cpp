@@ -12,7 +12,7 @@
 #include <sstream>
 #include <string>
 
-#include "sha256.hpp"
+#include "base/sha256.hpp"
 
 #ifndef SIGNALS_PLUGIN_H_PATH
 #error "SIGNALS_PLUGIN_H_PATH must name sdk/include/signals/plugin.h (set in tests/fixtures/CMakeLists.txt)"

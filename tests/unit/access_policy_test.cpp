@@ -1,6 +1,6 @@
 // Specification of the access policy (DESIGN §7): the default matrix, policy
 // files, and tenant binding.
-#include "access_policy.hpp"
+#include "core/access_policy.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,5 +1,5 @@
 // Specification of base64 / base64url per RFC 4648, using its §10 vectors.
-#include "base64.hpp"
+#include "base/base64.hpp"
 
 #include <gtest/gtest.h>
 

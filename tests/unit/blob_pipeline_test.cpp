@@ -3,7 +3,7 @@
 // frame of exactly the bytes written and digest() is their SHA-256; a failing
 // sink fails Write or Finish; an abandoned pipeline stops its worker and calls
 // the sink no more.
-#include "blob_pipeline.hpp"
+#include "base/blob_pipeline.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
@@ -12,7 +12,7 @@
 #include <random>
 #include <string>
 
-#include "zstd_frame_reader.hpp"
+#include "base/zstd_frame_reader.hpp"
 
 namespace signals {
 namespace {

@@ -1,7 +1,7 @@
 // Callgraph canonical form (DESIGN §4.2): the three input formats, order
 // independence, duplicate collapse, every validation rule, and the
 // spill-to-disk sort giving the same bytes as the in-memory one.
-#include "callgraph_canonicalizer.hpp"
+#include "canon/callgraph_canonicalizer.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,9 +11,9 @@
 #include <random>
 #include <string>
 
-#include "canonical_json.hpp"
-#include "digest.hpp"
-#include "external_sort.hpp"
+#include "base/canonical_json.hpp"
+#include "base/external_sort.hpp"
+#include "model/digest.hpp"
 
 namespace signals {
 namespace {

@@ -2,7 +2,7 @@
 // process over the real plugins: what is stored, the signed manifest and its
 // envelope, deduplication, request validation, offline verification, and that
 // a failed ingest stores nothing.
-#include "callgraph_ingest.hpp"
+#include "ingest/callgraph_ingest.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,16 +12,16 @@
 #include <string>
 #include <thread>
 
-#include "attestation.hpp"
-#include "base64.hpp"
-#include "callgraph_store.hpp"
-#include "callgraph_verifier.hpp"
-#include "canonical_json.hpp"
-#include "cas_paths.hpp"
-#include "digest.hpp"
-#include "dsse.hpp"
-#include "signature_verify.hpp"
+#include "attest/attestation.hpp"
+#include "attest/dsse.hpp"
+#include "attest/signature_verify.hpp"
+#include "base/base64.hpp"
+#include "base/canonical_json.hpp"
+#include "ingest/callgraph_store.hpp"
+#include "model/cas_paths.hpp"
+#include "model/digest.hpp"
 #include "test_kernel.hpp"
+#include "verify/callgraph_verifier.hpp"
 
 namespace signals {
 namespace {

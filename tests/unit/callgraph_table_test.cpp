@@ -9,7 +9,7 @@
 // The model is written here from the rules in callgraph_canonicalizer.hpp with
 // std containers and nlohmann::json (member order by std::u16string), so it
 // shares no code with the kernel's sort, table or record builder.
-#include "callgraph_table.hpp"
+#include "canon/callgraph_table.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
@@ -25,8 +25,8 @@
 #include <tuple>
 #include <vector>
 
-#include "callgraph_canonicalizer.hpp"
-#include "callgraph_line_batches.hpp"
+#include "canon/callgraph_canonicalizer.hpp"
+#include "canon/callgraph_line_batches.hpp"
 #include "utf16_text.hpp"
 
 namespace signals {

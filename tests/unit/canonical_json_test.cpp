@@ -1,6 +1,6 @@
 // Specification of RFC 8785 (JCS) canonical JSON, using the RFC's own samples
 // (§3.2.2/3.2.3 and the Appendix B number table).
-#include "canonical_json.hpp"
+#include "base/canonical_json.hpp"
 
 #include <gtest/gtest.h>
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "callgraph_ingest.hpp"
-#include "fact_ingest.hpp"
+#include "ingest/callgraph_ingest.hpp"
+#include "ingest/fact_ingest.hpp"
 #include "test_kernel.hpp"
 
 namespace signals {

@@ -1,9 +1,9 @@
 // Specification of "sha256:<hex>" digests: computing and validating them.
-#include "digest.hpp"
+#include "model/digest.hpp"
 
 #include <gtest/gtest.h>
 
-#include "sha256.hpp"
+#include "base/sha256.hpp"
 
 namespace signals {
 namespace {

@@ -1,11 +1,11 @@
 // Specification of DSSE v1 envelopes: PAE, parsing and canonical serialisation.
-#include "dsse.hpp"
+#include "attest/dsse.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "base64.hpp"
+#include "base/base64.hpp"
 
 namespace signals {
 namespace {

@@ -2,7 +2,7 @@
 // §4.5, §5) run in process: a Kernel built from the real cas-fs, index-sqlite
 // and signer-ed25519 plugins of the build tree over a temp data directory.
 // Bytes arrive in chunks of any size; an invalid batch stores nothing at all.
-#include "fact_ingest.hpp"
+#include "ingest/fact_ingest.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -14,20 +14,20 @@
 #include <string>
 #include <vector>
 
-#include "attestation.hpp"
-#include "batch_verifier.hpp"
-#include "callgraph_ingest.hpp"
-#include "canonical_json.hpp"
-#include "cas_paths.hpp"
-#include "digest.hpp"
-#include "dsse.hpp"
-#include "kernel.hpp"
-#include "kernel_config.hpp"
-#include "plugin_registry.hpp"
-#include "settings.hpp"
+#include "attest/attestation.hpp"
+#include "attest/dsse.hpp"
+#include "base/canonical_json.hpp"
+#include "base/ulid.hpp"
+#include "base/zstd_frame_reader.hpp"
+#include "config/kernel_config.hpp"
+#include "config/settings.hpp"
+#include "core/kernel.hpp"
+#include "ingest/callgraph_ingest.hpp"
+#include "model/cas_paths.hpp"
+#include "model/digest.hpp"
+#include "plugin/plugin_registry.hpp"
 #include "test_kernel.hpp"
-#include "ulid.hpp"
-#include "zstd_frame_reader.hpp"
+#include "verify/batch_verifier.hpp"
 
 namespace signals {
 namespace {

@@ -11,15 +11,15 @@
 #include <string>
 #include <vector>
 
-#include "callgraph_ingest.hpp"
-#include "canonical_json.hpp"
-#include "cas_paths.hpp"
-#include "digest.hpp"
-#include "fact_ingest.hpp"
-#include "json_events_reader.hpp"
-#include "service_api.hpp"
+#include "base/canonical_json.hpp"
+#include "base/zstd_frame_reader.hpp"
+#include "ingest/callgraph_ingest.hpp"
+#include "ingest/fact_ingest.hpp"
+#include "ingest/json_events_reader.hpp"
+#include "model/cas_paths.hpp"
+#include "model/digest.hpp"
+#include "service/service_api.hpp"
 #include "test_kernel.hpp"
-#include "zstd_frame_reader.hpp"
 
 namespace signals {
 namespace {

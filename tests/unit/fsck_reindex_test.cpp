@@ -13,16 +13,16 @@
 #include <string>
 #include <vector>
 
-#include "callgraph_ingest.hpp"
-#include "callgraph_store.hpp"
-#include "canonical_json.hpp"
-#include "cas_object.hpp"
-#include "cas_paths.hpp"
-#include "fact_ingest.hpp"
-#include "fsck.hpp"
-#include "key_rotation.hpp"
-#include "reindex.hpp"
+#include "base/canonical_json.hpp"
+#include "core/key_rotation.hpp"
+#include "ingest/callgraph_ingest.hpp"
+#include "ingest/callgraph_store.hpp"
+#include "ingest/fact_ingest.hpp"
+#include "model/cas_object.hpp"
+#include "model/cas_paths.hpp"
 #include "test_kernel.hpp"
+#include "verify/fsck.hpp"
+#include "verify/reindex.hpp"
 
 namespace signals {
 namespace {

@@ -2,16 +2,16 @@
 // refused (rule "max-depth") before anything recursive walks it — service
 // requests, canonical JSON, NDJSON runtime facts — and NDJSON facts refuse
 // duplicate metadata keys.
-#include "json_limits.hpp"
+#include "base/json_limits.hpp"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "canonical_json.hpp"
-#include "plugin_host.hpp"
-#include "runtime_fact.hpp"
+#include "base/canonical_json.hpp"
+#include "model/runtime_fact.hpp"
+#include "plugin/plugin_host.hpp"
 #include "test_kernel.hpp"
 
 namespace signals {

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "callgraph_ingest.hpp"
+#include "ingest/callgraph_ingest.hpp"
 #include "test_kernel.hpp"
 
 namespace signals {

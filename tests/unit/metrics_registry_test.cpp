@@ -2,14 +2,14 @@
 // signals_metrics_api describes), the families the kernel pre-registers, and
 // the kernel's "metrics" operations rendered by the real metrics-prometheus
 // plugin of the build tree.
-#include "metrics_registry.hpp"
+#include "core/metrics_registry.hpp"
 
 #include <gtest/gtest.h>
 
 #include <limits>
 
-#include "metrics_catalog.hpp"
-#include "service_api.hpp"
+#include "core/metrics_catalog.hpp"
+#include "service/service_api.hpp"
 #include "test_kernel.hpp"
 
 namespace signals {

@@ -1,6 +1,6 @@
 // Specification of option validation details not covered through the fixture
 // plugins: secrets stay out of error messages.
-#include "option_schema.hpp"
+#include "config/option_schema.hpp"
 
 #include <gtest/gtest.h>
 

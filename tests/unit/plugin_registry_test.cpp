@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "kernel_config.hpp"
-#include "option_schema.hpp"
-#include "plugin_instance.hpp"
-#include "plugin_registry.hpp"
-#include "settings.hpp"
+#include "config/kernel_config.hpp"
+#include "config/option_schema.hpp"
+#include "config/settings.hpp"
+#include "plugin/plugin_instance.hpp"
+#include "plugin/plugin_registry.hpp"
 
 #ifndef SIGNALS_FIXTURE_PLUGIN_DIR
 #error "SIGNALS_FIXTURE_PLUGIN_DIR must name the fixture plugin directory (tests/fixtures/CMakeLists.txt)"

@@ -1,6 +1,6 @@
 // Package URL tests: the purl-spec conformance suite (tests/spec and
 // tests/types), the legacy flat suite, and a few hand-written cases.
-#include "purl.hpp"
+#include "model/purl.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Reachability, drift and VEX (DESIGN §11) over graphs ingested in process
 // through CallgraphIngest and facts through FactBatchIngest, on the real plugins.
-#include "reachability.hpp"
+#include "analysis/reachability.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,13 +10,13 @@
 #include <string>
 #include <vector>
 
-#include "callgraph_ingest.hpp"
-#include "drift.hpp"
-#include "fact_ingest.hpp"
-#include "reachability_graph.hpp"
-#include "service_api.hpp"
+#include "analysis/drift.hpp"
+#include "analysis/reachability_graph.hpp"
+#include "analysis/vex.hpp"
+#include "ingest/callgraph_ingest.hpp"
+#include "ingest/fact_ingest.hpp"
+#include "service/service_api.hpp"
 #include "test_kernel.hpp"
-#include "vex.hpp"
 
 namespace signals {
 namespace {

@@ -3,7 +3,7 @@
 // answer, and that a crash between any two steps is finished by the next run.
 // Runs in process against the real cas-fs, index-sqlite and signer-ed25519
 // plugins of the build tree over a temp data directory.
-#include "retention_gc.hpp"
+#include "retention/retention_gc.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,18 +13,18 @@
 #include <string>
 #include <vector>
 
-#include "batch_verifier.hpp"
-#include "callgraph_ingest.hpp"
-#include "callgraph_verifier.hpp"
-#include "canonical_json.hpp"
-#include "fact_ingest.hpp"
-#include "fsck.hpp"
-#include "problem.hpp"
-#include "retention.hpp"
-#include "service_api.hpp"
+#include "base/canonical_json.hpp"
+#include "base/timestamp.hpp"
+#include "ingest/callgraph_ingest.hpp"
+#include "ingest/fact_ingest.hpp"
+#include "retention/retention.hpp"
+#include "service/problem.hpp"
+#include "service/service_api.hpp"
 #include "test_kernel.hpp"
-#include "timestamp.hpp"
-#include "tlog_publisher.hpp"
+#include "tlog/tlog_publisher.hpp"
+#include "verify/batch_verifier.hpp"
+#include "verify/callgraph_verifier.hpp"
+#include "verify/fsck.hpp"
 
 namespace signals {
 namespace {

@@ -2,7 +2,7 @@
 // rule with a passing and a failing case, snake_case aliases, duplicates,
 // unknown fields, UTF-8, CRLF and the factType pattern. Every error names the
 // line number, the field (when there is one) and the rule.
-#include "runtime_fact.hpp"
+#include "model/runtime_fact.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Specification of the layered settings (DESIGN §2): INI file or embedded
 // default, then SIGNALS_* environment variables, then --section.key options on
 // the command line; a later layer beats an earlier one.
-#include "settings.hpp"
+#include "config/settings.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "bootstrap.hpp"
+#include "config/bootstrap.hpp"
 
 namespace signals {
 namespace {

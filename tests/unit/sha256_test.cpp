@@ -1,5 +1,5 @@
 // Specification of Sha256Hasher / Sha256Hex against the FIPS 180-2 examples.
-#include "sha256.hpp"
+#include "base/sha256.hpp"
 
 #include <gtest/gtest.h>
 

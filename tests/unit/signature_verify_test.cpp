@@ -1,9 +1,9 @@
 // Specification of offline signature verification: Ed25519 and ECDSA P-256
 // keys made in-process with OpenSSL, plus an independent signature made by the
 // openssl command-line tool.
-#include "signature_verify.hpp"
+#include "attest/signature_verify.hpp"
 
-#include "sha256.hpp"
+#include "base/sha256.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/bio.h>

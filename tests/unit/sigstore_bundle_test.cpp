@@ -2,7 +2,7 @@
 // production bundles of tests/data/sigstore verify offline with the
 // keys their README names, tampered copies fail naming what failed, and a
 // bundle written from a Signals envelope verifies with the same code.
-#include "sigstore_bundle.hpp"
+#include "tlog/sigstore_bundle.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -11,12 +11,12 @@
 #include <memory>
 #include <string>
 
-#include "base64.hpp"
-#include "dsse.hpp"
-#include "sha256.hpp"
-#include "signature_verify.hpp"
+#include "attest/dsse.hpp"
+#include "attest/signature_verify.hpp"
+#include "base/base64.hpp"
+#include "base/sha256.hpp"
 #include "sigstore_testdata.hpp"
-#include "tlog_verify.hpp"
+#include "tlog/tlog_verify.hpp"
 
 namespace signals {
 namespace {

@@ -1,6 +1,6 @@
 // Specification of RFC 3339 timestamps: UTC millisecond output, tolerant but
 // strict-where-it-matters input.
-#include "timestamp.hpp"
+#include "base/timestamp.hpp"
 
 #include <gtest/gtest.h>
 

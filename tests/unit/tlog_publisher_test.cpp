@@ -3,7 +3,7 @@
 // outcome leaves, the capped and jittered backoff, the queue row's contract
 // shape and the depth gauge, and what a retry pass does with rows it cannot
 // submit. Submissions to a real log are tested by tests/integration/tlog_*.
-#include "tlog_publisher.hpp"
+#include "tlog/tlog_publisher.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,9 +12,9 @@
 #include <set>
 #include <string>
 
-#include "canonical_json.hpp"
+#include "base/canonical_json.hpp"
+#include "base/timestamp.hpp"
 #include "test_kernel.hpp"
-#include "timestamp.hpp"
 
 namespace signals {
 namespace {

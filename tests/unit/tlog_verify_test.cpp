@@ -2,18 +2,18 @@
 // against Sigstore production data: the RFC 9162 inclusion vector of
 // transparency-dev/merkle, the Rekor entries of three production bundles, and
 // tampered copies of them, each failing with a message that names the part.
-#include "tlog_verify.hpp"
+#include "tlog/tlog_verify.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "base64.hpp"
-#include "checkpoint.hpp"
-#include "merkle_proof.hpp"
-#include "sha256.hpp"
+#include "base/base64.hpp"
+#include "base/sha256.hpp"
 #include "sigstore_testdata.hpp"
-#include "tlog_body.hpp"
+#include "tlog/checkpoint.hpp"
+#include "tlog/merkle_proof.hpp"
+#include "tlog/tlog_body.hpp"
 
 namespace signals {
 namespace {

@@ -1,7 +1,7 @@
 // Specification of ULID parsing, formatting and monotonic generation. The
 // vectors come from the ULID specification's README and its reference
 // implementations (ulid/javascript, oklog/ulid).
-#include "ulid.hpp"
+#include "base/ulid.hpp"
 
 #include <gtest/gtest.h>
 

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "drift.hpp"
-#include "reachability.hpp"
-#include "reachability_graph.hpp"
+#include "analysis/drift.hpp"
+#include "analysis/reachability.hpp"
+#include "analysis/reachability_graph.hpp"
 
 namespace {
 

@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <iostream>
 
-#include "callgraph_ingest.hpp"
 #include "cli.hpp"
+#include "ingest/callgraph_ingest.hpp"
 #include "progress_line.hpp"
 
 namespace signalsctl {

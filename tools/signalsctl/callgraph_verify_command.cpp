@@ -4,11 +4,11 @@
 // transparency-log entry, when there is one.
 #include <iostream>
 
-#include "callgraph_store.hpp"
-#include "callgraph_verifier.hpp"
-#include "cas_paths.hpp"
+#include "base/json_member.hpp"
 #include "cli.hpp"
-#include "json_member.hpp"
+#include "ingest/callgraph_store.hpp"
+#include "model/cas_paths.hpp"
+#include "verify/callgraph_verifier.hpp"
 
 namespace signalsctl {
 

@@ -3,9 +3,9 @@
 // state "expired" (their manifests remain).
 #include <iostream>
 
-#include "callgraph_store.hpp"
 #include "cli.hpp"
-#include "retention.hpp"
+#include "ingest/callgraph_store.hpp"
+#include "retention/retention.hpp"
 
 namespace signalsctl {
 

@@ -12,9 +12,9 @@
 #include <string_view>
 #include <vector>
 
-#include "bootstrap.hpp"
-#include "kernel.hpp"
-#include "status.hpp"
+#include "base/status.hpp"
+#include "config/bootstrap.hpp"
+#include "core/kernel.hpp"
 
 namespace signalsctl {
 

@@ -10,10 +10,10 @@
 #include <cstring>
 #include <iostream>
 
-#include "bundle_export.hpp"
-#include "cas_paths.hpp"
+#include "base/ulid.hpp"
 #include "cli.hpp"
-#include "ulid.hpp"
+#include "model/cas_paths.hpp"
+#include "tlog/bundle_export.hpp"
 
 namespace signalsctl {
 namespace {

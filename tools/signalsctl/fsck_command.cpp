@@ -1,5 +1,5 @@
 // signalsctl fsck [--repair]: checks every CAS object against the index and
-// the key registry (kernel/src/fsck.hpp). One problem a line on stdout,
+// the key registry (kernel/src/verify/fsck.hpp). One problem a line on stdout,
 // "<object>: <rule>: <detail>", sorted; then a summary. Exit 0 clean, 1 when
 // anything is wrong (a repaired leftover no longer counts), 2 on usage or
 // when the store or index cannot be read.
@@ -7,8 +7,8 @@
 #include <iostream>
 
 #include "cli.hpp"
-#include "fsck.hpp"
 #include "progress_line.hpp"
+#include "verify/fsck.hpp"
 
 namespace signalsctl {
 namespace {

@@ -4,9 +4,9 @@
 // would go and changes nothing; --now evaluates retention at another time.
 #include <iostream>
 
+#include "base/timestamp.hpp"
 #include "cli.hpp"
-#include "retention_gc.hpp"
-#include "timestamp.hpp"
+#include "retention/retention_gc.hpp"
 
 namespace signalsctl {
 

@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "cli.hpp"
-#include "fact_ingest.hpp"
+#include "ingest/fact_ingest.hpp"
 #include "progress_line.hpp"
 
 namespace signalsctl {

@@ -10,7 +10,7 @@
 #include <iostream>
 
 #include "cli.hpp"
-#include "key_rotation.hpp"
+#include "core/key_rotation.hpp"
 
 namespace signalsctl {
 

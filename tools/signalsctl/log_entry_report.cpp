@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "cli.hpp"
-#include "stored_log_entry.hpp"
+#include "tlog/stored_log_entry.hpp"
 
 namespace signalsctl {
 

@@ -5,10 +5,10 @@
 #include <cstdio>
 #include <iostream>
 
+#include "base/logging.hpp"
 #include "cli.hpp"
 #include "command_table.hpp"
-#include "logging.hpp"
-#include "problem.hpp"
+#include "service/problem.hpp"
 
 extern char** environ;
 

@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "cli.hpp"
-#include "option_schema.hpp"
+#include "config/option_schema.hpp"
 
 namespace signalsctl {
 namespace {

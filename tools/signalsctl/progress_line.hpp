@@ -20,7 +20,7 @@
 #include <ostream>
 #include <string>
 
-#include "progress.hpp"
+#include "base/progress.hpp"
 
 namespace signalsctl {
 

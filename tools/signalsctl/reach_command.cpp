@@ -6,10 +6,10 @@
 #include <iostream>
 #include <sstream>
 
+#include "analysis/drift.hpp"
+#include "analysis/reachability.hpp"
+#include "analysis/vex.hpp"
 #include "cli.hpp"
-#include "drift.hpp"
-#include "reachability.hpp"
-#include "vex.hpp"
 
 namespace signalsctl {
 namespace {

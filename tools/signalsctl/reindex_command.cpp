@@ -1,5 +1,5 @@
 // signalsctl reindex: rebuilds the index collections that derive from the
-// CAS, in one index transaction (kernel/src/reindex.hpp). Prints what it
+// CAS, in one index transaction (kernel/src/verify/reindex.hpp). Prints what it
 // wrote; warnings (objects it could not use) go to stderr. Exit 0 done, 1
 // when objects were skipped (run fsck), 2 on usage or I/O errors (then the
 // index is unchanged).
@@ -7,7 +7,7 @@
 
 #include "cli.hpp"
 #include "progress_line.hpp"
-#include "reindex.hpp"
+#include "verify/reindex.hpp"
 
 namespace signalsctl {
 

@@ -3,13 +3,13 @@
 //          | verify bundle <bundle.json> [--key <public.pem>] [--rekor-key <pem>]
 #include <iostream>
 
-#include "attestation.hpp"
-#include "batch_verifier.hpp"
-#include "cas_paths.hpp"
+#include "attest/attestation.hpp"
+#include "attest/dsse.hpp"
+#include "base/json_member.hpp"
 #include "cli.hpp"
-#include "dsse.hpp"
-#include "json_member.hpp"
-#include "sigstore_bundle.hpp"
+#include "model/cas_paths.hpp"
+#include "tlog/sigstore_bundle.hpp"
+#include "verify/batch_verifier.hpp"
 
 namespace signalsctl {
 namespace {

@@ -14,13 +14,13 @@
 #include <string>
 #include <vector>
 
-#include "canonical_json.hpp"
-#include "dsse.hpp"
-#include "purl.hpp"
-#include "reachability_graph.hpp"
-#include "runtime_fact.hpp"
-#include "sha256.hpp"
-#include "ulid.hpp"
+#include "analysis/reachability_graph.hpp"
+#include "attest/dsse.hpp"
+#include "base/canonical_json.hpp"
+#include "base/sha256.hpp"
+#include "base/ulid.hpp"
+#include "model/purl.hpp"
+#include "model/runtime_fact.hpp"
 
 namespace {
 

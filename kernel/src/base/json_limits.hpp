@@ -1,0 +1,61 @@
+// Limits on JSON that comes from outside (requests, uploads): its nesting
+// depth, checked before anything walks the value recursively.
+//
+// Every JSON reader of the kernel recurses over nested values somewhere
+// (nlohmann's dump, canonical JSON, the callgraph readers), so input nested
+// 100,000 deep would overflow a thread's stack. kernel.max_json_depth bounds
+// it: the outermost value is depth 1, each array or object inside adds one
+// ({"a":[1]} has depth 2). A deeper input is refused with Status::Invalid
+// rule "max-depth" before it is parsed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/status.hpp"
+
+namespace signals {
+
+constexpr size_t kDefaultMaxJsonDepth = 64;
+// The option's upper bound: recursion this deep is safe on any thread stack.
+constexpr size_t kMaxJsonDepthLimit = 1000;
+
+// "nested deeper than N levels (kernel.max_json_depth)", the text every
+// "max-depth" answer carries.
+std::string JsonDepthMessage(size_t max_depth);
+
+// Counts the nesting of JSON text without parsing it: brackets outside
+// strings. Bytes may arrive in pieces. It validates nothing else (a parser
+// does that afterwards, on text known not to be too deep).
+class JsonDepthScanner {
+ public:
+  explicit JsonDepthScanner(size_t max_depth) : max_depth_(max_depth) {}
+
+  // Scans the next bytes. False once the text is nested deeper than the
+  // limit; line() then is the 1-based line of the bracket that went too deep
+  // and member() the top-level member whose value it is in (when the text is
+  // an object).
+  bool Scan(std::string_view text);
+
+  uint64_t line() const { return line_; }
+  const std::string& member() const { return member_; }
+
+ private:
+  size_t max_depth_;
+  size_t depth_ = 0;
+  uint64_t line_ = 1;
+  bool in_string_ = false;
+  bool escaped_ = false;
+  bool collecting_name_ = false;  // inside a string at depth 1 (maybe a member name)
+  std::string name_;              // that string so far (raw, capped)
+  std::string member_;            // the last member name seen at depth 1
+};
+
+// Checks `text` with a JsonDepthScanner. Failure: Status::Invalid rule
+// "max-depth", field the top-level member holding the too-deep value (else
+// `field`), message naming the line and the limit.
+Status CheckJsonDepth(std::string_view text, size_t max_depth, std::string_view field);
+
+}  // namespace signals
