@@ -5,6 +5,7 @@
 #include <csignal>
 #include <iostream>
 
+#include "analysis/analysis_ops.hpp"
 #include "base/logging.hpp"
 #include "config/bootstrap.hpp"
 #include "core/kernel.hpp"
@@ -75,6 +76,8 @@ int main(int argc, char** argv) {
 
     auto kernel = signals::Kernel::Open(std::move(*config));
     if (!kernel.ok()) return Problem(kernel.status());
+    // The reachability.* ops of the service API, before any transport serves it.
+    signals::RegisterAnalysisOps((*kernel)->service());
     auto signer = (*kernel)->signer();
     if (!signer.ok()) return Problem(signer.status());
     signals::Status started = (*kernel)->StartServices();

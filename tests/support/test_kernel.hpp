@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/analysis_ops.hpp"
 #include "config/kernel_config.hpp"
 #include "config/settings.hpp"
 #include "core/kernel.hpp"
@@ -67,6 +68,7 @@ class TestKernel {
     auto kernel = Kernel::Open(std::move(*config));
     ASSERT_TRUE(kernel.ok()) << kernel.status().ToString();
     kernel_ = std::move(*kernel);
+    RegisterAnalysisOps(kernel_->service());  // the reachability.* ops, as signalsd serves them
   }
 
   // Closes the kernel (and so the index), e.g. to delete the index file.

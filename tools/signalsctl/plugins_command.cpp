@@ -1,4 +1,4 @@
-// signalsctl plugins list | describe <name|file.so>
+// signalsctl plugins list | describe <name|file.so> [--format text|markdown]
 #include <iomanip>
 #include <iostream>
 
@@ -10,6 +10,72 @@ namespace {
 
 std::string Abi(const signals_plugin_descriptor* d) {
   return std::to_string(d->abi_major) + "." + std::to_string(d->abi_minor);
+}
+
+// A duration option's bound in the unit it reads best in ("100ms", "30s", "1h").
+std::string DurationText(int64_t ms) {
+  static const std::pair<int64_t, const char*> kUnits[] = {{86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}};
+  for (const auto& [size, unit] : kUnits) {
+    if (ms != 0 && ms % size == 0) return std::to_string(ms / size) + unit;
+  }
+  return std::to_string(ms) + "ms";
+}
+
+// A size option's bound in the largest binary unit that divides it ("16KiB").
+std::string SizeText(int64_t bytes) {
+  static const std::pair<int64_t, const char*> kUnits[] = {
+      {int64_t{1} << 40, "TiB"}, {int64_t{1} << 30, "GiB"}, {int64_t{1} << 20, "MiB"}, {int64_t{1} << 10, "KiB"}};
+  for (const auto& [size, unit] : kUnits) {
+    if (bytes != 0 && bytes % size == 0) return std::to_string(bytes / size) + unit;
+  }
+  return std::to_string(bytes);
+}
+
+// Markdown table cells may not hold a bare '|'.
+std::string Cell(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// The options of one component as the Markdown table of the plugin READMEs
+// (tests/integration/plugin_readmes_test.sh keeps the READMEs equal to it).
+std::string MarkdownOptionTable(const signals_component& c) {
+  std::string out = "| name | type | default | description |\n|------|------|---------|-------------|\n";
+  for (size_t i = 0; i < c.option_count; ++i) {
+    const signals_option& o = c.options[i];
+    std::string type = signals::OptionTypeName(o.type);
+    if (o.type == SIGNALS_OPT_ENUM && o.enum_values) type += " `" + Cell(o.enum_values) + "`";
+    const bool bounded = o.min_value < o.max_value &&
+                         (o.type == SIGNALS_OPT_INT || o.type == SIGNALS_OPT_DURATION || o.type == SIGNALS_OPT_SIZE);
+    if (bounded) {
+      auto bound = [&](int64_t v) {
+        return o.type == SIGNALS_OPT_DURATION ? DurationText(v)
+               : o.type == SIGNALS_OPT_SIZE   ? SizeText(v)
+                                              : std::to_string(v);
+      };
+      type += " (" + bound(o.min_value) + " – " + bound(o.max_value) + ")";
+    }
+    std::string default_text = (o.flags & SIGNALS_OPTF_REQUIRED) ? "required"
+                               : o.default_value == nullptr  ? "–"
+                               : o.default_value[0] == '\0'  ? "empty"
+                                                             : "`" + Cell(o.default_value) + "`";
+    std::string description = Cell(o.description ? o.description : "");
+    if (o.flags & SIGNALS_OPTF_SECRET) description += " Secret: never logged or printed.";
+    out += "| `" + std::string(o.name) + "` | " + type + " | " + default_text + " | " + description + " |\n";
+  }
+  return out;
+}
+
+void DescribeMarkdown(const signals::PluginRegistry::Library& lib) {
+  const signals_plugin_descriptor* d = lib.descriptor;
+  for (size_t i = 0; i < d->component_count; ++i) {
+    if (d->component_count > 1) std::cout << (i > 0 ? "\n" : "") << "Component `" << d->components[i].name << "`:\n\n";
+    std::cout << MarkdownOptionTable(d->components[i]);
+  }
 }
 
 void Describe(const signals::PluginRegistry::Library& lib) {
@@ -45,13 +111,18 @@ int RunPlugins(Context& ctx, const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (args[0] == "describe") {
-    if (args.size() != 2) return Usage("plugins describe: expected <name|file.so>");
-    const std::string& target = args[1];
+    auto parsed = Args::Parse(std::vector<std::string>(args.begin() + 1, args.end()), {"format"}, {});
+    if (!parsed.ok()) return Usage("plugins describe: " + parsed.status().message());
+    const std::string format = parsed->Flag("format").value_or("text");
+    if (format != "text" && format != "markdown") return Usage("plugins describe: --format is text or markdown");
+    if (parsed->positional().size() != 1) return Usage("plugins describe: expected <name|file.so>");
+    const std::string& target = parsed->positional()[0];
+    auto describe = format == "markdown" ? DescribeMarkdown : Describe;
     if (target.find('/') != std::string::npos || (target.size() > 3 && target.substr(target.size() - 3) == ".so")) {
       signals::PluginRegistry single;
       signals::Status s = single.LoadFile(target);
       if (!s.ok()) return Fail(s);
-      Describe(single.libraries().front());
+      describe(single.libraries().front());
       return kExitOk;
     }
     for (const auto& lib : registry.libraries()) {
@@ -60,7 +131,7 @@ int RunPlugins(Context& ctx, const std::vector<std::string>& args) {
         match = match || target == lib.descriptor->components[i].name;
       }
       if (match) {
-        Describe(lib);
+        describe(lib);
         return kExitOk;
       }
     }

@@ -289,4 +289,11 @@ Result<std::string> TryCanonicalJson(const nlohmann::json& value, size_t max_dep
   }
 }
 
+Status CheckCanonicalText(const std::string& key, const std::string& text, const nlohmann::json& parsed) {
+  auto canonical = TryCanonicalJson(parsed);
+  if (!canonical.ok() || *canonical != text)
+    return Status::Invalid("integrity", key, key + " is not the canonical JSON that was stored");
+  return Status::Ok();
+}
+
 }  // namespace signals

@@ -49,4 +49,9 @@ bool JcsNameLess(std::string_view a, std::string_view b);
 // for NaN and ±Infinity.
 std::string EcmaScriptNumber(double value);
 
+// Invalid (rule "integrity", field `key`) unless `text` is exactly the
+// canonical JSON of `parsed`: every stored JSON record is written canonical,
+// so a stored record that is not was altered (verifiers, fsck, tombstones).
+Status CheckCanonicalText(const std::string& key, const std::string& text, const nlohmann::json& parsed);
+
 }  // namespace signals

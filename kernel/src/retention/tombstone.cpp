@@ -1,9 +1,9 @@
 // Tombstone. See tombstone.hpp.
 #include "retention/tombstone.hpp"
 
+#include "base/canonical_json.hpp"
 #include "base/json_member.hpp"
 #include "model/cas_object.hpp"
-#include "verify/batch_verifier.hpp"
 
 namespace signals {
 

@@ -7,6 +7,7 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -37,15 +38,32 @@ class IngestSession {
   virtual Result<nlohmann::json> Finish(bool* created) = 0;
 };
 
+// One JSON operation of ServiceApi::Call: the request (its "op" and the
+// members that op reads) and the authenticated caller → the answer. An
+// operation authorises the caller itself (access_policy.hpp).
+using ServiceOp = Result<nlohmann::json> (*)(Kernel& kernel, const nlohmann::json& request,
+                                             const Principal& principal);
+
 class ServiceApi {
  public:
-  explicit ServiceApi(Kernel& kernel) : kernel_(kernel) {}
+  // Registers the kernel's own operations (health, ready, metrics, keys.list,
+  // runtime-facts.provenance/attestation, callgraphs.manifest/by-purl).
+  // Libraries built on the kernel register theirs with RegisterOp, e.g.
+  // RegisterAnalysisOps (analysis/analysis_ops.hpp) for reachability.*.
+  explicit ServiceApi(Kernel& kernel);
+
+  // Adds operation `name` to the op table, replacing one of the same name.
+  // REQUIRES: called before the kernel serves (StartServices) — Call reads
+  // the table without a lock.
+  void RegisterOp(const std::string& name, ServiceOp op);
+  bool HasOp(std::string_view name) const;
 
   // The caller of `request`: the trusted principal, or the owner of
   // request.credentials.bearer (kUnauthenticated when missing or unknown).
   Result<Principal> Authenticate(const nlohmann::json& request, bool trusted);
 
-  // {"op": ...} → JSON (see plugin.h signals_host.call for the operations).
+  // {"op": ...} → JSON, by the op table (see plugin.h signals_host.call for
+  // the operations). An op nobody registered is Invalid (rule "op").
   Result<nlohmann::json> Call(const nlohmann::json& request, const Principal& principal);
 
   // {"op": ...} → bytes; `metadata` receives {contentType, contentEncoding, size?}.
@@ -58,6 +76,7 @@ class ServiceApi {
 
  private:
   Kernel& kernel_;
+  std::map<std::string, ServiceOp, std::less<>> ops_;
 };
 
 }  // namespace signals

@@ -1,5 +1,6 @@
 // Helpers shared by the service API's files (service_api.cpp,
-// service_objects.cpp, service_ingest.cpp). Not part of the kernel's interface.
+// service_objects.cpp, service_ingest.cpp) and by the operations other
+// libraries register into its op table (analysis/analysis_ops.cpp).
 #pragma once
 
 #include <nlohmann/json.hpp>

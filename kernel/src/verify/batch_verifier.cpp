@@ -144,13 +144,6 @@ std::string StoredRecordDifference(const nlohmann::json& stored, const nlohmann:
   return "";
 }
 
-Status CheckCanonicalText(const std::string& key, const std::string& text, const nlohmann::json& parsed) {
-  auto canonical = TryCanonicalJson(parsed);
-  if (!canonical.ok() || *canonical != text)
-    return Corrupt(key, key + " is not the canonical JSON that was stored");
-  return Status::Ok();
-}
-
 Result<BatchVerification> VerifyBatch(Kernel& kernel, const std::string& batch_id) {
   SIGNALS_RETURN_IF_ERROR(ValidateUlid(batch_id, "batchId"));
   auto row_text = kernel.index().Get("batches", batch_id);

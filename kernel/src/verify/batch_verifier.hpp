@@ -48,8 +48,5 @@ const std::vector<std::string>& TlogStateMembers();
 // lacks, unless it is in `row_only` — or "" when they agree.
 std::string StoredRecordDifference(const nlohmann::json& stored, const nlohmann::json& row,
                                    const std::vector<std::string>& row_only);
-// Invalid (rule "integrity", field `key`) unless `text` is exactly the
-// canonical JSON of `parsed`: every stored JSON record is written canonical.
-Status CheckCanonicalText(const std::string& key, const std::string& text, const nlohmann::json& parsed);
 
 }  // namespace signals
