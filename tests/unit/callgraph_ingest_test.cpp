@@ -175,7 +175,7 @@ TEST_F(CallgraphIngestTest, ManifestSignatureVerifiesOverJcsOfTheBody) {
   json body = r->manifest;
   body.erase("signature");
   body.erase("rekorUuid");
-  auto key = kernel_->PublicKey(r->manifest["signerKeyId"]);
+  auto key = kernel_->keys().PublicKey(r->manifest["signerKeyId"]);
   ASSERT_TRUE(key.ok()) << key.status().ToString();
   auto signature = Base64Decode(r->manifest["signature"].get<std::string>());
   ASSERT_TRUE(signature.ok());
@@ -192,7 +192,7 @@ TEST_F(CallgraphIngestTest, EnvelopeAttestsTheBlobWithTheManifestBodyAsPredicate
   ASSERT_TRUE(text.ok());
   auto envelope = ParseDsseEnvelope(*text);
   ASSERT_TRUE(envelope.ok());
-  auto key = kernel_->PublicKey(envelope->signatures.front().keyid);
+  auto key = kernel_->keys().PublicKey(envelope->signatures.front().keyid);
   ASSERT_TRUE(key.ok());
   EXPECT_TRUE(VerifyEnvelopeSignature(*envelope, *key).ok());
   json statement = json::parse(envelope->payload);

@@ -258,7 +258,7 @@ TEST_F(FactIngestTest, SignsAnInTotoStatementNamingTheBlobDigest) {
   auto envelope = ParseDsseEnvelope(*text);
   ASSERT_TRUE(envelope.ok()) << envelope.status().ToString();
   EXPECT_EQ(envelope->payload_type, "application/vnd.in-toto+json");
-  auto key = kernel_->PublicKey("signals-ed25519");
+  auto key = kernel_->keys().PublicKey("signals-ed25519");
   ASSERT_TRUE(key.ok()) << key.status().ToString();
   EXPECT_TRUE(VerifyEnvelopeSignature(*envelope, *key, "signals-ed25519").ok());
   auto statement = nlohmann::json::parse(envelope->payload);

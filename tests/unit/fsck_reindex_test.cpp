@@ -238,7 +238,7 @@ TEST_F(FsckReindexTest, ReindexOfADeletedIndexRestoresEveryRow) {
   auto signer = kernel_->signer();
   ASSERT_TRUE(signer.ok());
   ASSERT_TRUE(
-      kernel_->RegisterKey("next-key", (*signer)->algorithm(), (*signer)->public_key_pem() + " ").ok());
+      kernel_->keys().RegisterKey("next-key", (*signer)->algorithm(), (*signer)->public_key_pem() + " ").ok());
   ASSERT_TRUE(RetireOtherKeys(*kernel_, "next-key").ok());
   const auto before = AllRows();
   ASSERT_EQ(before.at("batches").size(), 1u);

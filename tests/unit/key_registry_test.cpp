@@ -28,7 +28,7 @@ Result<CallgraphIngestResult> IngestGraph(Kernel& kernel, const std::string& pur
 }
 
 nlohmann::json KeyRecord(Kernel& kernel, const std::string& key_id) {
-  auto keys = kernel.ListKeys();
+  auto keys = kernel.keys().List();
   EXPECT_TRUE(keys.ok()) << keys.status().ToString();
   if (!keys.ok()) return nullptr;
   for (const auto& k : *keys) {

@@ -54,7 +54,7 @@ int RunKeygen(Context& ctx, const std::vector<std::string>& tokens) {
   signals::Signer signer(std::move(*created));
   signals::Status s = signer.Init();
   if (!s.ok()) return Fail(s);
-  s = (*kernel)->RegisterKey(signer.key_id(), signer.algorithm(), signer.public_key_pem());
+  s = (*kernel)->keys().RegisterKey(signer.key_id(), signer.algorithm(), signer.public_key_pem());
   if (!s.ok()) return Fail(s);
   nlohmann::json out = {{"keyId", signer.key_id()}, {"algorithm", signer.algorithm()},
                         {"publicKeyPem", signer.public_key_pem()}};
@@ -70,7 +70,7 @@ int RunKeys(Context& ctx, const std::vector<std::string>& tokens) {
   auto kernel = ctx.OpenKernel();
   if (!kernel.ok()) return Fail(kernel.status());
   if (pos[0] == "list") {
-    auto keys = (*kernel)->ListKeys();
+    auto keys = (*kernel)->keys().List();
     if (!keys.ok()) return Fail(keys.status());
     if (args->Flag("format").value_or("table") == "json") {
       nlohmann::json out = nlohmann::json::array();
@@ -88,7 +88,7 @@ int RunKeys(Context& ctx, const std::vector<std::string>& tokens) {
   }
   if (pos[0] == "export") {
     if (pos.size() != 2) return Usage("keys export: expected <keyId>");
-    auto pem = (*kernel)->PublicKey(pos[1]);
+    auto pem = (*kernel)->keys().PublicKey(pos[1]);
     if (!pem.ok()) return Fail(pem.status());
     std::cout << *pem;
     return kExitOk;

@@ -10,7 +10,6 @@
 #include "ingest/callgraph_ingest.hpp"
 #include "ingest/fact_ingest.hpp"
 #include "model/cas_paths.hpp"
-#include "model/key_objects.hpp"
 #include "plugin/plugin_host.hpp"
 #include "service/service_api.hpp"
 #include "tlog/tlog_publisher.hpp"
@@ -26,6 +25,7 @@ Kernel::~Kernel() {
   StopServices();
   tlog_.reset();
   signer_.reset();
+  keys_.reset();
   index_.reset();
   cas_.reset();
 }
@@ -61,6 +61,7 @@ Result<std::unique_ptr<Kernel>> Kernel::Open(KernelConfig config) {
     SIGNALS_RETURN_IF_ERROR(kernel->metrics_exposer_->Init());
   }
   kernel->tenants_ = TenantRegistry(kernel->index_.get());
+  kernel->keys_ = std::make_unique<KeyRegistry>(*kernel->cas_, *kernel->index_);
   kernel->tokens_ = TokenStore(kernel->index_.get());
   if (cfg.GetBool("provenance", "rekor_enabled")) {
     // ResolveConfig guarantees the [tlog] section when rekor_enabled is set.
@@ -129,105 +130,16 @@ Result<Signer*> Kernel::signer() {
                           instance->component->component->name + " is " + signer->algorithm() +
                           "; set signing.algorithm = " + signer->algorithm() + " or choose another key");
   }
-  SIGNALS_RETURN_IF_ERROR(RegisterKey(signer->key_id(), signer->algorithm(), signer->public_key_pem()));
+  SIGNALS_RETURN_IF_ERROR(keys_->RegisterKey(signer->key_id(), signer->algorithm(), signer->public_key_pem()));
   // A store from before key records were kept in the CAS lacks the active
   // key's record: copy the whole registry there once. Otherwise one stat.
   auto key_record = cas_->Stat(cas_paths::KeyRecord(signer->key_id()));
   if (!key_record.ok()) {
     if (key_record.status().code() != Code::kNotFound) return key_record.status();
-    SIGNALS_RETURN_IF_ERROR(StoreRegistryInCas());
+    SIGNALS_RETURN_IF_ERROR(keys_->StoreRegistryInCas());
   }
   signer_ = std::move(signer);
   return signer_.get();
-}
-
-Status Kernel::RegisterKey(const std::string& key_id, const std::string& algorithm,
-                           const std::string& public_key_pem) {
-  auto existing = index_->Get("keys", key_id);
-  if (existing.ok()) {
-    auto record = nlohmann::json::parse(*existing, nullptr, false);
-    if (record.is_object() && record.value("publicKeyPem", "") != public_key_pem) {
-      return Status::Config("key id '" + key_id +
-                            "' is already registered with a different public key; key ids are "
-                            "never reused");
-    }
-    return Status::Ok();
-  }
-  if (existing.status().code() != Code::kNotFound) return existing.status();
-  nlohmann::json record = {{"keyId", key_id},
-                           {"algorithm", algorithm},
-                           {"publicKeyPem", public_key_pem},
-                           {"status", "active"},
-                           {"registeredAt", FormatRfc3339Millis(NowMs())}};
-  // The CAS first: it is what the registry is rebuilt from.
-  auto stored = StoreKeyObject(*cas_, record);
-  if (!stored.ok()) {
-    if (stored.status().code() == Code::kConflict) return Status::Config(stored.status().message());
-    return stored.status();
-  }
-  record["registeredAt"] = (*stored)["registeredAt"];
-  auto txn = index_->Begin();
-  if (!txn.ok()) return txn.status();
-  Status s = (*txn)->Insert("keys", key_id, CanonicalJson(record));
-  if (s.code() == Code::kConflict) return Status::Ok();  // registered concurrently
-  SIGNALS_RETURN_IF_ERROR(s);
-  return (*txn)->Commit();
-}
-
-Status Kernel::RecordKeyUse(IndexStore::Txn& txn, const std::string& key_id, int64_t now_ms) {
-  auto existing = index_->Get("keys", key_id);
-  if (!existing.ok()) {
-    // Every signer is registered when it is created; a missing record means
-    // the index was rebuilt without it, which is not this commit's problem.
-    if (existing.status().code() == Code::kNotFound) return Status::Ok();
-    return existing.status();
-  }
-  auto record = nlohmann::json::parse(*existing, nullptr, false);
-  if (!record.is_object()) return Status::Internal("key registry record of '" + key_id + "' is malformed");
-  // Timestamps of concurrent commits may arrive out of order: keep the bounds.
-  const std::string now = FormatRfc3339Millis(now_ms);
-  if (!record.contains("firstUsedAt") || record.value("firstUsedAt", "") > now) record["firstUsedAt"] = now;
-  if (!record.contains("lastUsedAt") || record.value("lastUsedAt", "") < now) record["lastUsedAt"] = now;
-  return txn.Upsert("keys", key_id, CanonicalJson(record));
-}
-
-Status Kernel::StoreRegistryInCas() {
-  auto keys = ListKeys();
-  if (!keys.ok()) return keys.status();
-  for (const auto& key : *keys) {
-    auto stored = StoreKeyObject(*cas_, key);
-    if (!stored.ok()) return stored.status();
-    if (key.value("status", "") == "retired") {
-      auto retired = StoreKeyRetirement(*cas_, key.value("keyId", ""), key.value("retiredAt", ""));
-      if (!retired.ok()) return retired.status();
-    }
-  }
-  return Status::Ok();
-}
-
-Result<std::vector<nlohmann::json>> Kernel::ListKeys() {
-  std::vector<nlohmann::json> keys;
-  Status s = index_->Query("keys", "{}", [&](const std::string& record) {
-    auto j = nlohmann::json::parse(record, nullptr, false);
-    if (j.is_object()) keys.push_back(std::move(j));
-  });
-  if (!s.ok()) return s;
-  return keys;
-}
-
-Result<std::string> Kernel::PublicKey(const std::string& key_id) {
-  auto record = index_->Get("keys", key_id);
-  if (!record.ok()) {
-    if (record.status().code() == Code::kNotFound) {
-      return Status::NotFound("key '" + key_id + "' is not in the key registry");
-    }
-    return record.status();
-  }
-  auto j = nlohmann::json::parse(*record, nullptr, false);
-  if (!j.is_object() || !j.contains("publicKeyPem")) {
-    return Status::Internal("key registry record of '" + key_id + "' is malformed");
-  }
-  return j["publicKeyPem"].get<std::string>();
 }
 
 Result<std::unique_ptr<FactBatchIngest>> Kernel::BeginFactIngest(const FactIngestRequest& request) {

@@ -21,6 +21,7 @@
 #include "base/ulid.hpp"
 #include "config/kernel_config.hpp"
 #include "core/access_policy.hpp"
+#include "core/key_registry.hpp"
 #include "core/metrics_registry.hpp"
 #include "core/tenant_registry.hpp"
 #include "core/token_store.hpp"
@@ -52,6 +53,8 @@ class Kernel {
   IndexStore& index() { return *index_; }
   TenantRegistry& tenants() { return tenants_; }
   TokenStore& tokens() { return tokens_; }
+  // Every key that ever signed (key_registry.hpp).
+  KeyRegistry& keys() { return *keys_; }
   const AccessPolicy& policy() const { return policy_; }
   ServiceApi& service() { return *service_; }
   MetricsRegistry& metrics() { return metrics_; }
@@ -90,22 +93,6 @@ class Kernel {
   // callgraph_verifier.hpp.
   Result<std::unique_ptr<CallgraphIngest>> BeginCallgraphIngest(const CallgraphIngestRequest& request);
 
-  // Key registry (index collection "keys"): every key that ever signed.
-  Status RegisterKey(const std::string& key_id, const std::string& algorithm,
-                     const std::string& public_key_pem);
-  // Records in `txn` that `key_id` signed something stamped `now_ms` (the
-  // ingestedAt / createdAt of what it signed, so that reindex can recompute
-  // it): firstUsedAt and lastUsedAt are the earliest and latest such times.
-  // Committed with the row it signed for.
-  Status RecordKeyUse(IndexStore::Txn& txn, const std::string& key_id, int64_t now_ms);
-  // Stores the CAS record (key_objects.hpp) of every registered key that
-  // lacks one — keys registered before the registry was kept in the CAS.
-  Status StoreRegistryInCas();
-  // Records from the registry, sorted by keyId.
-  Result<std::vector<nlohmann::json>> ListKeys();
-  // The public PEM of a registered key, or kNotFound.
-  Result<std::string> PublicKey(const std::string& key_id);
-
   // Sources and transports: created and started by signalsd (sources act as
   // signals-service; transports must authenticate every request), stopped in
   // reverse order on shutdown. The [metrics] instance's own listener, if it
@@ -133,6 +120,7 @@ class Kernel {
   std::unique_ptr<IndexStore> index_;
   TenantRegistry tenants_;
   TokenStore tokens_;
+  std::unique_ptr<KeyRegistry> keys_;  // over cas_ and index_, created with them
   AccessPolicy policy_;
   std::unique_ptr<ServiceApi> service_;
   // One host table per service instance, so the kernel knows who calls.

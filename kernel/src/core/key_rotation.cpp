@@ -8,9 +8,9 @@
 namespace signals {
 
 Result<std::vector<std::string>> RetireOtherKeys(Kernel& kernel, const std::string& active_key_id) {
-  auto active = kernel.PublicKey(active_key_id);
+  auto active = kernel.keys().PublicKey(active_key_id);
   if (!active.ok()) return active.status();
-  auto keys = kernel.ListKeys();
+  auto keys = kernel.keys().List();
   if (!keys.ok()) return keys.status();
   const std::string now = FormatRfc3339Millis(kernel.NowMs());
   std::vector<std::string> retired;

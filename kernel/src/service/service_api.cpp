@@ -124,7 +124,7 @@ Result<nlohmann::json> MetricsSnapshot(Kernel& kernel, const nlohmann::json&, co
 }
 
 Result<nlohmann::json> KeysList(Kernel& kernel, const nlohmann::json&, const Principal&) {
-  auto keys = kernel.ListKeys();
+  auto keys = kernel.keys().List();
   if (!keys.ok()) return keys.status();
   nlohmann::json out = nlohmann::json::array();
   for (auto& k : *keys) out.push_back(k);

@@ -13,7 +13,7 @@ Result<nlohmann::json> ExportStoredBundle(Kernel& kernel, const std::string& env
   auto envelope = ParseDsseEnvelope(*envelope_text);
   if (!envelope.ok()) return Status::Internal(envelope_key + ": " + envelope.status().message());
   const std::string& key_id = envelope->signatures.front().keyid;
-  auto key = kernel.PublicKey(key_id);
+  auto key = kernel.keys().PublicKey(key_id);
   if (!key.ok())
     return Status::Internal(envelope_key + " is signed by key '" + key_id + "': " + key.status().message());
 

@@ -273,7 +273,7 @@ Status TlogPublisher::RetryOne(const nlohmann::json& queued) {
   }
   auto parsed = ParseDsseEnvelope(*envelope);
   if (!parsed.ok()) return Status::Internal(subject.envelope_key + ": " + parsed.status().message());
-  auto public_key = kernel_.PublicKey(parsed->signatures.front().keyid);
+  auto public_key = kernel_.keys().PublicKey(parsed->signatures.front().keyid);
   if (!public_key.ok()) return public_key.status();
 
   TlogOutcome outcome = Publish(subject, *envelope, *public_key);

@@ -37,7 +37,7 @@ Status VerifyBatchAttestation(Kernel& kernel, const nlohmann::json& row, const s
   auto envelope = ParseDsseEnvelope(*envelope_text);
   if (!envelope.ok()) return Corrupt(a, "attestation " + a + ": " + envelope.status().message());
   v->key_id = envelope->signatures.front().keyid;
-  auto public_key = kernel.PublicKey(v->key_id);
+  auto public_key = kernel.keys().PublicKey(v->key_id);
   if (!public_key.ok()) {
     return Corrupt(
         a, "attestation " + a + " signed by key '" + v->key_id + "': " + public_key.status().message());

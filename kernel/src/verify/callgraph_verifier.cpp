@@ -57,7 +57,7 @@ Result<std::string> VerifyEnvelope(Kernel& kernel, const std::string& key, const
     return Corrupt(key, "envelope " + key + ": payloadType is " + envelope->payload_type);
   }
   const std::string key_id = envelope->signatures.front().keyid;
-  auto public_key = kernel.PublicKey(key_id);
+  auto public_key = kernel.keys().PublicKey(key_id);
   if (!public_key.ok())
     return Corrupt(key,
                    "envelope " + key + " signed by key '" + key_id + "': " + public_key.status().message());
@@ -113,7 +113,7 @@ Status VerifyManifestSignature(Kernel& kernel, const std::string& key, const nlo
   const std::string key_id = manifest["signerKeyId"].get<std::string>();
   auto raw = Base64Decode(signature.get<std::string>());
   if (!raw.ok()) return Corrupt(key, "manifest field 'signature': " + raw.status().message());
-  auto public_key = kernel.PublicKey(key_id);
+  auto public_key = kernel.keys().PublicKey(key_id);
   if (!public_key.ok())
     return Corrupt(key, "manifest signerKeyId '" + key_id + "': " + public_key.status().message());
   auto body = TryCanonicalJson(CallgraphManifestBody(manifest));

@@ -186,7 +186,7 @@ class Checker {
     auto envelope = ParseDsseEnvelope(*text);
     if (!envelope.ok()) return envelope.status();
     const std::string key_id = envelope->signatures.front().keyid;
-    auto public_key = kernel_.PublicKey(key_id);
+    auto public_key = kernel_.keys().PublicKey(key_id);
     if (!public_key.ok()) return public_key.status();
     Status signature = VerifyEnvelopeSignature(*envelope, *public_key, key_id);
     if (!signature.ok()) return Status::Invalid("integrity", key, "signature: " + signature.message());
@@ -341,7 +341,7 @@ class Checker {
   }
 
   Status CheckKeys() {
-    auto keys = kernel_.ListKeys();
+    auto keys = kernel_.keys().List();
     if (!keys.ok()) return keys.status().WithContext("reading the key registry");
     for (const auto& row : *keys) {
       ++report_.rows;

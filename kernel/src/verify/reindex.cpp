@@ -40,7 +40,7 @@ class Rebuilder {
   Result<ReindexReport> Run() {
     // Keys registered before the registry was kept in the CAS get their
     // record there first, so that no key is lost by a rebuild.
-    SIGNALS_RETURN_IF_ERROR(kernel_.StoreRegistryInCas());
+    SIGNALS_RETURN_IF_ERROR(kernel_.keys().StoreRegistryInCas());
     SIGNALS_RETURN_IF_ERROR(ListObjects());
     auto txn = kernel_.index().Begin();
     if (!txn.ok()) return txn.status().WithContext("starting the index transaction");
