@@ -148,6 +148,7 @@ std::string HttpServer::Start(const std::string& listen) {
   port_ = acceptor_->local_endpoint().port();
   RaiseFileLimit();
   stopping_ = false;
+  io_done_ = false;
   pool_stop_ = false;
   discard_.resize(64 * 1024);
   io_.restart();
@@ -457,7 +458,10 @@ void HttpServer::Close(const ConnectionPtr& c) {
 void HttpServer::ArmSweep() {
   sweep_timer_->expires_after(std::chrono::milliseconds(kSweepMs));
   sweep_timer_->async_wait([this](error_code ec) {
-    if (!ec) Sweep();
+    // cancel() cannot recall a wait that has already completed: its handler
+    // is queued and runs with success even after Stop's last step cancelled
+    // the timer. Re-arming then would keep the io thread (and Stop) forever.
+    if (!ec && !io_done_) Sweep();
   });
 }
 
@@ -808,6 +812,7 @@ void HttpServer::Stop() {
   workers_.clear();
   // Last: close what is left; the io thread then runs out of work.
   net::post(io_, [this] {
+    io_done_ = true;  // nothing may arm a timer or start an operation now
     sweep_timer_->cancel();
     accept_timer_->cancel();
     error_code ec;

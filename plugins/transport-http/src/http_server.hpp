@@ -16,7 +16,8 @@
 //
 // Stop(): stop accepting, close connections that wait for a request, let
 // requests in flight finish within shutdown_grace, then cut the rest; joins
-// every thread.
+// every thread. It returns within shutdown_grace plus a moment unless a
+// handler itself (not its socket I/O) runs on past the grace.
 // Thread-safety: Start/Stop on the control thread; the rest is internal.
 #pragma once
 
@@ -114,6 +115,9 @@ class HttpServer {
   std::unique_ptr<boost::asio::steady_timer> accept_timer_;  // backoff after a failed accept
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
+  // Owned by the io thread: set by Stop's last step, after which the sweep
+  // timer is never re-armed (so the io thread runs out of work and ends).
+  bool io_done_ = false;
   std::thread io_thread_;
 
   // Owned by the io thread. open_: every open socket, in accept order.

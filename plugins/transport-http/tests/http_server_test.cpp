@@ -1,6 +1,7 @@
 // HttpServer on its own (no kernel, no routes): a handler that throws ends
 // its request with a 500 (or a cut connection), never the process; idle
-// connections hold no worker; pipelined requests; Stop with idle sockets.
+// connections hold no worker; pipelined requests; Stop with idle sockets,
+// and Stop with connections in every phase (repeatedly) always finishes.
 #include "http_server.hpp"
 
 #include <arpa/inet.h>
@@ -15,6 +16,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -295,6 +298,91 @@ TEST(HttpServer, StopClosesIdleConnectionsAtOnce) {
   }
   EXPECT_TRUE(ClosedWithin(keep, 1000));
   ::close(keep);
+}
+
+// Stop must finish within shutdown_grace (plus a little) whatever the
+// connections are doing: silent, idle between keep-alive requests, halfway
+// through a header, lingering after a 400, refused with 503 at
+// max_connections_per_address, in a handler, blocked reading a body that
+// never comes, and closing by the hundreds while Stop runs. Stop once hung
+// when the sweep timer had already expired as Stop cancelled it: its
+// handler re-armed it, and the io thread never ran out of work.
+TEST(HttpServer, StopAlwaysFinishesWithConnectionsInEveryPhase) {
+  constexpr int kRounds = 40;
+  constexpr int64_t kGraceMs = 200;
+  for (int round = 0; round < kRounds; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    ServerLimits limits;
+    limits.shutdown_grace_ms = kGraceMs;
+    limits.max_connections = 8;
+    limits.max_connections_per_address = 400;
+    std::atomic<int> in_handler{0};
+    auto server = std::make_unique<TestServer>(
+        [&](Exchange& x) {
+          ++in_handler;
+          if (x.target == "/sleep")
+            std::this_thread::sleep_for(std::chrono::milliseconds(20 + round % 7 * 10));
+          if (x.target == "/body") {
+            char buffer[4096];
+            while (x.read_body(buffer, sizeof(buffer)) > 0) {
+            }
+          }
+          AnswerOk(x);
+        },
+        limits);
+    const uint16_t port = server->port();
+    std::vector<int> fds;
+    auto open = [&] {
+      int fd = Connect(port);
+      if (fd >= 0) fds.push_back(fd);
+      return fd;
+    };
+    for (int i = 0; i < 100; ++i) open();  // silent
+    for (int i = 0; i < 5; ++i) {          // idle between keep-alive requests
+      int fd = open();
+      SendAll(fd, kGet);
+      ReadUntil(fd, "ok");
+    }
+    for (int i = 0; i < 20; ++i) SendAll(open(), "GET /x HTTP/1.1\r\nHost");  // inside a header
+    for (int i = 0; i < 5; ++i) SendAll(open(), "NOT HTTP AT ALL\r\n\r\n");   // 400, then lingering
+    // Every other round without requests in flight: Stop then goes on at
+    // once while the io thread is still busy with the closing batch below.
+    const bool busy = round % 2 == 0;
+    for (int i = 0; busy && i < 3; ++i) SendAll(open(), "GET /sleep HTTP/1.1\r\nHost: t\r\n\r\n");
+    for (int i = 0; busy && i < 3; ++i)  // a body that never comes: cut at shutdown_grace
+      SendAll(open(), "POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\nabc");
+    // Over max_connections_per_address: these are answered 503 and linger.
+    while (fds.size() < 420) open();
+    std::vector<int> closing;  // closed by the client as Stop begins
+    for (int i = 0; i < 1000 + round * 20; ++i) {
+      int fd = Connect(port);
+      if (fd >= 0) closing.push_back(fd);
+    }
+    for (int i = 0; busy && i < 100 && in_handler < 6; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(round % 5 * 23));
+
+    std::atomic<bool> stopped{false};
+    std::thread watchdog([&] {
+      for (int i = 0; i < 1500 && !stopped; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (!stopped) {
+        std::fprintf(stderr, "HttpServer::Stop hung for 15 s (round %d)\n", round);
+        std::abort();
+      }
+    });
+    std::thread closer([&] {
+      for (int fd : closing) ::close(fd);
+    });
+    auto start = Clock::now();
+    server->server().Stop();
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+    stopped = true;
+    closer.join();
+    watchdog.join();
+    EXPECT_LT(ms, kGraceMs + 1500);
+    server.reset();
+    for (int fd : fds) ::close(fd);
+  }
 }
 
 }  // namespace
