@@ -204,7 +204,7 @@ typedef struct signals_host {
    * Operations: "runtime-facts.provenance" {batchId}, "runtime-facts.attestation"
    * {batchId, format?}, "keys.list", "health", "ready", "metrics"
    * (Prometheus text as a JSON string member "text"), and further ones listed
-   * in the README of the kernel. On success the result JSON goes to `sink`
+   * in kernel/README.md ("Service operations"). On success the result JSON goes to `sink`
    * with SIGNALS_OK; on failure an RFC 9457 problem JSON (with "status", the
    * HTTP status to answer) and a non-OK status. */
   signals_status (*call)(void* ctx, const char* request_json, signals_sink sink, void* sink_ctx);
