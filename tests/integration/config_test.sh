@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Configuration (DESIGN §2): file + environment + command line with command
+# Configuration (README.md#configuration): file + environment + command line with command
 # line beating environment beating file; `signalsd --check-config` lists every
 # problem (section, key, reason, origin) and exits 2; unknown keys, sections
 # and plugins get a "did you mean"; `signalsd --help` lists every loaded

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Retention GC (DESIGN §8) end to end, checked with find, sqlite3, jq, curl and
+# Retention GC (README.md#retention) end to end, checked with find, sqlite3, jq, curl and
 # Python `cryptography`:
 #   * `signalsctl gc --dry-run --now <91 days ahead>` lists every due object
 #     and changes no file and no index row;

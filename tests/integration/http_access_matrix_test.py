@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The whole access matrix of DESIGN §7 over HTTP, asserted from a table.
+"""The whole access matrix of README.md#tokens-and-the-access-policy over HTTP, asserted from a table.
 
 Starts a real signalsd (transport-http on an ephemeral loopback port) and
 calls every endpoint as every principal of the default policy
@@ -26,7 +26,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-# DESIGN §7: principal -> (callgraphs, manifests, runtime-facts, attestations).
+# README.md#tokens-and-the-access-policy: principal -> (callgraphs, manifests, runtime-facts, attestations).
 POLICY_TABLE = """
 principal        callgraphs  manifests   runtime-facts  attestations
 signals-service  read/write  read/write  read/write     read/write
@@ -246,7 +246,7 @@ def main():
                 fail(f"signalsctl {' '.join(args)} exited {r.returncode}: {r.stderr.decode(errors='replace')}")
             return r.stdout.decode()
 
-        print("--- signalsctl policy show prints the matrix of DESIGN §7")
+        print("--- signalsctl policy show prints the matrix of README.md#tokens-and-the-access-policy")
         shown = ctl("policy", "show").splitlines()
         grants = policy_grants()
         header, _ = parse_table(POLICY_TABLE)
@@ -263,7 +263,7 @@ def main():
         if not any(line.startswith("anyone else") for line in shown):
             fail("policy show has no 'anyone else' row")
         if printed != grants:
-            fail(f"policy show prints {printed}, DESIGN §7 says {grants}")
+            fail(f"policy show prints {printed}, README.md#tokens-and-the-access-policy says {grants}")
 
         print("--- the expected table follows from the policy by the rules of §7")
         expected = expected_statuses()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The REST API (DESIGN §6) of a real signalsd on an ephemeral loopback port,
+# The REST API (README.md#rest-api-transport-http) of a real signalsd on an ephemeral loopback port,
 # driven with curl and checked with jq, zstd, gzip, sha256sum and sqlite3:
 # every endpoint (runtime facts in NDJSON and JSON form, identity / zstd /
 # gzip uploads, read back byte-identical, the stored zstd frame on

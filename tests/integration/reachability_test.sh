@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reachability, drift and VEX end to end through signalsctl (DESIGN §11),
+# Reachability, drift and VEX end to end through signalsctl (README.md#reachability-drift-and-vex),
 # checked by implementations that are not ours:
 #   * random graphs of many shapes (random digraphs, trees, DAGs, cycles and
 #     self-loops, stars with huge fan-out, isolated nodes, no entrypoints)

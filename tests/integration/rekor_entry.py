@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes a Rekor v1 log entry for a DSSE envelope, in the REST shape Signals
-stores (DESIGN 4.6), as a small log of our own would answer it: a fresh
-ECDSA P-256 log key, a dsse 0.0.1 body, a Merkle tree of several leaves with
+stores (README.md#transparency-log-rekor-v1), as a small log of our own would
+answer it: a fresh ECDSA P-256 log key, a dsse 0.0.1 body, a Merkle tree of several leaves with
 the entry in the middle, a signed checkpoint note and a SET. It shares no code
 with the verifier under test: the tree uses the recursive definitions of
 RFC 6962 section 2.1 (MTH and PATH), signatures come from Python

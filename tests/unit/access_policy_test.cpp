@@ -1,4 +1,4 @@
-// Specification of the access policy (DESIGN §7): the default matrix, policy
+// Specification of the access policy (README.md#tokens-and-the-access-policy): the default matrix, policy
 // files, and tenant binding.
 #include "core/access_policy.hpp"
 

@@ -1,4 +1,4 @@
-// Callgraph canonical form (DESIGN §4.2): the three input formats, order
+// Callgraph canonical form (kernel/README.md#callgraphs): the three input formats, order
 // independence, duplicate collapse, every validation rule, and the
 // spill-to-disk sort giving the same bytes as the in-memory one.
 #include "canon/callgraph_canonicalizer.hpp"

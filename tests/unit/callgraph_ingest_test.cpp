@@ -1,5 +1,5 @@
-// Specification of the callgraph pipeline (DESIGN §4.2, §4.3, §4.5, §5) run in
-// process over the real plugins: what is stored, the signed manifest and its
+// Specification of the callgraph pipeline (kernel/README.md#callgraphs, #callgraph-manifest, #attestations;
+// README.md#what-is-stored) run in process over the real plugins: what is stored, the signed manifest and its
 // envelope, deduplication, request validation, offline verification, and that
 // a failed ingest stores nothing.
 #include "ingest/callgraph_ingest.hpp"
@@ -257,7 +257,7 @@ TEST_F(CallgraphIngestTest, SameGraphForAnotherPurlOrTenantIsANewGraph) {
   EXPECT_EQ(c->manifest["tenantId"], "acme");
 }
 
-// --- request validation (DESIGN §10) ---------------------------------------------------
+// --- request validation (kernel/README.md#validation) --------------------------------
 
 TEST_F(CallgraphIngestTest, RejectsUnknownTenant) { ExpectRejected(Ingest(Graph().dump(), Request("nobody")), "tenant-exists", "tenant"); }
 

@@ -1,4 +1,4 @@
-// The canonicalizer's two ways of holding a graph (DESIGN §4.2) against a
+// The canonicalizer's two ways of holding a graph (kernel/README.md#callgraphs) against a
 // reference model: the in-memory CallgraphTable, and the external sort it
 // moves to once it outgrows kernel.callgraph_sort_memory (at the first
 // record, in the middle, near the end) must give the bytes, summary and error

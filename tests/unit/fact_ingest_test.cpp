@@ -1,7 +1,7 @@
-// Specification of the runtime-fact ingest pipeline (DESIGN §1.2, §4.1, §4.4,
-// §4.5, §5) run in process: a Kernel built from the real cas-fs, index-sqlite
-// and signer-ed25519 plugins of the build tree over a temp data directory.
-// Bytes arrive in chunks of any size; an invalid batch stores nothing at all.
+// Specification of the runtime-fact ingest pipeline (kernel/README.md#the-pipeline, #runtime-facts,
+// #attestations; README.md#the-provenance-record, #what-is-stored) run in process: a Kernel built from the
+// real cas-fs, index-sqlite and signer-ed25519 plugins of the build tree over a temp data directory. Bytes
+// arrive in chunks of any size; an invalid batch stores nothing at all.
 #include "ingest/fact_ingest.hpp"
 
 #include <gtest/gtest.h>

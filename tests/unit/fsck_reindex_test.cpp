@@ -1,4 +1,4 @@
-// Specification of fsck and reindex (DESIGN §5): a flipped byte in any stored
+// Specification of fsck and reindex (README.md#what-is-stored): a flipped byte in any stored
 // object, a deleted object and a deleted index row are each found and named;
 // --repair removes leftovers of interrupted writes and nothing else; reindex
 // rebuilds every derived row from the CAS alone, and restores tombstoned rows

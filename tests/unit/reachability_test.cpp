@@ -1,4 +1,4 @@
-// Reachability, drift and VEX (DESIGN §11) over graphs ingested in process
+// Reachability, drift and VEX (README.md#reachability-drift-and-vex) over graphs ingested in process
 // through CallgraphIngest and facts through FactBatchIngest, on the real plugins.
 #include "analysis/reachability.hpp"
 

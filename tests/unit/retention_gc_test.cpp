@@ -1,4 +1,4 @@
-// Specification of retention GC (DESIGN §8): which objects are due, what a run
+// Specification of retention GC (README.md#retention): which objects are due, what a run
 // deletes and keeps, the tombstone it leaves, how reads of expired objects
 // answer, and that a crash between any two steps is finished by the next run.
 // Runs in process against the real cas-fs, index-sqlite and signer-ed25519

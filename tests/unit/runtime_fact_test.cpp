@@ -1,4 +1,4 @@
-// Specification of one runtime-fact NDJSON line (DESIGN §4.1): every field
+// Specification of one runtime-fact NDJSON line (kernel/README.md#runtime-facts): every field
 // rule with a passing and a failing case, snake_case aliases, duplicates,
 // unknown fields, UTF-8, CRLF and the factType pattern. Every error names the
 // line number, the field (when there is one) and the rule.

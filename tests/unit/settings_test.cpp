@@ -1,4 +1,4 @@
-// Specification of the layered settings (DESIGN §2): INI file or embedded
+// Specification of the layered settings (README.md#configuration): INI file or embedded
 // default, then SIGNALS_* environment variables, then --section.key options on
 // the command line; a later layer beats an earlier one.
 #include "config/settings.hpp"

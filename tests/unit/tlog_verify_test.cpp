@@ -1,4 +1,4 @@
-// Specification of offline transparency-log verification (DESIGN §4.6)
+// Specification of offline transparency-log verification (README.md#transparency-log-rekor-v1)
 // against Sigstore production data: the RFC 9162 inclusion vector of
 // transparency-dev/merkle, the Rekor entries of three production bundles, and
 // tampered copies of them, each failing with a message that names the part.

@@ -1,4 +1,4 @@
-// signals-bench-graph: the reach-1m and drift-1m figures of DESIGN §12 on the
+// signals-bench-graph: the reach-1m and drift-1m figures of README.md#performance on the
 // kernel's in-memory graph (CSR), as one JSON object on stdout.
 //
 //   signals-bench-graph [--nodes 1000000] [--edges 5000000] [--targets 1000] [--seed 1]

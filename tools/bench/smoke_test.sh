@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench.smoke: tools/bench/run --smoke on tiny data, then checks that the JSON
-# table has every figure of DESIGN §12 with a measured value, a reference, a
+# table has every figure of README.md#performance with a measured value, a reference, a
 # ratio and a bound. Only that the benchmarks run is checked, not their speed.
 # usage: smoke_test.sh BUILD_DIR
 set -euo pipefail

@@ -1,7 +1,7 @@
 // signalsctl reach <graphId> --targets <file|-> [--format json|table] [--unconfirmed-as-not-affected]
 // signalsctl drift --base <graphId> --head <graphId> --sinks <file|-> [--format json|table]
 // signalsctl vex <graphId> --vulnerability CVE-… --symbols <file|-> [--unconfirmed-as-not-affected]
-// Reachability, drift and OpenVEX (DESIGN §11), run in process against the
+// Reachability, drift and OpenVEX (README.md#reachability-drift-and-vex), run in process against the
 // local store as the operator (like `callgraphs list`). JSON on stdout.
 #include <iostream>
 #include <sstream>

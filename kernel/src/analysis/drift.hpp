@@ -1,4 +1,4 @@
-// Drift between a base and a head callgraph of the same component (DESIGN §11).
+// Drift between a base and a head callgraph of the same component (README.md#reachability-drift-and-vex).
 //
 // Sinks: a list of specs, each an exact id (matched against node ids and
 // symbol ids) or "re:<ECMAScript regex>" (must match a whole node id or symbol

@@ -1,4 +1,4 @@
-// Reachability queries (DESIGN §11): static reachability from the entrypoints
+// Reachability queries (README.md#reachability-drift-and-vex): static reachability from the entrypoints
 // of a stored callgraph combined with the runtime facts of the batches linked
 // to it, as a lattice state and a VEX status per target.
 //
@@ -66,7 +66,7 @@ std::string LatticeState(bool in_graph, bool reachable, bool window, uint64_t hi
 // {"status", "justification"?, "warning"?} for a lattice state.
 nlohmann::json VexForState(const std::string& state, bool unconfirmed_as_not_affected);
 
-// The reach result of DESIGN §11 for `targets` (order kept; duplicates kept).
+// The reach result of README.md#reachability-drift-and-vex for `targets` (order kept; duplicates kept).
 nlohmann::json EvaluateReachability(const ReachabilityGraph& graph, const RuntimeEvidence& evidence,
                                     const std::vector<std::string>& targets, const ReachOptions& options);
 

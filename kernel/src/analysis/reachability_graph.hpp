@@ -1,4 +1,4 @@
-// ReachabilityGraph: a stored callgraph in compact CSR form (DESIGN §11).
+// ReachabilityGraph: a stored callgraph in compact CSR form (README.md#reachability-drift-and-vex).
 //
 // Node ids are interned to uint32 indices in sorted (bytewise) id order, so
 // "ties broken by node id" is simply "smallest index". Each node may carry a

@@ -1,4 +1,4 @@
-// OpenVEX v0.2.0 documents from reachability (DESIGN §11).
+// OpenVEX v0.2.0 documents from reachability (README.md#reachability-drift-and-vex).
 //
 // One document per (vulnerability, component) with ONE statement: OpenVEX
 // statements are about (vulnerability, product), so one statement per symbol

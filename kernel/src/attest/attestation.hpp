@@ -1,5 +1,5 @@
 // Attestations: in-toto Statement v1 documents wrapped in signed DSSE
-// envelopes (DESIGN §4.5). The statement is RFC 8785 canonical JSON, so the
+// envelopes (kernel/README.md#attestations). The statement is RFC 8785 canonical JSON, so the
 // signed bytes are reproducible from the statement's content.
 // Thread-safety: functions are pure except for the Signer they call.
 #pragma once

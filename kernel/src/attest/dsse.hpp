@@ -1,5 +1,5 @@
 // DSSE (Dead Simple Signing Envelope) v1: the envelope Signals wraps its
-// in-toto attestations in (DESIGN.md §4.5), and the PAE byte string that is
+// in-toto attestations in (kernel/README.md#attestations), and the PAE byte string that is
 // actually signed.
 //
 // Called by the attestation builder (serialise + sign PAE) and by anything that

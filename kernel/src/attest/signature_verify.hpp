@@ -2,7 +2,7 @@
 // OpenSSL 3 EVP. The key decides the algorithm, so callers need not know it:
 //   * Ed25519: signature is the raw 64 bytes, over the message itself;
 //   * ECDSA P-256: signature is DER, over SHA-256 of the message.
-// These are the two signature forms of DESIGN.md §4.3 / §4.5.
+// These are the two signature forms of kernel/README.md#callgraph-manifest, #attestations.
 //
 // Also turns keys into the forms that name them (DER, a certificate's key).
 // Called when checking DSSE envelopes, manifests and log entries. Holds no

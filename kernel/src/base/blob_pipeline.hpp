@@ -1,6 +1,6 @@
 // BlobPipeline: SHA-256 and zstd of one ingested byte stream, with zstd on a
 // second thread, so that compression overlaps with the caller's own work
-// (line validation, hashing) instead of adding to it (DESIGN §1.2 step 3).
+// (line validation, hashing) instead of adding to it (kernel/README.md#the-pipeline step 3).
 // zstd -3 costs about as much as validation and hashing together, so this
 // split keeps both cores busy; the hash stays with the caller.
 //

@@ -1,6 +1,6 @@
 // RFC 8785 JSON Canonicalization Scheme (JCS): the one byte form of a JSON
 // value that Signals hashes and signs (manifests, DSSE payloads, canonical
-// callgraph lines; DESIGN.md §4).
+// callgraph lines; kernel/README.md#contracts).
 //
 // Called by anything that signs, hashes or compares JSON. Pure functions,
 // thread-safe.

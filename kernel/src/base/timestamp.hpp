@@ -1,4 +1,4 @@
-// RFC 3339 timestamps as Signals reads and writes them (DESIGN.md §3): output
+// RFC 3339 timestamps as Signals reads and writes them (kernel/README.md#identifiers): output
 // is always UTC with 'Z' and exactly three fraction digits; input may carry any
 // offset and 0-9 fraction digits.
 //

@@ -1,6 +1,6 @@
-// ULIDs: the identifiers of graphs, batches and provenance records (DESIGN.md
-// §3). 128 bits = 48-bit big-endian Unix milliseconds + 80 random bits,
-// written as 26 Crockford base32 characters, first character 0-7.
+// ULIDs: the identifiers of graphs, batches and provenance records (kernel/README.md#identifiers). 128 bits =
+// 48-bit big-endian Unix milliseconds + 80 random bits, written as 26 Crockford base32 characters, first
+// character 0-7.
 //
 // Ulid is an immutable value (thread-safe to share). UlidGenerator is safe for
 // concurrent use: one mutex guards its "last issued" state so that ids from one

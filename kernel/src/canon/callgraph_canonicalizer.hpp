@@ -1,5 +1,5 @@
 // CallgraphCanonicalizer: turns a submitted callgraph into its canonical form
-// (DESIGN §4.2) — what Signals stores, hashes and signs.
+// (kernel/README.md#callgraphs) — what Signals stores, hashes and signs.
 //
 // Input (streamed through Write, format per CallgraphInputFormat):
 //   * a stella.callgraph.v1 or richgraph-v1 JSON document (held in memory as

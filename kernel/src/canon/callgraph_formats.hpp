@@ -1,4 +1,4 @@
-// Callgraph input formats (DESIGN §4.2): readers that turn a stella.callgraph.v1
+// Callgraph input formats (kernel/README.md#callgraphs): readers that turn a stella.callgraph.v1
 // document, a richgraph-v1 document or canonical NDJSON lines into canonical-
 // form records ({"t":"node"|"edge"|"entrypoint", …} as RFC 8785 lines, written
 // straight from the parser's values), each validated, and hand them one by one

@@ -1,5 +1,5 @@
 // CallgraphTable: a graph's records held in memory in a compact form, and
-// the sorted canonical NDJSON written from them (DESIGN §4.2). The
+// the sorted canonical NDJSON written from them (kernel/README.md#callgraphs). The
 // canonicalizer (callgraph_canonicalizer.hpp) keeps a graph here while it
 // fits in kernel.callgraph_sort_memory, and hands it to its external sort
 // (Replay) once it does not.

@@ -1,5 +1,5 @@
 // AccessPolicy: which principal may read or write which kind of content
-// (DESIGN §7). The policy is data: the default matrix below, or a policy file
+// (README.md#tokens-and-the-access-policy). The policy is data: the default matrix below, or a policy file
 // named by auth.policy_file:
 //
 //   [policy-engine]            # a principal
@@ -34,7 +34,7 @@ struct Principal {
 
 class AccessPolicy {
  public:
-  // The default matrix of DESIGN §7 (signals-service, policy-engine,
+  // The default matrix of README.md#tokens-and-the-access-policy (signals-service, policy-engine,
   // scanner-worker, audit-service, runtime-agent).
   static AccessPolicy Default();
   // Parses a policy file (see file comment).

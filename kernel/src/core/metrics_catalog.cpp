@@ -7,7 +7,7 @@ void DescribeSignalsMetrics(MetricsRegistry& m) {
   const auto gauge = MetricType::kGauge;
   const auto histogram = MetricType::kHistogram;
 
-  // DESIGN §9.
+  // README.md#metrics
   m.Describe("signals_callgraphs_stored_total", counter, "Callgraphs stored, by language and tenant.");
   m.Describe("signals_callgraph_nodes", histogram, "Nodes per stored callgraph, by language.");
   m.Describe("signals_runtime_facts_ingested_total", counter,

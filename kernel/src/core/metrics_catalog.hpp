@@ -1,4 +1,4 @@
-// The metric families Signals exposes (DESIGN §9 and the shared contracts of
+// The metric families Signals exposes (README.md#metrics and the shared contracts of
 // request, tlog, GC and plugin-health metrics), described once with their
 // types, HELP texts and histogram buckets so that every family is on a scrape
 // before the first ingest, and the series whose label values are known up

@@ -233,7 +233,7 @@ Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& su
   }
 
   // The envelope first, then the transparency log, then the manifest object:
-  // rekorUuid is not signed (DESIGN §4.3), so the stored manifest can name
+  // rekorUuid is not signed (kernel/README.md#callgraph-manifest), so the stored manifest can name
   // the entry when it landed during ingest. Later landings update the index
   // row only; reads take rekorUuid from there (CallgraphStore::Manifest).
   nlohmann::json statement =

@@ -1,6 +1,6 @@
-// CallgraphIngest: the callgraph pipeline for one submitted graph (DESIGN
-// §1.2, §4.2, §4.3, §5): validate the request → canonicalize (sort, dedupe,
-// validate the graph) → hash and compress the canonical NDJSON into
+// CallgraphIngest: the callgraph pipeline for one submitted graph (kernel/README.md#the-pipeline,
+// #callgraphs, #callgraph-manifest; README.md#what-is-stored): validate the request → canonicalize (sort,
+// dedupe, validate the graph) → hash and compress the canonical NDJSON into
 // callgraphs/{tenant}/{graphId}.ndjson.zst → meta record → signed manifest →
 // DSSE envelope → commit the index rows → count it.
 //
@@ -30,7 +30,7 @@
 
 namespace signals {
 
-// The languages a callgraph may declare (DESIGN §3).
+// The languages a callgraph may declare (kernel/README.md#identifiers).
 const std::vector<std::string>& CallgraphLanguages();
 
 // Status::Invalid rule "language" (field `field`) unless `language` is one of
@@ -51,7 +51,7 @@ struct CallgraphIngestRequest {
 };
 
 struct CallgraphIngestResult {
-  nlohmann::json manifest;  // DESIGN §4.3, exactly as stored
+  nlohmann::json manifest;  // kernel/README.md#callgraph-manifest, exactly as stored
   bool created = false;     // false: an identical graph existed; this is its manifest
   std::string graph_id;
 };

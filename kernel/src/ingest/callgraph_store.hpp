@@ -1,5 +1,5 @@
 // CallgraphStore: read access to stored callgraphs — what signalsctl and the
-// HTTP transport call to answer lookups (DESIGN §6):
+// HTTP transport call to answer lookups (README.md#rest-api-transport-http):
 //   GET /signals/callgraphs/{graphId}           → OpenBlob / ReadCanonical
 //   GET /signals/callgraphs/{graphId}/manifest  → Manifest / ManifestEnvelope
 //   GET /signals/callgraphs/by-purl/{purl}      → List
@@ -33,7 +33,7 @@ namespace signals {
 inline constexpr const char* kCallgraphCollection = "callgraphs";
 inline constexpr const char* kCallgraphDigestCollection = "callgraph_digests";
 
-// The members of a CallgraphManifest (DESIGN §4.3), in contract order.
+// The members of a CallgraphManifest (kernel/README.md#callgraph-manifest), in contract order.
 const std::vector<std::string>& CallgraphManifestFields();
 
 // The manifest without "signature" and "rekorUuid": what the signature covers

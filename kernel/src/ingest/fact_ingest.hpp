@@ -1,4 +1,4 @@
-// FactBatchIngest: the runtime-fact pipeline for one batch (DESIGN §1.2):
+// FactBatchIngest: the runtime-fact pipeline for one batch (kernel/README.md#the-pipeline):
 // authorise → validate every line → hash while compressing → store the blob →
 // provenance record → sign the attestation → (transparency log) → commit the
 // index row → count it.
@@ -66,7 +66,7 @@ class FactBatchIngest {
   // is final: Finish() then returns the same Status.
   Status Write(std::string_view chunk);
 
-  // Completes the batch and returns the provenance record (DESIGN §4.4).
+  // Completes the batch and returns the provenance record (README.md#the-provenance-record).
   Result<nlohmann::json> Finish();
 
   const std::string& batch_id() const { return batch_id_; }

@@ -1,6 +1,6 @@
 // CasObject: what a CAS key names, read back from the key alone — the inverse
 // of cas_paths.hpp. fsck and reindex walk the store with it; a key that fits
-// no layout of DESIGN §5 (or whose tenant or id is malformed) is kUnknown.
+// no layout of README.md#what-is-stored (or whose tenant or id is malformed) is kUnknown.
 // Pure functions; thread-safe.
 #pragma once
 

@@ -1,5 +1,5 @@
 // CasPath: where each kind of object lives in the content-addressed store
-// (DESIGN §5). Only validated tenants and ULIDs ever become path components;
+// (README.md#what-is-stored). Only validated tenants and ULIDs ever become path components;
 // callers validate before they build a path.
 #pragma once
 
@@ -16,7 +16,7 @@ inline std::string FactProvenance(const std::string& tenant, const std::string& 
 inline std::string BatchAttestation(const std::string& batch_id) {
   return "attestations/" + batch_id + ".dsse";
 }
-// The transparency-log entry of a batch attestation (Rekor REST shape, DESIGN §4.6).
+// The transparency-log entry of a batch attestation (Rekor REST shape, README.md#transparency-log-rekor-v1).
 inline std::string BatchRekorEntry(const std::string& batch_id) {
   return "attestations/" + batch_id + ".rekor.json";
 }

@@ -1,5 +1,5 @@
 // Content digests as Signals writes them: "sha256:" followed by 64 lowercase
-// hex characters (DESIGN.md §3).
+// hex characters (kernel/README.md#identifiers).
 //
 // Used wherever a blob, batch, callgraph or manifest is named by its content
 // (CAS paths, provenanceHash, in-toto subjects) and to validate digests that

@@ -1,4 +1,4 @@
-// Runtime fact validation (DESIGN §4.1): one NDJSON line of a runtime-fact
+// Runtime fact validation (kernel/README.md#runtime-facts): one NDJSON line of a runtime-fact
 // batch, checked field by field. camelCase names are canonical; the snake_case
 // aliases agents often send (symbol_id, hit_count, ...) are accepted.
 //

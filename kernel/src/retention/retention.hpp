@@ -1,4 +1,4 @@
-// Retention: what an object expired by retention GC (DESIGN §8) looks like to
+// Retention: what an object expired by retention GC (README.md#retention) looks like to
 // everything that reads the index. GC (retention_gc.hpp) deletes the blobs of
 // a runtime-fact batch or an orphan callgraph but keeps its index row, marked
 //   "state": "expired", "expiredAt": <RFC 3339>, "tombstoneKey": <CAS key>

@@ -1,4 +1,4 @@
-// RetentionGc: deletes what the retention policy (DESIGN §8) lets go —
+// RetentionGc: deletes what the retention policy (README.md#retention) lets go —
 // runtime-fact blobs and their provenance records `runtime_facts_days` after
 // ingest, orphan callgraphs `orphan_callgraphs_days` after creation — and
 // nothing else: manifests, attestations and referenced callgraphs stay

@@ -1,5 +1,5 @@
 // Tombstone: what retention GC leaves of a deleted batch or callgraph
-// (DESIGN §8): the CAS object tombstones/{kind}/{tenant}/{id}.json, canonical
+// (README.md#retention): the CAS object tombstones/{kind}/{tenant}/{id}.json, canonical
 // JSON {"kind","tenantId","id","deletedAt","reason","deletedKeys":[...],
 // "attestation","index":{"collection","key","record"}}, where index.record is
 // the complete index row as GC left it. fsck expects the deletedKeys to be

@@ -1,5 +1,5 @@
 // ServiceApi: what transports and sources can ask of the kernel, independent
-// of any protocol (DESIGN §1.1 "service API"). Every operation authenticates
+// of any protocol (kernel/README.md#service-operations). Every operation authenticates
 // its caller (bearer token, or the trusted in-process principal), applies the
 // access policy and tenant binding, and answers JSON, a byte stream or a
 // streaming ingest. The HTTP transport maps routes onto these operations; a

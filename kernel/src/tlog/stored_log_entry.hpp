@@ -1,6 +1,6 @@
 // The transparency-log entry Signals stores next to a logged envelope
 // (`attestations/{batchId}.rekor.json`, `manifests/{graphId}.rekor.json`,
-// DESIGN §4.6), checked offline against that envelope and the log's key.
+// README.md#transparency-log-rekor-v1), checked offline against that envelope and the log's key.
 // Called by `signalsctl verify batch|callgraph`.
 // Thread-safety: as the Kernel's CAS.
 #pragma once

@@ -1,7 +1,7 @@
 // TlogEntry: one Rekor v1 transparency-log entry, decoded from either of the
 // two JSON shapes it travels in:
 //   * the Rekor REST shape Signals stores next to an envelope
-//     (`….rekor.json`, DESIGN §4.6): hex logID/rootHash/hashes, integers as
+//     (`….rekor.json`, README.md#transparency-log-rekor-v1): hex logID/rootHash/hashes, integers as
 //     JSON numbers, {"uuid","body","integratedTime","logID","logIndex",
 //     "verification":{"inclusionProof":{…},"signedEntryTimestamp"}};
 //   * a Sigstore bundle's `verificationMaterial.tlogEntries[i]`

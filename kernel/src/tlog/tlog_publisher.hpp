@@ -1,4 +1,4 @@
-// TlogPublisher: the pipeline's side of the transparency log (DESIGN §4.6).
+// TlogPublisher: the pipeline's side of the transparency log (README.md#transparency-log-rekor-v1).
 // It submits a stored DSSE envelope through the [tlog] instance, accepts the
 // entry the log returns only when VerifyRekorEntry passes against the log's
 // key, and stores that entry as the immutable CAS object next to the envelope

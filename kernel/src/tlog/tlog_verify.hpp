@@ -1,4 +1,4 @@
-// Offline verification of Rekor v1 transparency-log entries (DESIGN §4.6):
+// Offline verification of Rekor v1 transparency-log entries (README.md#transparency-log-rekor-v1):
 // everything a verifier needs is the entry, the content it logs and the log's
 // public key; nothing is fetched.
 //

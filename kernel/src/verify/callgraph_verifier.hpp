@@ -1,5 +1,5 @@
 // CallgraphVerifier: proves a stored callgraph is intact, offline, from the CAS
-// and the key registry alone (DESIGN §4.3, §4.5, §5):
+// and the key registry alone (kernel/README.md#callgraph-manifest, #attestations; README.md#what-is-stored):
 //   * the manifest has exactly the contract's members, and its body equals the
 //     predicate of the DSSE envelope member by member (so a changed field is
 //     named);

@@ -106,7 +106,7 @@ class Checker {
     for (const auto& [key, entry] : objects_) {
       if (entry.ref.kind == CasObjectKind::kUnknown) {
         Claim(key);
-        Problem(key, "unknown-object", "fits no object layout of the store (DESIGN §5)");
+        Problem(key, "unknown-object", "fits no object layout of the store (README.md#what-is-stored)");
       }
     }
     return Status::Ok();

@@ -1,5 +1,5 @@
 // Fsck: checks a whole deployment offline — every CAS object against the
-// index and the key registry (DESIGN §5, `signalsctl fsck`):
+// index and the key registry (README.md#what-is-stored, `signalsctl fsck`):
 //   * every object is re-read: blobs decompress (zstd content checksum) and
 //     re-hash to what the provenance record / manifest says, every DSSE
 //     envelope and manifest signature verifies with the registered key, every

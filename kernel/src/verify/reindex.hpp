@@ -1,5 +1,5 @@
 // Reindex: rebuilds every index collection that derives from the CAS, from
-// the CAS alone (DESIGN §5, `signalsctl reindex`):
+// the CAS alone (README.md#what-is-stored, `signalsctl reindex`):
 //   batches            from runtime-facts/*/{id}.provenance.json
 //   callgraphs,        from callgraphs/*/{id}.meta.json + manifests/{id}.json
 //   callgraph_digests

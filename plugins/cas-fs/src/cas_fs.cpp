@@ -1,5 +1,5 @@
 // cas_fs.cpp — the cas-fs plugin: a content-addressed object store on a local
-// filesystem (DESIGN §5).
+// filesystem (README.md#what-is-stored).
 //
 // Objects live at {root}/{bucket}/{key}. A write goes to a temp file in the
 // object's own directory (".<name>.tmp.<random>", never a valid key) and is

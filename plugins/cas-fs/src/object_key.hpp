@@ -18,7 +18,7 @@ inline constexpr size_t kMaxKeyBytes = 1024;
 // One segment, in bytes. The temp file ".<segment>.tmp.<16 hex>" adds 22 bytes
 // and must still fit NAME_MAX (255).
 inline constexpr size_t kMaxSegmentBytes = 200;
-// Segments per key; the deepest layout in DESIGN §5 uses three.
+// Segments per key; the deepest layout in README.md#what-is-stored uses three.
 inline constexpr size_t kMaxSegments = 32;
 
 // Returns the rule that `key` breaks, worded for an error message, or nullopt

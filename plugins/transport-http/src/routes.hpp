@@ -1,4 +1,4 @@
-// Routes: the API of DESIGN §6 mapped onto the kernel's service API. Routes
+// Routes: the API of README.md#rest-api-transport-http mapped onto the kernel's service API. Routes
 // hold no policy: every request carries the caller's bearer token to the
 // kernel, which authenticates, authorises and answers (or says which HTTP
 // status a refusal deserves).

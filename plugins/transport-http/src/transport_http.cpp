@@ -1,4 +1,4 @@
-// transport-http: the Signals REST API (DESIGN §6) over HTTP/1.1.
+// transport-http: the Signals REST API (README.md#rest-api-transport-http) over HTTP/1.1.
 //
 // Protocol code only: requests are mapped onto the kernel's service API
 // (signals_host.call / object_open / ingest_*), which authenticates the bearer
