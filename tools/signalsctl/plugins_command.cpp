@@ -14,7 +14,9 @@ std::string Abi(const signals_plugin_descriptor* d) {
 
 // A duration option's bound in the unit it reads best in ("100ms", "30s", "1h").
 std::string DurationText(int64_t ms) {
-  static const std::pair<int64_t, const char*> kUnits[] = {{86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}};
+  if (ms == 0) return "0";
+  static const std::pair<int64_t, const char*> kUnits[] = {
+      {86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}};
   for (const auto& [size, unit] : kUnits) {
     if (ms != 0 && ms % size == 0) return std::to_string(ms / size) + unit;
   }
@@ -23,8 +25,10 @@ std::string DurationText(int64_t ms) {
 
 // A size option's bound in the largest binary unit that divides it ("16KiB").
 std::string SizeText(int64_t bytes) {
-  static const std::pair<int64_t, const char*> kUnits[] = {
-      {int64_t{1} << 40, "TiB"}, {int64_t{1} << 30, "GiB"}, {int64_t{1} << 20, "MiB"}, {int64_t{1} << 10, "KiB"}};
+  static const std::pair<int64_t, const char*> kUnits[] = {{int64_t{1} << 40, "TiB"},
+                                                           {int64_t{1} << 30, "GiB"},
+                                                           {int64_t{1} << 20, "MiB"},
+                                                           {int64_t{1} << 10, "KiB"}};
   for (const auto& [size, unit] : kUnits) {
     if (bytes != 0 && bytes % size == 0) return std::to_string(bytes / size) + unit;
   }
@@ -49,8 +53,9 @@ std::string MarkdownOptionTable(const signals_component& c) {
     const signals_option& o = c.options[i];
     std::string type = signals::OptionTypeName(o.type);
     if (o.type == SIGNALS_OPT_ENUM && o.enum_values) type += " `" + Cell(o.enum_values) + "`";
-    const bool bounded = o.min_value < o.max_value &&
-                         (o.type == SIGNALS_OPT_INT || o.type == SIGNALS_OPT_DURATION || o.type == SIGNALS_OPT_SIZE);
+    const bool bounded =
+        o.min_value < o.max_value &&
+        (o.type == SIGNALS_OPT_INT || o.type == SIGNALS_OPT_DURATION || o.type == SIGNALS_OPT_SIZE);
     if (bounded) {
       auto bound = [&](int64_t v) {
         return o.type == SIGNALS_OPT_DURATION ? DurationText(v)
@@ -60,9 +65,9 @@ std::string MarkdownOptionTable(const signals_component& c) {
       type += " (" + bound(o.min_value) + " – " + bound(o.max_value) + ")";
     }
     std::string default_text = (o.flags & SIGNALS_OPTF_REQUIRED) ? "required"
-                               : o.default_value == nullptr  ? "–"
-                               : o.default_value[0] == '\0'  ? "empty"
-                                                             : "`" + Cell(o.default_value) + "`";
+                               : o.default_value == nullptr      ? "–"
+                               : o.default_value[0] == '\0'      ? "empty"
+                                                                 : "`" + Cell(o.default_value) + "`";
     std::string description = Cell(o.description ? o.description : "");
     if (o.flags & SIGNALS_OPTF_SECRET) description += " Secret: never logged or printed.";
     out += "| `" + std::string(o.name) + "` | " + type + " | " + default_text + " | " + description + " |\n";
@@ -73,7 +78,8 @@ std::string MarkdownOptionTable(const signals_component& c) {
 void DescribeMarkdown(const signals::PluginRegistry::Library& lib) {
   const signals_plugin_descriptor* d = lib.descriptor;
   for (size_t i = 0; i < d->component_count; ++i) {
-    if (d->component_count > 1) std::cout << (i > 0 ? "\n" : "") << "Component `" << d->components[i].name << "`:\n\n";
+    if (d->component_count > 1)
+      std::cout << (i > 0 ? "\n" : "") << "Component `" << d->components[i].name << "`:\n\n";
     std::cout << MarkdownOptionTable(d->components[i]);
   }
 }
@@ -101,7 +107,8 @@ int RunPlugins(Context& ctx, const std::vector<std::string>& args) {
   const auto& registry = *ctx.boot.registry;
   if (args[0] == "list") {
     std::cout << std::left << std::setw(24) << "NAME" << std::setw(10) << "KIND" << std::setw(10) << "VERSION"
-              << std::setw(6) << "ABI" << "PATH\n";
+              << std::setw(6) << "ABI"
+              << "PATH\n";
     for (const auto& c : registry.components()) {
       std::cout << std::left << std::setw(24) << c.component->name << std::setw(10)
                 << signals::KindName(c.component->kind) << std::setw(10)
@@ -114,11 +121,13 @@ int RunPlugins(Context& ctx, const std::vector<std::string>& args) {
     auto parsed = Args::Parse(std::vector<std::string>(args.begin() + 1, args.end()), {"format"}, {});
     if (!parsed.ok()) return Usage("plugins describe: " + parsed.status().message());
     const std::string format = parsed->Flag("format").value_or("text");
-    if (format != "text" && format != "markdown") return Usage("plugins describe: --format is text or markdown");
+    if (format != "text" && format != "markdown")
+      return Usage("plugins describe: --format is text or markdown");
     if (parsed->positional().size() != 1) return Usage("plugins describe: expected <name|file.so>");
     const std::string& target = parsed->positional()[0];
     auto describe = format == "markdown" ? DescribeMarkdown : Describe;
-    if (target.find('/') != std::string::npos || (target.size() > 3 && target.substr(target.size() - 3) == ".so")) {
+    if (target.find('/') != std::string::npos ||
+        (target.size() > 3 && target.substr(target.size() - 3) == ".so")) {
       signals::PluginRegistry single;
       signals::Status s = single.LoadFile(target);
       if (!s.ok()) return Fail(s);
