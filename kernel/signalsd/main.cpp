@@ -16,7 +16,8 @@ extern char** environ;
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: signalsd [--config FILE] [--data-dir DIR] [--section.key=value ...] [--check-config] [--help]
+constexpr const char* kUsage =
+    R"(usage: signalsd [--config FILE] [--data-dir DIR] [--section.key=value ...] [--check-config] [--help]
 
 Runs Signals with the given configuration (the embedded default when no --config:
 cas-fs + index-sqlite + signer-ed25519 under ./var/signals). Every option can be set in
@@ -41,9 +42,12 @@ int main(int argc, char** argv) {
     if (!command_line.ok()) return Problem(command_line.status());
     bool help = false, check = false;
     for (const auto& arg : command_line->rest) {
-      if (arg == "--help" || arg == "-h") help = true;
-      else if (arg == "--check-config") check = true;
-      else return Problem(signals::Status::Config("unknown argument '" + arg + "'\n" + kUsage));
+      if (arg == "--help" || arg == "-h")
+        help = true;
+      else if (arg == "--check-config")
+        check = true;
+      else
+        return Problem(signals::Status::Config("unknown argument '" + arg + "'\n" + kUsage));
     }
     auto boot = signals::LoadBootstrap(*command_line, environ);
     if (!boot.ok()) return Problem(boot.status());
@@ -60,8 +64,8 @@ int main(int argc, char** argv) {
     }
     if (check) {
       if (!boot->plugin_problems.empty()) return 2;
-      std::cout << "configuration " << boot->settings.file << " is valid ("
-                << config->instances.size() << " plugin instances, data dir " << config->data_dir << ")\n";
+      std::cout << "configuration " << boot->settings.file << " is valid (" << config->instances.size()
+                << " plugin instances, data dir " << config->data_dir << ")\n";
       return 0;
     }
     signals::ConfigureLogging(config->Get("kernel", "log_level"), config->Get("kernel", "log_format"));

@@ -54,9 +54,7 @@ fs::path g_tmp, g_data;
 pid_t g_server = -1;
 std::string g_port;
 
-[[noreturn]] void Fail(const std::string& message) {
-  throw std::runtime_error(message);
-}
+[[noreturn]] void Fail(const std::string& message) { throw std::runtime_error(message); }
 
 void Step(const std::string& text) { std::cout << "--- " << text << std::endl; }
 
@@ -73,7 +71,8 @@ std::string Run(const std::string& command, const std::string& stdin_text = "") 
     std::ofstream f(in, std::ios::binary);
     f << stdin_text;
   }
-  std::string full = command + " <" + ShellQuote(in.string()) + " 2>>" + ShellQuote((g_tmp / "signalsctl.err").string());
+  std::string full =
+      command + " <" + ShellQuote(in.string()) + " 2>>" + ShellQuote((g_tmp / "signalsctl.err").string());
   FILE* p = popen(full.c_str(), "r");
   if (p == nullptr) Fail("cannot run " + command);
   std::string out;
@@ -86,7 +85,8 @@ std::string Run(const std::string& command, const std::string& stdin_text = "") 
 }
 
 std::string Ctl(const std::string& args, const std::string& stdin_text = "") {
-  return Run(ShellQuote(g_signalsctl) + " --data-dir " + ShellQuote(g_data.string()) + " " + args, stdin_text);
+  return Run(ShellQuote(g_signalsctl) + " --data-dir " + ShellQuote(g_data.string()) + " " + args,
+             stdin_text);
 }
 
 std::string Trim(std::string s) {
@@ -107,9 +107,9 @@ void StartServer() {
       dup2(fd, 2);
     }
     std::string port = "--transport.http.port_file=" + port_file.string();
-    execl(g_signalsd.c_str(), g_signalsd.c_str(), "--data-dir", g_data.c_str(), "--transport.http.plugin=transport-http",
-          "--transport.http.listen=127.0.0.1:0", port.c_str(), "--transport.http.read_timeout=10s",
-          static_cast<char*>(nullptr));
+    execl(g_signalsd.c_str(), g_signalsd.c_str(), "--data-dir", g_data.c_str(),
+          "--transport.http.plugin=transport-http", "--transport.http.listen=127.0.0.1:0", port.c_str(),
+          "--transport.http.read_timeout=10s", static_cast<char*>(nullptr));
     _exit(127);
   }
   auto deadline = Clock::now() + std::chrono::seconds(10);
@@ -198,8 +198,9 @@ std::vector<std::string> StoredFiles() {
 std::string FactLines(size_t count, const std::string& tag) {
   std::string out;
   for (size_t i = 0; i < count; ++i) {
-    out += "{\"symbolId\":\"com.example.Svc::" + tag + "_" + std::to_string(i) + "(java.lang.String)\",\"hitCount\":" +
-           std::to_string(i % 97 + 1) + ",\"metadata\":{\"node\":\"caf\xc3\xa9-" + std::to_string(i % 13) + "\"}}\n";
+    out += "{\"symbolId\":\"com.example.Svc::" + tag + "_" + std::to_string(i) +
+           "(java.lang.String)\",\"hitCount\":" + std::to_string(i % 97 + 1) +
+           ",\"metadata\":{\"node\":\"caf\xc3\xa9-" + std::to_string(i % 13) + "\"}}\n";
   }
   return out;
 }
@@ -232,19 +233,22 @@ void Run(const std::string& token, const std::string& reader, const std::string&
     }
     net::write(c.socket, http::make_chunk_last());
     auto res = c.Read();
-    Expect(res.result_int() == 201, "chunked upload: HTTP " + std::to_string(res.result_int()) + ": " + res.body());
+    Expect(res.result_int() == 201,
+           "chunked upload: HTTP " + std::to_string(res.result_int()) + ": " + res.body());
     auto record = nlohmann::json::parse(res.body());
     batch_id = record.value("batchId", "");
     Expect(record.value("factCount", 0) == 3000, "chunked upload: factCount " + res.body());
-    Expect(std::string(res[http::field::location]) == "/signals/runtime-facts/" + batch_id, "chunked upload: Location");
+    Expect(std::string(res[http::field::location]) == "/signals/runtime-facts/" + batch_id,
+           "chunked upload: Location");
     std::cout << "    " << chunks << " chunks, batch " << batch_id << std::endl;
 
     Step("keep-alive: the read-back and more requests on the same connection");
     Expect(res.keep_alive(), "the server closes the connection after a 201");
     auto back = c.Send(Get("/signals/runtime-facts/" + batch_id, reader));
     Expect(back.result_int() == 200, "read-back: HTTP " + std::to_string(back.result_int()));
-    Expect(back.body() == facts, "the batch read back differs from the chunks sent (" + std::to_string(back.body().size()) +
-                                     " vs " + std::to_string(facts.size()) + " bytes)");
+    Expect(back.body() == facts, "the batch read back differs from the chunks sent (" +
+                                     std::to_string(back.body().size()) + " vs " +
+                                     std::to_string(facts.size()) + " bytes)");
     Expect(back.keep_alive(), "the server closes after a streamed 200");
     auto prov = c.Send(Get("/signals/runtime-facts/" + batch_id + "/provenance", reader));
     Expect(prov.result_int() == 200, "provenance on the same connection");
@@ -272,7 +276,8 @@ void Run(const std::string& token, const std::string& reader, const std::string&
     std::thread slow([&] {
       try {
         Connection c;
-        std::string request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + std::string(20, 'x') + "\r\n\r\n";
+        std::string request =
+            "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + std::string(20, 'x') + "\r\n\r\n";
         for (char ch : request) {
           net::write(c.socket, net::buffer(&ch, 1));
           std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -308,8 +313,8 @@ void Run(const std::string& token, const std::string& reader, const std::string&
   const std::string big = FactLines(20000, "gone");
   for (bool chunked : {false, true}) {
     Connection c;
-    std::string head = "POST " + post_target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
-                       "\r\nContent-Type: application/x-ndjson\r\n";
+    std::string head = "POST " + post_target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                       token + "\r\nContent-Type: application/x-ndjson\r\n";
     head += chunked ? std::string("Transfer-Encoding: chunked\r\n\r\n")
                     : "Content-Length: " + std::to_string(big.size()) + "\r\n\r\n";
     net::write(c.socket, net::buffer(head));
@@ -330,7 +335,8 @@ void Run(const std::string& token, const std::string& reader, const std::string&
     c.socket.close();
   }
   auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (StoredFiles() != before && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  while (StoredFiles() != before && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   auto after = StoredFiles();
   if (after != before) {
     std::string diff;
@@ -384,8 +390,8 @@ int main(int argc, char** argv) {
         R"({"schema":"stella.callgraph.v1","nodes":[{"id":"main","name":"Svc.main","kind":"method"},)"
         R"({"id":"handle","name":"Svc.handle","kind":"method"}],"edges":[{"sourceId":"main","targetId":"handle","kind":"static"}],)"
         R"("entrypoints":[{"nodeId":"main","kind":"main"}]})";
-    auto manifest = nlohmann::json::parse(
-        Ctl("ingest callgraph - --tenant acme --purl pkg:maven/com.example/svc@1.0.0 --language java", graph));
+    auto manifest = nlohmann::json::parse(Ctl(
+        "ingest callgraph - --tenant acme --purl pkg:maven/com.example/svc@1.0.0 --language java", graph));
     const std::string graph_id = manifest.value("graphId", "");
     const std::string token = Trim(Ctl("token create --principal runtime-agent --tenant acme"));
     const std::string reader = Trim(Ctl("token create --principal audit-service --tenant acme"));

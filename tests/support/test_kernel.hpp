@@ -82,7 +82,8 @@ class TestKernel {
   // "" when there is none.
   std::string ObjectPath(const std::string& key) const {
     for (const auto& f : CasFiles()) {
-      if (f == key || (f.size() > key.size() && f.compare(f.size() - key.size() - 1, std::string::npos, "/" + key) == 0)) {
+      if (f == key || (f.size() > key.size() &&
+                       f.compare(f.size() - key.size() - 1, std::string::npos, "/" + key) == 0)) {
         return (std::filesystem::path(data_dir_) / "cas" / f).string();
       }
     }

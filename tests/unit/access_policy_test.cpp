@@ -33,7 +33,8 @@ TEST(AccessPolicy, DefaultMatrixIsTheDesignTable) {
 }
 
 TEST(AccessPolicy, PolicyFileReplacesTheDefault) {
-  std::string path = WritePolicy("[auditor]\ncallgraphs = read\nruntime-facts = read-write\nmanifests = none\n");
+  std::string path =
+      WritePolicy("[auditor]\ncallgraphs = read\nruntime-facts = read-write\nmanifests = none\n");
   auto p = AccessPolicy::FromFile(path);
   std::filesystem::remove(path);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
@@ -55,7 +56,8 @@ TEST(AccessPolicy, RejectsUnknownResourceAndPermissionNamingThem) {
   auto g = AccessPolicy::FromFile(bad_grant);
   std::filesystem::remove(bad_grant);
   ASSERT_FALSE(g.ok());
-  EXPECT_NE(g.status().message().find("unknown permission 'everything'"), std::string::npos) << g.status().message();
+  EXPECT_NE(g.status().message().find("unknown permission 'everything'"), std::string::npos)
+      << g.status().message();
 }
 
 TEST(AccessPolicy, RejectsMissingPolicyFile) {

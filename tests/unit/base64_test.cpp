@@ -11,8 +11,13 @@ namespace signals {
 namespace {
 
 const std::vector<std::pair<std::string, std::string>> kRfc4648Vectors = {
-    {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-    {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+    {"", ""},
+    {"f", "Zg=="},
+    {"fo", "Zm8="},
+    {"foo", "Zm9v"},
+    {"foob", "Zm9vYg=="},
+    {"fooba", "Zm9vYmE="},
+    {"foobar", "Zm9vYmFy"},
 };
 
 std::string Unpadded(std::string s) {
@@ -32,7 +37,8 @@ TEST(Base64, EncodesRfc4648Section10Vectors) {
 }
 
 TEST(Base64, UrlEncodingOfRfc4648VectorsHasNoPadding) {
-  for (const auto& [plain, encoded] : kRfc4648Vectors) EXPECT_EQ(Base64UrlEncode(plain), Unpadded(encoded)) << plain;
+  for (const auto& [plain, encoded] : kRfc4648Vectors)
+    EXPECT_EQ(Base64UrlEncode(plain), Unpadded(encoded)) << plain;
 }
 
 TEST(Base64, DecodesRfc4648VectorsPaddedAndUnpadded) {
@@ -85,8 +91,8 @@ TEST(Base64, RejectsLengthThatEncodesNoWholeBytes) {
 }
 
 TEST(Base64, RejectsMisplacedOrExcessPadding) {
-  ExpectDecodeError("Zg=");       // padded but not a multiple of 4
-  ExpectDecodeError("Zg===");     // three '='
+  ExpectDecodeError("Zg=");    // padded but not a multiple of 4
+  ExpectDecodeError("Zg===");  // three '='
   ExpectDecodeError("Z===");
   ExpectDecodeError("Zg==Zm8=");  // padding in the middle
   ExpectDecodeError("=");

@@ -108,7 +108,8 @@ class CallgraphIngestTest : public ::testing::Test {
     EXPECT_EQ(Rows(kCallgraphDigestCollection), 0u);
   }
 
-  void ExpectRejected(const Result<CallgraphIngestResult>& r, const std::string& rule, const std::string& field) {
+  void ExpectRejected(const Result<CallgraphIngestResult>& r, const std::string& rule,
+                      const std::string& field) {
     ASSERT_FALSE(r.ok()) << "accepted: " << r->manifest.dump();
     EXPECT_EQ(r.status().code(), Code::kInvalid) << r.status().ToString();
     EXPECT_EQ(r.status().rule(), rule) << r.status().ToString();
@@ -198,7 +199,8 @@ TEST_F(CallgraphIngestTest, EnvelopeAttestsTheBlobWithTheManifestBodyAsPredicate
   json statement = json::parse(envelope->payload);
   EXPECT_EQ(statement["predicateType"], kCallgraphManifestPredicate);
   EXPECT_EQ(statement["subject"][0]["name"], "callgraphs/global/" + r->graph_id + ".ndjson");
-  EXPECT_EQ("sha256:" + statement["subject"][0]["digest"]["sha256"].get<std::string>(), r->manifest["digest"]);
+  EXPECT_EQ("sha256:" + statement["subject"][0]["digest"]["sha256"].get<std::string>(),
+            r->manifest["digest"]);
   EXPECT_EQ(statement["predicate"], CallgraphManifestBody(r->manifest));
 }
 
@@ -259,7 +261,9 @@ TEST_F(CallgraphIngestTest, SameGraphForAnotherPurlOrTenantIsANewGraph) {
 
 // --- request validation (kernel/README.md#validation) --------------------------------
 
-TEST_F(CallgraphIngestTest, RejectsUnknownTenant) { ExpectRejected(Ingest(Graph().dump(), Request("nobody")), "tenant-exists", "tenant"); }
+TEST_F(CallgraphIngestTest, RejectsUnknownTenant) {
+  ExpectRejected(Ingest(Graph().dump(), Request("nobody")), "tenant-exists", "tenant");
+}
 
 TEST_F(CallgraphIngestTest, RejectsInvalidPurl) {
   ExpectRejected(Ingest(Graph().dump(), Request("global", "maven/org.acme/shop")), "purl", "componentPurl");
@@ -286,8 +290,11 @@ TEST_F(CallgraphIngestTest, StoresCanonicalPurl) {
 }
 
 TEST_F(CallgraphIngestTest, RequestFromServiceJson) {
-  auto r = CallgraphIngestRequest::FromJson(
-      json{{"kind", "callgraph"}, {"tenant", "global"}, {"componentPurl", kPurl}, {"language", "go"}, {"format", "ndjson"}});
+  auto r = CallgraphIngestRequest::FromJson(json{{"kind", "callgraph"},
+                                                 {"tenant", "global"},
+                                                 {"componentPurl", kPurl},
+                                                 {"language", "go"},
+                                                 {"format", "ndjson"}});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->format, CallgraphInputFormat::kNdjson);
   EXPECT_EQ(CallgraphIngestRequest::FromJson(json{{"format", "xml"}}).status().rule(), "format");
@@ -402,7 +409,8 @@ TEST_F(CallgraphIngestTest, GlobalGraphsAreVisibleToEveryTenant) {
   CallgraphStore store(*kernel_);
   EXPECT_TRUE(store.RecordVisibleTo("acme", global->graph_id, "callgraphId").ok());
   EXPECT_TRUE(store.RecordVisibleTo("acme", acme->graph_id, "callgraphId").ok());
-  EXPECT_EQ(store.RecordVisibleTo("other", acme->graph_id, "callgraphId").status().rule(), "callgraph-exists");
+  EXPECT_EQ(store.RecordVisibleTo("other", acme->graph_id, "callgraphId").status().rule(),
+            "callgraph-exists");
 }
 
 // --- verification -------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ TEST(ValidateDigest, AcceptsWellFormedDigest) {
 }
 
 TEST(ValidateDigest, RejectsMissingPrefixNamingRuleAndField) {
-  Status s = ValidateDigest("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "provenanceHash");
+  Status s =
+      ValidateDigest("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "provenanceHash");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), Code::kInvalid);
   EXPECT_EQ(s.rule(), "digest");
@@ -34,11 +35,13 @@ TEST(ValidateDigest, RejectsMissingPrefixNamingRuleAndField) {
 
 TEST(ValidateDigest, RejectsOtherAlgorithmPrefix) {
   EXPECT_FALSE(ValidateDigest("sha512:abcd", "digest").ok());
-  EXPECT_FALSE(ValidateDigest("SHA256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "d").ok());
+  EXPECT_FALSE(
+      ValidateDigest("SHA256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "d").ok());
 }
 
 TEST(ValidateDigest, RejectsUppercaseHexSayingSo) {
-  Status s = ValidateDigest("sha256:BA7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "digest");
+  Status s =
+      ValidateDigest("sha256:BA7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "digest");
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("lowercase"), std::string::npos) << s.message();
 }
@@ -53,7 +56,8 @@ TEST(ValidateDigest, RejectsWrongLengthReportingTheCount) {
 }
 
 TEST(ValidateDigest, RejectsNonHexCharacter) {
-  Status s = ValidateDigest("sha256:ga7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "digest");
+  Status s =
+      ValidateDigest("sha256:ga7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "digest");
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("non-hex"), std::string::npos) << s.message();
 }

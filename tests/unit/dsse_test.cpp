@@ -34,9 +34,9 @@ TEST(DssePae, KeepsEmbeddedNulBytes) {
 }
 
 TEST(ParseDsseEnvelope, DecodesPayloadAndSignatures) {
-  auto parsed = ParseDsseEnvelope(
-      R"({"payloadType":"application/vnd.in-toto+json","payload":"aGVsbG8gd29ybGQ=",)"
-      R"("signatures":[{"keyid":"k1","sig":"AQID"},{"sig":"BAU"}]})");
+  auto parsed =
+      ParseDsseEnvelope(R"({"payloadType":"application/vnd.in-toto+json","payload":"aGVsbG8gd29ybGQ=",)"
+                        R"("signatures":[{"keyid":"k1","sig":"AQID"},{"sig":"BAU"}]})");
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(parsed->payload_type, kInTotoPayloadType);
   EXPECT_EQ(parsed->payload, "hello world");
@@ -48,14 +48,17 @@ TEST(ParseDsseEnvelope, DecodesPayloadAndSignatures) {
 }
 
 TEST(ParseDsseEnvelope, AcceptsUrlSafeUnpaddedBase64) {
-  auto parsed = ParseDsseEnvelope(R"({"payloadType":"t","payload":"-_-_","signatures":[{"keyid":"","sig":"_w"}]})");
+  auto parsed =
+      ParseDsseEnvelope(R"({"payloadType":"t","payload":"-_-_","signatures":[{"keyid":"","sig":"_w"}]})");
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(parsed->payload, std::string("\xfb\xff\xbf", 3));
   EXPECT_EQ(parsed->signatures[0].sig, "\xff");
 }
 
 TEST(ParseDsseEnvelope, IgnoresUnknownMembers) {
-  EXPECT_TRUE(ParseDsseEnvelope(R"({"payloadType":"t","payload":"","signatures":[{"sig":"AQ==","x":1}],"y":2})").ok());
+  EXPECT_TRUE(
+      ParseDsseEnvelope(R"({"payloadType":"t","payload":"","signatures":[{"sig":"AQ==","x":1}],"y":2})")
+          .ok());
 }
 
 TEST(ParseDsseEnvelope, RejectsNonJsonAndNonObjects) {

@@ -40,7 +40,8 @@ std::string Fact(const std::string& symbol, const std::string& extra = "") {
 
 std::string Facts(int n) {
   std::string out;
-  for (int i = 0; i < n; ++i) out += Fact("sym-" + std::to_string(i), R"("hitCount":)" + std::to_string(i + 1));
+  for (int i = 0; i < n; ++i)
+    out += Fact("sym-" + std::to_string(i), R"("hitCount":)" + std::to_string(i + 1));
   return out;
 }
 
@@ -66,7 +67,8 @@ class FactIngestTest : public ::testing::Test {
     request.source = "unit-test";
     auto ingest = kernel_->BeginCallgraphIngest(request);
     ASSERT_TRUE(ingest.ok()) << ingest.status().ToString();
-    ASSERT_TRUE((*ingest)->Write(R"({"nodes":[{"id":"a"},{"id":"b"}],"edges":[{"from":"a","to":"b"}]})").ok());
+    ASSERT_TRUE(
+        (*ingest)->Write(R"({"nodes":[{"id":"a"},{"id":"b"}],"edges":[{"from":"a","to":"b"}]})").ok());
     auto result = (*ingest)->Finish();
     ASSERT_TRUE(result.ok()) << result.status().ToString();
     callgraph_id_ = result->graph_id;
@@ -204,10 +206,10 @@ TEST_F(FactIngestTest, StoresTheBlobExactlyAsReceivedUnderItsSha256) {
 TEST_F(FactIngestTest, AcceptsChunkBoundariesInsideLinesAndMultibyteCharacters) {
   // Two-, three- and four-byte UTF-8 sequences, CRLF, a blank line and a last
   // line without '\n'.
-  const std::string input =
-      Fact("caf\xC3\xA9::m") + Fact("\xE2\x82\xAC::price") + "\n" + Fact("smile::\xF0\x9F\x98\x80") +
-      "{\"symbolId\":\"crlf::\xE2\x82\xAC\"}\r\n" + Fact("x", R"("metadata":{"k":"\u00e9"})") +
-      R"({"symbol_id":"last","fact_type":"runtime.module.loaded"})";
+  const std::string input = Fact("caf\xC3\xA9::m") + Fact("\xE2\x82\xAC::price") + "\n" +
+                            Fact("smile::\xF0\x9F\x98\x80") + "{\"symbolId\":\"crlf::\xE2\x82\xAC\"}\r\n" +
+                            Fact("x", R"("metadata":{"k":"\u00e9"})") +
+                            R"({"symbol_id":"last","fact_type":"runtime.module.loaded"})";
   for (size_t chunk : {1, 2, 3, 5, 7, 13, 64, 4096}) {
     SCOPED_TRACE("chunk size " + std::to_string(chunk));
     auto record = Ingest(input, chunk);
@@ -221,7 +223,8 @@ TEST_F(FactIngestTest, AcceptsChunkBoundariesInsideLinesAndMultibyteCharacters) 
 
 TEST_F(FactIngestTest, WritesAProvenanceRecordWithTheContractFields) {
   const std::string input = Fact("a", R"("factType":"runtime.file.access")") + Fact("b") +
-                            Fact("c", R"("factType":"runtime.file.access")") + Fact("d", R"("factType":"acme.x")");
+                            Fact("c", R"("factType":"runtime.file.access")") +
+                            Fact("d", R"("factType":"acme.x")");
   FactIngestRequest request = Request();
   auto record = Ingest(input, 1 << 16, request);
   ASSERT_TRUE(record.ok()) << record.status().ToString();
@@ -234,7 +237,8 @@ TEST_F(FactIngestTest, WritesAProvenanceRecordWithTheContractFields) {
   EXPECT_EQ(r.at("source"), "unit-test");
   EXPECT_EQ(r.at("principal"), "tester");
   EXPECT_EQ(r.at("factCount"), 4);
-  EXPECT_EQ(r.at("factTypes"), nlohmann::json::array({"acme.x", "runtime.file.access", "runtime.symbol.hit"}));
+  EXPECT_EQ(r.at("factTypes"),
+            nlohmann::json::array({"acme.x", "runtime.file.access", "runtime.symbol.hit"}));
   EXPECT_EQ(r.at("blobUri"), "cas://signals/runtime-facts/global/" + batch_id + ".ndjson.zst");
   EXPECT_EQ(r.at("attestationUri"), "cas://signals/attestations/" + batch_id + ".dsse");
   EXPECT_EQ(r.at("signerKeyId"), "signals-ed25519");
@@ -300,7 +304,8 @@ TEST_F(FactIngestTest, CountsIngestedFactsAndBatchesInMetrics) {
   ASSERT_TRUE(Ingest(Facts(2)).ok());
   EXPECT_EQ(m.Value("signals_runtime_fact_batches_ingested_total", "tenant=global"), 2);
   EXPECT_EQ(m.Value("signals_runtime_facts_ingested_total", "fact_type=runtime.symbol.hit,tenant=global"), 6);
-  EXPECT_EQ(m.Value("signals_runtime_facts_ingested_total", "fact_type=runtime.module.loaded,tenant=global"), 1);
+  EXPECT_EQ(m.Value("signals_runtime_facts_ingested_total", "fact_type=runtime.module.loaded,tenant=global"),
+            1);
   EXPECT_EQ(m.Value("signals_provenance_records_total", ""), 2);
   // Two batch attestations, plus the manifest envelope of the referenced callgraph.
   EXPECT_EQ(m.Value("signals_attestations_created_total", "result=ok"), 2 + 1);
@@ -329,7 +334,10 @@ TEST_F(FactIngestTest, CountsClientChosenFactTypesUnderOneOtherLabel) {
 // --- every failure stores nothing -----------------------------------------------
 
 TEST_F(FactIngestTest, RejectsBatchWhenOneLineLacksSymbolId) {
-  std::string input = Facts(49) + R"({"hitCount":3})" "\n" + Facts(50);
+  std::string input = Facts(49) +
+                      R"({"hitCount":3})"
+                      "\n" +
+                      Facts(50);
   ExpectRejected(Ingest(input), "required", "symbolId", 50);
 }
 
@@ -365,18 +373,20 @@ TEST_F(FactIngestTest, RejectsAnInvalidLastLineWithoutNewline) {
 
 TEST_F(FactIngestTest, NamesTheRightLineWhenInvalidUtf8IsSplitAcrossChunks) {
   // The bad two-byte sequence (lead byte, then ASCII) straddles every chunk boundary.
-  std::string input = Fact("caf\xC3\xA9") + Fact("ok") + "{\"symbolId\":\"x\xC3" "A\"}\n";
+  std::string input = Fact("caf\xC3\xA9") + Fact("ok") +
+                      "{\"symbolId\":\"x\xC3"
+                      "A\"}\n";
   ExpectRejected(Ingest(input, 1), "utf-8", "", 3);
 }
 
 TEST_F(FactIngestTest, CountsBlankLinesInLineNumbers) {
-  std::string input = "\n" + Fact("a") + "  \r\n" + R"({"symbolId":""})" "\n";
+  std::string input = "\n" + Fact("a") + "  \r\n" +
+                      R"({"symbolId":""})"
+                      "\n";
   ExpectRejected(Ingest(input), "symbolId", "symbolId", 4);
 }
 
-TEST_F(FactIngestTest, RejectsAnEmptyBatch) {
-  ExpectRejected(Ingest(""), "non-empty", "body");
-}
+TEST_F(FactIngestTest, RejectsAnEmptyBatch) { ExpectRejected(Ingest(""), "non-empty", "body"); }
 
 TEST_F(FactIngestTest, RejectsABatchOfBlankLinesOnly) {
   ExpectRejected(Ingest("\n\r\n  \n"), "non-empty", "body");
@@ -475,7 +485,8 @@ TEST_F(FactIngestTest, RejectsABatchWhoseHashDiffersFromTheClients) {
   request.expected_hash = DigestOf("something else");
   auto result = Ingest(Facts(20), 7, request);
   ExpectRejected(result, "provenance-hash", "provenanceHash", 0, Code::kHashMismatch);
-  EXPECT_EQ(kernel_->metrics().Value("signals_ingest_failures_total", "kind=runtime-facts,code=hash-mismatch"), 1);
+  EXPECT_EQ(
+      kernel_->metrics().Value("signals_ingest_failures_total", "kind=runtime-facts,code=hash-mismatch"), 1);
 }
 
 TEST_F(FactIngestTest, RejectsAMalformedClientHash) {
@@ -519,7 +530,8 @@ TEST_F(FactIngestTest, RejectsMoreDistinctFactTypesThanConfigured) {
 TEST_F(FactIngestTest, KeepsReturningTheFirstFailure) {
   auto ingest = kernel_->BeginFactIngest(Request());
   ASSERT_TRUE(ingest.ok()) << ingest.status().ToString();
-  Status first = (*ingest)->Write(R"({"symbolId":1})" "\n");
+  Status first = (*ingest)->Write(R"({"symbolId":1})"
+                                  "\n");
   ASSERT_FALSE(first.ok());
   Status second = (*ingest)->Write(Fact("fine"));
   EXPECT_EQ(second.message(), first.message());
@@ -556,10 +568,12 @@ TEST_F(FactIngestTest, RemovesTheStoredBlobWhenALaterStoreStepFails) {
 }
 
 TEST_F(FactIngestTest, ParsesTheServiceApiRequestJson) {
-  auto request = FactIngestRequest::FromJson(
-      {{"kind", "runtime-facts"}, {"tenant", "global"}, {"callgraphId", "01ARZ3NDEKTSV4RRFFQ69G5FAV"},
-       {"source", "agent"}, {"receivedAt", "2025-01-02T03:04:05.006Z"},
-       {"provenanceHash", DigestOf("x")}});
+  auto request = FactIngestRequest::FromJson({{"kind", "runtime-facts"},
+                                              {"tenant", "global"},
+                                              {"callgraphId", "01ARZ3NDEKTSV4RRFFQ69G5FAV"},
+                                              {"source", "agent"},
+                                              {"receivedAt", "2025-01-02T03:04:05.006Z"},
+                                              {"provenanceHash", DigestOf("x")}});
   ASSERT_TRUE(request.ok()) << request.status().ToString();
   EXPECT_EQ(request->tenant, "global");
   EXPECT_EQ(request->callgraph_id, "01ARZ3NDEKTSV4RRFFQ69G5FAV");

@@ -237,8 +237,9 @@ TEST_F(FsckReindexTest, ReindexOfADeletedIndexRestoresEveryRow) {
   // A retired key and a second key make the registry more than one record.
   auto signer = kernel_->signer();
   ASSERT_TRUE(signer.ok());
-  ASSERT_TRUE(
-      kernel_->keys().RegisterKey("next-key", (*signer)->algorithm(), (*signer)->public_key_pem() + " ").ok());
+  ASSERT_TRUE(kernel_->keys()
+                  .RegisterKey("next-key", (*signer)->algorithm(), (*signer)->public_key_pem() + " ")
+                  .ok());
   ASSERT_TRUE(RetireOtherKeys(*kernel_, "next-key").ok());
   const auto before = AllRows();
   ASSERT_EQ(before.at("batches").size(), 1u);

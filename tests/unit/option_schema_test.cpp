@@ -8,7 +8,8 @@ namespace signals {
 namespace {
 
 const signals_option kSecretOptions[] = {
-    {sizeof(signals_option), "pin", SIGNALS_OPT_INT, SIGNALS_OPTF_SECRET, nullptr, "A secret number.", nullptr, 0, 0},
+    {sizeof(signals_option), "pin", SIGNALS_OPT_INT, SIGNALS_OPTF_SECRET, nullptr, "A secret number.",
+     nullptr, 0, 0},
     {sizeof(signals_option), "level", SIGNALS_OPT_INT, 0, nullptr, "A plain number.", nullptr, 0, 0},
 };
 

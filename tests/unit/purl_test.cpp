@@ -67,13 +67,15 @@ std::string DiffComponents(const Purl& got, const json& want) {
     return g == w ? std::string() : std::string(name) + ": got '" + g + "', want '" + w + "'";
   };
   for (const std::string& d :
-       {field("type", got.type, Str(want, "type")), field("namespace", got.namespace_, Str(want, "namespace")),
+       {field("type", got.type, Str(want, "type")),
+        field("namespace", got.namespace_, Str(want, "namespace")),
         field("name", got.name, Str(want, "name")), field("version", got.version, Str(want, "version")),
         field("subpath", got.subpath, Str(want, "subpath"))}) {
     if (!d.empty()) return d;
   }
   json wq = want.contains("qualifiers") ? want["qualifiers"] : json();
-  if (QualifierMap(got) != QualifierMap(wq)) return "qualifiers differ: got " + json(QualifierMap(got)).dump();
+  if (QualifierMap(got) != QualifierMap(wq))
+    return "qualifiers differ: got " + json(QualifierMap(got)).dump();
   return {};
 }
 
@@ -155,7 +157,8 @@ const std::map<std::string, std::string>& LegacyDivergences() {
       {"rpm often use qualifiers", "new suite (rpm-test.json, required) rejects the keys 'Arch'/'Distro'"},
       {"cpan module name are case sensitive", "new suite (cpan-test.json, required) rejects '::' in names"},
       {"cpan module name like distribution name", "new suite accepts distribution names without namespace"},
-      {"invalid conan purl only namespace", "new suite (conan-test.json) accepts a namespace without channel"},
+      {"invalid conan purl only namespace",
+       "new suite (conan-test.json) accepts a namespace without channel"},
       {"invalid conan purl only channel qualifier", "not a rule of the current conan type definition"},
   };
   return kDivergences;
@@ -242,7 +245,8 @@ TEST(Purl, ValidatePurlNamesFieldAndRule) {
 }
 
 TEST(Purl, ParsesAllComponents) {
-  Result<Purl> r = ParsePurl("pkg:maven/org.apache/commons-io@2.0%2Bx?type=jar&classifier=sources#a/./b/../c");
+  Result<Purl> r =
+      ParsePurl("pkg:maven/org.apache/commons-io@2.0%2Bx?type=jar&classifier=sources#a/./b/../c");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->type, "maven");
   EXPECT_EQ(r->namespace_, "org.apache");

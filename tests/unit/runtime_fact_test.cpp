@@ -35,7 +35,8 @@ void ExpectRejected(std::string_view line, std::string_view rule, std::string_vi
   EXPECT_EQ(s.rule(), rule) << "for " << line << ": " << s.ToString();
   EXPECT_EQ(s.field(), field) << "for " << line << ": " << s.ToString();
   const std::string prefix = "line " + std::to_string(line_number) + ": ";
-  EXPECT_EQ(s.message().rfind(prefix, 0), 0u) << "message does not start with '" << prefix << "': " << s.message();
+  EXPECT_EQ(s.message().rfind(prefix, 0), 0u)
+      << "message does not start with '" << prefix << "': " << s.message();
   if (!field.empty()) {
     EXPECT_NE(s.message().find("field '" + std::string(field) + "'"), std::string::npos) << s.message();
   }
@@ -49,11 +50,17 @@ TEST(FactLineValidator, RejectsLineThatLacksSymbolId) {
   ExpectRejected(R"({"factType":"runtime.symbol.hit","hitCount":2})", "required", "symbolId");
 }
 
-TEST(FactLineValidator, RejectsNullSymbolId) { ExpectRejected(R"({"symbolId":null})", "symbolId", "symbolId"); }
+TEST(FactLineValidator, RejectsNullSymbolId) {
+  ExpectRejected(R"({"symbolId":null})", "symbolId", "symbolId");
+}
 
-TEST(FactLineValidator, RejectsNonStringSymbolId) { ExpectRejected(R"({"symbolId":42})", "symbolId", "symbolId"); }
+TEST(FactLineValidator, RejectsNonStringSymbolId) {
+  ExpectRejected(R"({"symbolId":42})", "symbolId", "symbolId");
+}
 
-TEST(FactLineValidator, RejectsEmptySymbolId) { ExpectRejected(R"({"symbolId":""})", "symbolId", "symbolId"); }
+TEST(FactLineValidator, RejectsEmptySymbolId) {
+  ExpectRejected(R"({"symbolId":""})", "symbolId", "symbolId");
+}
 
 TEST(FactLineValidator, AcceptsSymbolIdOfExactly1024Bytes) {
   ExpectAccepted(R"({"symbolId":")" + std::string(1024, 's') + R"("})");
@@ -107,8 +114,8 @@ TEST(IsValidFactType, FollowsThePattern) {
   for (const char* ok : {"a.b", "runtime.symbol.hit", "x1.y_2", "abc.d.e_f.g9", "a0.0"}) {
     EXPECT_TRUE(IsValidFactType(ok)) << ok;
   }
-  for (const char* bad : {"", "a", "runtime", "A.b", "1a.b", "_a.b", "a_b.c", "a..b", "a.b.", ".a.b",
-                          "a.B", "a.b-c", "a b.c", "a.b\n", "a.é"}) {
+  for (const char* bad : {"", "a", "runtime", "A.b", "1a.b", "_a.b", "a_b.c", "a..b", "a.b.", ".a.b", "a.B",
+                          "a.b-c", "a b.c", "a.b\n", "a.é"}) {
     EXPECT_FALSE(IsValidFactType(bad)) << bad;
   }
 }
@@ -116,14 +123,13 @@ TEST(IsValidFactType, FollowsThePattern) {
 // --- optional string fields -----------------------------------------------------
 
 TEST(FactLineValidator, AcceptsEveryOptionalStringField) {
-  ExpectAccepted(
-      R"({"symbolId":"a","codeId":"c","buildId":"b","loaderBase":"0x7f00","processName":"java",)"
-      R"("socketAddress":"10.0.0.1:443","containerId":"abc","evidenceUri":"https://e/1"})");
+  ExpectAccepted(R"({"symbolId":"a","codeId":"c","buildId":"b","loaderBase":"0x7f00","processName":"java",)"
+                 R"("socketAddress":"10.0.0.1:443","containerId":"abc","evidenceUri":"https://e/1"})");
 }
 
 TEST(FactLineValidator, RejectsOptionalStringFieldOfWrongType) {
-  for (const char* field : {"codeId", "buildId", "loaderBase", "processName", "socketAddress", "containerId",
-                            "evidenceUri"}) {
+  for (const char* field :
+       {"codeId", "buildId", "loaderBase", "processName", "socketAddress", "containerId", "evidenceUri"}) {
     ExpectRejected(std::string(R"({"symbolId":"a",")") + field + R"(":5})", "type", field);
   }
 }
@@ -142,7 +148,9 @@ TEST(FactLineValidator, RejectsInvalidPurl) {
   ExpectRejected(R"({"symbolId":"a","purl":"maven/log4j"})", "purl", "purl");
 }
 
-TEST(FactLineValidator, RejectsNonStringPurl) { ExpectRejected(R"({"symbolId":"a","purl":{}})", "purl", "purl"); }
+TEST(FactLineValidator, RejectsNonStringPurl) {
+  ExpectRejected(R"({"symbolId":"a","purl":{}})", "purl", "purl");
+}
 
 // One validator sees many lines; the purls it remembers as valid must not
 // let an invalid or empty one through, before or after.
@@ -225,10 +233,10 @@ TEST(FactLineValidator, RejectsMetadataThatIsNotAnObject) {
 // --- names ----------------------------------------------------------------------
 
 TEST(FactLineValidator, AcceptsSnakeCaseAliases) {
-  auto fact = Check(
-      R"({"symbol_id":"a","fact_type":"runtime.file.access","code_id":"c","build_id":"b",)"
-      R"("loader_base":"0x1","process_name":"p","socket_address":"s","container_id":"c",)"
-      R"("evidence_uri":"u","process_id":1,"hit_count":2,"observed_at":"2025-01-01T00:00:00Z"})");
+  auto fact =
+      Check(R"({"symbol_id":"a","fact_type":"runtime.file.access","code_id":"c","build_id":"b",)"
+            R"("loader_base":"0x1","process_name":"p","socket_address":"s","container_id":"c",)"
+            R"("evidence_uri":"u","process_id":1,"hit_count":2,"observed_at":"2025-01-01T00:00:00Z"})");
   ASSERT_TRUE(fact.ok()) << fact.status().ToString();
   EXPECT_EQ(fact->fact_type, "runtime.file.access");
 }

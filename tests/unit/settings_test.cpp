@@ -188,9 +188,8 @@ TEST(ParseCommandLineSettings, ReadsEqualsAndSeparateValueForms) {
 
 TEST(ParseCommandLineSettings, SplitsAtTheLastDotSoInstanceSectionsWork) {
   std::vector<std::string> rest;
-  auto parsed = ParseCommandLineSettings({"--transport.http.listen=127.0.0.1:0",
-                                          "--source.spool-a.max_batch_bytes=1MiB"},
-                                         &rest);
+  auto parsed = ParseCommandLineSettings(
+      {"--transport.http.listen=127.0.0.1:0", "--source.spool-a.max_batch_bytes=1MiB"}, &rest);
   ASSERT_TRUE(parsed.ok());
   EXPECT_EQ(ValueOf(*parsed, "transport.http", "listen"), "127.0.0.1:0");
   EXPECT_EQ(ValueOf(*parsed, "source.spool-a", "max_batch_bytes"), "1MiB");
@@ -230,8 +229,8 @@ TEST(ParseCommandLineSettings, StopsReadingOptionsAfterDoubleDash) {
 }
 
 TEST(ParseCommandLine, SeparatesConfigDataDirOverridesAndTheRest) {
-  std::vector<std::string> argv_strings = {"signalsctl", "--config", "/etc/s.conf", "--data-dir=/d",
-                                           "--kernel.log_level=warn", "keys", "list"};
+  std::vector<std::string> argv_strings = {
+      "signalsctl", "--config", "/etc/s.conf", "--data-dir=/d", "--kernel.log_level=warn", "keys", "list"};
   std::vector<char*> argv;
   for (auto& s : argv_strings) argv.push_back(s.data());
   auto parsed = ParseCommandLine(static_cast<int>(argv.size()), argv.data());

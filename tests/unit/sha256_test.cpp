@@ -27,7 +27,8 @@ TEST(Sha256, StreamingOneMillionAsMatchesTheFips180Digest) {
   const std::string chunk(1000, 'a');
   for (int i = 0; i < 1000; ++i) hasher.Update(chunk);
   auto raw = hasher.Finish();
-  EXPECT_EQ(HexLower(raw.data(), raw.size()), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  EXPECT_EQ(HexLower(raw.data(), raw.size()),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST(Sha256, SplitUpdatesEqualOneShot) {

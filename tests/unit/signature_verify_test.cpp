@@ -53,7 +53,8 @@ std::string Sign(EVP_PKEY* key, std::string_view message, const EVP_MD* md) {
   const auto* msg = reinterpret_cast<const unsigned char*>(message.data());
   EXPECT_EQ(EVP_DigestSign(ctx.get(), nullptr, &len, msg, message.size()), 1);
   std::string sig(len, '\0');
-  EXPECT_EQ(EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, msg, message.size()), 1);
+  EXPECT_EQ(
+      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, msg, message.size()), 1);
   sig.resize(len);
   return sig;
 }
@@ -113,15 +114,18 @@ TEST(VerifySignature, RejectsSignatureFromAnotherKey) {
 TEST(VerifySignature, RejectsEd25519SignatureOfWrongLength) {
   PkeyPtr key = MakeEd25519Key();
   std::string sig = Sign(key.get(), kMessage, nullptr);
-  ExpectInvalid(VerifySignature(PublicPem(key.get()), kMessage, sig.substr(0, 63)), "signature does not verify");
+  ExpectInvalid(VerifySignature(PublicPem(key.get()), kMessage, sig.substr(0, 63)),
+                "signature does not verify");
   ExpectInvalid(VerifySignature(PublicPem(key.get()), kMessage, ""), "signature does not verify");
 }
 
 TEST(VerifySignature, RejectsMalformedEcdsaDer) {
   PkeyPtr key = MakeEcKey("P-256");
-  ExpectInvalid(VerifySignature(PublicPem(key.get()), kMessage, "not DER at all"), "signature does not verify");
+  ExpectInvalid(VerifySignature(PublicPem(key.get()), kMessage, "not DER at all"),
+                "signature does not verify");
   // An Ed25519-style raw r||s is not the DER form Signals requires for ECDSA.
-  ExpectInvalid(VerifySignature(PublicPem(key.get()), kMessage, std::string(64, '\x11')), "signature does not verify");
+  ExpectInvalid(VerifySignature(PublicPem(key.get()), kMessage, std::string(64, '\x11')),
+                "signature does not verify");
 }
 
 TEST(VerifySignature, RejectsTextThatIsNotAPemPublicKey) {
@@ -165,7 +169,9 @@ class OpenSslCliSignature : public ::testing::Test {
   void TearDown() override {
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
-  int Run(const std::string& command) { return std::system(("cd '" + dir_.string() + "' && " + command).c_str()); }
+  int Run(const std::string& command) {
+    return std::system(("cd '" + dir_.string() + "' && " + command).c_str());
+  }
   std::string Read(const char* name) {
     std::ifstream in(dir_ / name, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -225,7 +231,8 @@ TEST(VerifyDigestSignature, Ed25519CannotVerifyAPreHashedMessage) {
 }
 
 TEST_F(OpenSslCliSignature, AcceptsEcdsaP256SignatureMadeByOpensslDgst) {
-  ASSERT_EQ(Run("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out key.pem 2>/dev/null"), 0);
+  ASSERT_EQ(Run("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out key.pem 2>/dev/null"),
+            0);
   ASSERT_EQ(Run("openssl pkey -in key.pem -pubout -out pub.pem 2>/dev/null"), 0);
   ASSERT_EQ(Run("openssl dgst -sha256 -sign key.pem -out sig.der msg.bin 2>/dev/null"), 0);
   Status s = VerifySignature(Read("pub.pem"), kMessage, Read("sig.der"));

@@ -225,7 +225,6 @@ TEST(SigstoreBundle, WrittenBundleCarriesTheStoredRekorEntry) {
   ASSERT_EQ(v->tlog_entries.size(), 1u);
 }
 
-
 // Every member of every production bundle, replaced in turn by a value of each
 // JSON type: verification answers (mostly a named failure), never throws.
 void ForEachPath(const nlohmann::json& value, const nlohmann::json::json_pointer& at,

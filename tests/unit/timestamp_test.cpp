@@ -100,14 +100,14 @@ TEST(ParseRfc3339, RejectsMissingOffset) {
 
 TEST(ParseRfc3339, RejectsMalformedSyntax) {
   ExpectRejected("");
-  ExpectRejected("2026-11-26 16:26:33Z");       // space instead of T
-  ExpectRejected("2026-11-26T16:26Z");          // no seconds
-  ExpectRejected("26-11-26T16:26:33Z");         // two-digit year
-  ExpectRejected("2026-11-26T16:26:33.Z");      // '.' without digits
+  ExpectRejected("2026-11-26 16:26:33Z");   // space instead of T
+  ExpectRejected("2026-11-26T16:26Z");      // no seconds
+  ExpectRejected("26-11-26T16:26:33Z");     // two-digit year
+  ExpectRejected("2026-11-26T16:26:33.Z");  // '.' without digits
   ExpectRejected("2026-11-26T16:26:33.1234567890Z", "9 digits");
-  ExpectRejected("2026-11-26T16:26:33+0100");   // offset without colon
+  ExpectRejected("2026-11-26T16:26:33+0100");  // offset without colon
   ExpectRejected("2026-11-26T16:26:33+24:00", "offset");
-  ExpectRejected("2026-11-26T16:26:33ZZ");      // trailing garbage
+  ExpectRejected("2026-11-26T16:26:33ZZ");  // trailing garbage
   ExpectRejected("2026-1-26T16:26:33Z");
 }
 

@@ -98,8 +98,8 @@ TEST(Ulid, Time100000WithAllOnesEntropyFormatsAsOklogVector) {
 }
 
 TEST(UlidParse, RoundTripsThroughToString) {
-  for (const char* text : {"01ARYZ6S41TSV4RRFFQ69G5FAV", "01ARZ3NDEKTSV4RRFFQ69G5FAV", "01BX5ZZKBKACTAV9WEVGEMMVRZ",
-                           "0000XSNJG0MQJHBF4QX1EFD6Y3"}) {
+  for (const char* text : {"01ARYZ6S41TSV4RRFFQ69G5FAV", "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+                           "01BX5ZZKBKACTAV9WEVGEMMVRZ", "0000XSNJG0MQJHBF4QX1EFD6Y3"}) {
     EXPECT_EQ(MustParse(text).ToString(), text);
   }
 }
@@ -153,7 +153,8 @@ TEST(UlidParse, RejectsWrongLengthAsDataSize) {
 TEST(UlidParse, IsCaseInsensitive) {
   const std::string upper = "01ARYZ6S41TSV4RRFFQ69G5FAV";
   std::string lower = upper;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](char c) { return static_cast<char>(std::tolower(c)); });
   EXPECT_EQ(MustParse(lower), MustParse(upper));
   EXPECT_EQ(MustParse(lower).ToString(), upper);
 }

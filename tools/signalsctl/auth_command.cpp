@@ -15,12 +15,14 @@ int RunToken(Context& ctx, const std::vector<std::string>& tokens) {
   if (pos[0] == "create") {
     auto principal = args->Flag("principal");
     auto tenants = args->FlagAll("tenant");
-    if (!principal || tenants.empty()) return Usage("token create: --principal and at least one --tenant are required");
+    if (!principal || tenants.empty())
+      return Usage("token create: --principal and at least one --tenant are required");
     if (!(*kernel)->policy().Knows(*principal)) {
       std::string known;
       for (const auto& p : (*kernel)->policy().Principals()) known += (known.empty() ? "" : ", ") + p;
-      return Fail(signals::Status::Invalid("principal", "principal",
-                                           "principal '" + *principal + "' is not in the access policy (" + known + ")"));
+      return Fail(signals::Status::Invalid(
+          "principal", "principal",
+          "principal '" + *principal + "' is not in the access policy (" + known + ")"));
     }
     for (const auto& t : tenants) {
       signals::Status s = (*kernel)->tenants().Check(t, "tenant");
@@ -40,7 +42,8 @@ int RunToken(Context& ctx, const std::vector<std::string>& tokens) {
     std::cout << "TOKEN ID\tPRINCIPAL\tTENANTS\tCREATED\n";
     for (const auto& t : *list) {
       std::string tenants;
-      for (const auto& x : t.value("tenants", nlohmann::json::array())) tenants += (tenants.empty() ? "" : ",") + x.get<std::string>();
+      for (const auto& x : t.value("tenants", nlohmann::json::array()))
+        tenants += (tenants.empty() ? "" : ",") + x.get<std::string>();
       std::cout << t.value("tokenId", "") << "\t" << t.value("principal", "") << "\t" << tenants << "\t"
                 << t.value("createdAt", "") << "\n";
     }

@@ -34,7 +34,8 @@ int RunCallgraphs(Context& ctx, const std::vector<std::string>& tokens) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : *records) {
       nlohmann::json manifest = nlohmann::json::object();
-      for (const auto& field : signals::CallgraphManifestFields()) manifest[field] = r.value(field, nlohmann::json());
+      for (const auto& field : signals::CallgraphManifestFields())
+        manifest[field] = r.value(field, nlohmann::json());
       manifest["state"] = signals::IsExpired(r) ? "expired" : "live";
       out.push_back(std::move(manifest));
     }

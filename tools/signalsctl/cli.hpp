@@ -76,7 +76,8 @@ uint64_t InputSize(std::FILE* in);
 
 // Reads `path` ("-" = stdin) in 1 MiB chunks and hands each to `consume`;
 // stops at the first failure.
-signals::Status StreamInput(const std::string& path, const std::function<signals::Status(std::string_view)>& consume);
+signals::Status StreamInput(const std::string& path,
+                            const std::function<signals::Status(std::string_view)>& consume);
 int RunExport(Context& ctx, const std::vector<std::string>& args);
 
 // Reads a whole file; Status::Config "cannot read PATH" when it cannot.

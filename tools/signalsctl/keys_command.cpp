@@ -40,12 +40,14 @@ int RunKeygen(Context& ctx, const std::vector<std::string>& tokens) {
   }
   std::vector<std::string> problems;
   signals::OptionTable table{component->component->options, component->component->option_count};
-  signals::InstanceConfig instance{"signing", component, signals::ValidateOptions(table, raw, "keygen", config->data_dir, &problems)};
+  signals::InstanceConfig instance{
+      "signing", component, signals::ValidateOptions(table, raw, "keygen", config->data_dir, &problems)};
   if (!problems.empty()) return Fail(signals::Status::Config(problems.front()));
   auto key_dir = instance.options.find("key_dir");
   if (key_dir != instance.options.end() &&
       std::filesystem::exists(std::filesystem::path(key_dir->second) / (*key_id + ".key.pem"))) {
-    return Fail(signals::Status(signals::Code::kConflict, "key '" + *key_id + "' already exists in " + key_dir->second));
+    return Fail(signals::Status(signals::Code::kConflict,
+                                "key '" + *key_id + "' already exists in " + key_dir->second));
   }
   auto kernel = signals::Kernel::Open(std::move(*config));
   if (!kernel.ok()) return Fail(kernel.status());
@@ -56,7 +58,8 @@ int RunKeygen(Context& ctx, const std::vector<std::string>& tokens) {
   if (!s.ok()) return Fail(s);
   s = (*kernel)->keys().RegisterKey(signer.key_id(), signer.algorithm(), signer.public_key_pem());
   if (!s.ok()) return Fail(s);
-  nlohmann::json out = {{"keyId", signer.key_id()}, {"algorithm", signer.algorithm()},
+  nlohmann::json out = {{"keyId", signer.key_id()},
+                        {"algorithm", signer.algorithm()},
                         {"publicKeyPem", signer.public_key_pem()}};
   std::cout << out.dump(2) << "\n";
   return kExitOk;

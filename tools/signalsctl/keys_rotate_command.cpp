@@ -27,7 +27,8 @@ int RunKeysRotate(Context& ctx, const std::vector<std::string>& tokens) {
   if (!kernel.ok()) return Fail(kernel.status());
   auto retired = signals::RetireOtherKeys(**kernel, *key_id);
   if (!retired.ok()) return Fail(retired.status());
-  for (const auto& id : *retired) std::cerr << "key '" << id << "' retired (it still verifies what it signed)\n";
+  for (const auto& id : *retired)
+    std::cerr << "key '" << id << "' retired (it still verifies what it signed)\n";
   const bool ecdsa = *alg == "ecdsa-p256" || *alg == "ECDSA-P256-SHA256" || *alg == "p256";
   std::cerr << "key '" << *key_id << "' is the active key; sign with it by setting\n"
             << "  signing.key_id = " << *key_id << "\n";

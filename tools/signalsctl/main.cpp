@@ -146,7 +146,8 @@ int main(int argc, char** argv) {
     auto boot = signals::LoadBootstrap(*command_line, environ);
     if (!boot.ok()) return Fail(boot.status());
     Context ctx{std::move(*command_line), std::move(*boot), environ};
-    for (const auto& problem : ctx.boot.plugin_problems) std::cerr << "signalsctl: warning: " << problem << "\n";
+    for (const auto& problem : ctx.boot.plugin_problems)
+      std::cerr << "signalsctl: warning: " << problem << "\n";
     const std::string command = ctx.command_line.rest[0];
     std::vector<std::string> args(ctx.command_line.rest.begin() + 1, ctx.command_line.rest.end());
     if (const Command* found = FindCommand(command, args)) return found->run(ctx, args);

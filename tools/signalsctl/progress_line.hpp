@@ -37,7 +37,6 @@ class ProgressLine {
   ProgressLine(const ProgressLine&) = delete;
   ProgressLine& operator=(const ProgressLine&) = delete;
 
-
   // Records the counts; redraws when 100 ms have passed since the last draw
   // (the first update draws at once).
   void Update(const signals::ProgressCounts& counts);

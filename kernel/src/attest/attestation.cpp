@@ -30,7 +30,8 @@ Result<DsseEnvelope> SignStatement(Signer& signer, const nlohmann::json& stateme
 Result<std::string> StoreSignedStatement(Signer& signer, const nlohmann::json& statement, CasStore& cas,
                                          MetricsRegistry& metrics, const std::string& key) {
   auto envelope = SignStatement(signer, statement);
-  metrics.CounterAdd("signals_attestations_created_total", std::string("result=") + (envelope.ok() ? "ok" : "error"), 1);
+  metrics.CounterAdd("signals_attestations_created_total",
+                     std::string("result=") + (envelope.ok() ? "ok" : "error"), 1);
   if (!envelope.ok()) return envelope.status();
   std::string bytes = SerializeDsseEnvelope(*envelope);
   SIGNALS_RETURN_IF_ERROR(cas.Put(key, bytes));

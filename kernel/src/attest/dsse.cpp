@@ -46,7 +46,8 @@ Result<DsseEnvelope> ParseDsseEnvelope(std::string_view json) {
     return DsseInvalid("payload", "payload must be a base64 string");
   }
   auto payload = Base64Decode(payload_it->get_ref<const std::string&>());
-  if (!payload.ok()) return DsseInvalid("payload", "payload is not valid base64: " + payload.status().message());
+  if (!payload.ok())
+    return DsseInvalid("payload", "payload is not valid base64: " + payload.status().message());
   envelope.payload = std::move(payload).value();
 
   auto sigs_it = doc.find("signatures");

@@ -33,7 +33,9 @@ struct X509Free {
 };
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
-Status KeyInvalid(std::string message) { return Status::Invalid("signature", "publicKey", std::move(message)); }
+Status KeyInvalid(std::string message) {
+  return Status::Invalid("signature", "publicKey", std::move(message));
+}
 
 // Failed OpenSSL calls leave entries on the thread's error queue; drop them so
 // they are not misattributed to a later, unrelated OpenSSL call.
@@ -71,7 +73,8 @@ Result<std::string> AlgorithmOf(EVP_PKEY* key) {
 
 }  // namespace
 
-Status VerifySignature(std::string_view public_key_pem, std::string_view message, std::string_view signature) {
+Status VerifySignature(std::string_view public_key_pem, std::string_view message,
+                       std::string_view signature) {
   auto key = ReadPublicKey(public_key_pem);
   if (!key.ok()) return key.status();
   auto algorithm = AlgorithmOf(key->get());
@@ -81,7 +84,8 @@ Status VerifySignature(std::string_view public_key_pem, std::string_view message
     return Status::Invalid("signature", "signature", "signature does not verify" + detail);
   };
   if (*algorithm == kEd25519 && signature.size() != 64) {
-    return does_not_verify(" (Ed25519 signatures are 64 bytes, got " + std::to_string(signature.size()) + ")");
+    return does_not_verify(" (Ed25519 signatures are 64 bytes, got " + std::to_string(signature.size()) +
+                           ")");
   }
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
   if (!ctx) return Status::Internal("OpenSSL could not allocate a digest context");
@@ -90,8 +94,9 @@ Status VerifySignature(std::string_view public_key_pem, std::string_view message
   if (EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key->get()) != 1) {
     return ClearingErrors(Status::Internal("OpenSSL could not initialise verification"));
   }
-  int rc = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
-                            reinterpret_cast<const unsigned char*>(message.data()), message.size());
+  int rc =
+      EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                       reinterpret_cast<const unsigned char*>(message.data()), message.size());
   // 0 is a wrong signature; a negative value is a malformed one (e.g. bad DER).
   // Both mean the same thing to the caller.
   if (rc != 1) return ClearingErrors(does_not_verify(""));

@@ -79,9 +79,10 @@ Result<std::string> Base64Decode(std::string_view text) {
   for (size_t i = 0; i < data_len; ++i) {
     int v = SextetValue(text[i]);
     if (v < 0) {
-      if (text[i] == '=') return Base64Invalid("base64: '=' padding inside the data at position " + std::to_string(i));
-      return Base64Invalid("base64: invalid character at position " + std::to_string(i) +
-                           " (byte 0x" + "0123456789abcdef"[static_cast<uint8_t>(text[i]) >> 4] +
+      if (text[i] == '=')
+        return Base64Invalid("base64: '=' padding inside the data at position " + std::to_string(i));
+      return Base64Invalid("base64: invalid character at position " + std::to_string(i) + " (byte 0x" +
+                           "0123456789abcdef"[static_cast<uint8_t>(text[i]) >> 4] +
                            "0123456789abcdef"[static_cast<uint8_t>(text[i]) & 15] + ")");
     }
     acc = (acc << 6) | static_cast<uint32_t>(v);

@@ -218,7 +218,8 @@ Status ExternalSorter::EnsureRunDir() {
     }
   }
   std::string pattern = temp_parent_ + "/sort-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) return IoError("cannot create temp directory in", temp_parent_, errno);
+  if (::mkdtemp(pattern.data()) == nullptr)
+    return IoError("cannot create temp directory in", temp_parent_, errno);
   run_dir_ = pattern;
   return Status::Ok();
 }

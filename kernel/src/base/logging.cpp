@@ -32,11 +32,21 @@ void ConfigureLogging(const std::string& level, const std::string& format) {
 void LogFromComponent(int level, const char* component, const char* message) {
   spdlog::level::level_enum l = spdlog::level::info;
   switch (level) {
-    case SIGNALS_LOG_TRACE: l = spdlog::level::trace; break;
-    case SIGNALS_LOG_DEBUG: l = spdlog::level::debug; break;
-    case SIGNALS_LOG_INFO: l = spdlog::level::info; break;
-    case SIGNALS_LOG_WARN: l = spdlog::level::warn; break;
-    default: l = spdlog::level::err; break;
+    case SIGNALS_LOG_TRACE:
+      l = spdlog::level::trace;
+      break;
+    case SIGNALS_LOG_DEBUG:
+      l = spdlog::level::debug;
+      break;
+    case SIGNALS_LOG_INFO:
+      l = spdlog::level::info;
+      break;
+    case SIGNALS_LOG_WARN:
+      l = spdlog::level::warn;
+      break;
+    default:
+      l = spdlog::level::err;
+      break;
   }
   if (g_json) {
     nlohmann::json line = {{"level", spdlog::level::to_string_view(l).data()},

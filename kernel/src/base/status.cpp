@@ -4,20 +4,34 @@ namespace signals {
 
 const char* CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "ok";
-    case Code::kInvalid: return "invalid";
-    case Code::kUnauthenticated: return "unauthenticated";
-    case Code::kForbidden: return "forbidden";
-    case Code::kNotFound: return "not-found";
-    case Code::kConflict: return "conflict";
-    case Code::kGone: return "gone";
-    case Code::kTooLarge: return "too-large";
-    case Code::kUnsupportedMedia: return "unsupported-media-type";
-    case Code::kHashMismatch: return "hash-mismatch";
-    case Code::kUnavailable: return "unavailable";
-    case Code::kNoSpace: return "no-space";
-    case Code::kConfig: return "config";
-    case Code::kInternal: return "internal";
+    case Code::kOk:
+      return "ok";
+    case Code::kInvalid:
+      return "invalid";
+    case Code::kUnauthenticated:
+      return "unauthenticated";
+    case Code::kForbidden:
+      return "forbidden";
+    case Code::kNotFound:
+      return "not-found";
+    case Code::kConflict:
+      return "conflict";
+    case Code::kGone:
+      return "gone";
+    case Code::kTooLarge:
+      return "too-large";
+    case Code::kUnsupportedMedia:
+      return "unsupported-media-type";
+    case Code::kHashMismatch:
+      return "hash-mismatch";
+    case Code::kUnavailable:
+      return "unavailable";
+    case Code::kNoSpace:
+      return "no-space";
+    case Code::kConfig:
+      return "config";
+    case Code::kInternal:
+      return "internal";
   }
   return "unknown";
 }

@@ -79,7 +79,7 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok());
   }
@@ -104,8 +104,8 @@ class Result {
 }  // namespace signals
 
 // Propagates a non-OK Status from an expression returning Status.
-#define SIGNALS_RETURN_IF_ERROR(expr)           \
-  do {                                          \
-    ::signals::Status signals_status_ = (expr); \
+#define SIGNALS_RETURN_IF_ERROR(expr)                  \
+  do {                                                 \
+    ::signals::Status signals_status_ = (expr);        \
     if (!signals_status_.ok()) return signals_status_; \
   } while (0)

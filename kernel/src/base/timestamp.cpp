@@ -36,9 +36,7 @@ unsigned DaysInMonth(int64_t year, unsigned month) {
   return month == 2 && IsLeapYear(year) ? 29 : kDays[month - 1];
 }
 
-Status TimestampInvalid(std::string message) {
-  return Status::Invalid("timestamp", "", std::move(message));
-}
+Status TimestampInvalid(std::string message) { return Status::Invalid("timestamp", "", std::move(message)); }
 
 // Reads exactly `n` decimal digits at text[pos], advancing pos.
 bool ReadDigits(std::string_view text, size_t& pos, size_t n, int& value) {
@@ -138,16 +136,19 @@ Result<int64_t> ParseRfc3339(std::string_view text) {
   }
   if (pos != text.size()) return syntax("end of timestamp");
 
-  if (month < 1 || month > 12) return TimestampInvalid("month " + std::to_string(month) + " is out of range 01-12");
+  if (month < 1 || month > 12)
+    return TimestampInvalid("month " + std::to_string(month) + " is out of range 01-12");
   if (day < 1 || static_cast<unsigned>(day) > DaysInMonth(year, static_cast<unsigned>(month))) {
-    return TimestampInvalid("day " + std::to_string(day) + " does not exist in " + std::to_string(year) + "-" +
-                            (month < 10 ? "0" : "") + std::to_string(month));
+    return TimestampInvalid("day " + std::to_string(day) + " does not exist in " + std::to_string(year) +
+                            "-" + (month < 10 ? "0" : "") + std::to_string(month));
   }
   if (hour > 23) return TimestampInvalid("hour " + std::to_string(hour) + " is out of range 00-23");
   if (minute > 59) return TimestampInvalid("minute " + std::to_string(minute) + " is out of range 00-59");
   // RFC 3339 permits second 60, but without a leap-second table it cannot be
   // mapped to Unix time faithfully; rejecting beats silently shifting it.
-  if (second > 59) return TimestampInvalid("second " + std::to_string(second) + " is out of range (leap seconds unsupported)");
+  if (second > 59)
+    return TimestampInvalid("second " + std::to_string(second) +
+                            " is out of range (leap seconds unsupported)");
 
   int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   int64_t local_seconds = days * 86'400 + hour * 3600 + minute * 60 + second;

@@ -66,8 +66,8 @@ const sdkopt kProvenanceOptions[] = {
 
 const sdkopt kSigningOptions[] = {
     Opt("plugin", SIGNALS_OPT_STRING, "signer-ed25519", "The signer plugin."),
-    Opt("algorithm", SIGNALS_OPT_ENUM, "Ed25519",
-        "Signature algorithm; must match the signer's key.", "Ed25519|ECDSA-P256-SHA256"),
+    Opt("algorithm", SIGNALS_OPT_ENUM, "Ed25519", "Signature algorithm; must match the signer's key.",
+        "Ed25519|ECDSA-P256-SHA256"),
     Opt("sign_manifests", SIGNALS_OPT_BOOL, "true", "Sign callgraph manifests."),
 };
 
@@ -93,7 +93,8 @@ const sdkopt kAuthOptions[] = {
 const sdkopt kReachabilityOptions[] = {
     Opt("cache_graphs", SIGNALS_OPT_INT, "4",
         "Most callgraphs kept loaded (CSR form and BFS) for reachability, drift and VEX; least "
-        "recently used ones are evicted. 0 disables the cache.", nullptr, 0, 1024),
+        "recently used ones are evicted. 0 disables the cache.",
+        nullptr, 0, 1024),
 };
 
 const sdkopt kPluginKeyOnly[] = {
@@ -113,7 +114,9 @@ bool IsInstanceSection(const std::string& section) {
     if (section.size() > p.size() && section.rfind(p, 0) == 0) {
       std::string name = section.substr(p.size());
       bool ok = !name.empty() && name.size() <= 63;
-      for (char c : name) ok = ok && (std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-');
+      for (char c : name)
+        ok = ok && (std::islower(static_cast<unsigned char>(c)) ||
+                    std::isdigit(static_cast<unsigned char>(c)) || c == '-');
       return ok;
     }
   }
@@ -140,8 +143,8 @@ std::string AbsolutePath(const std::string& path) {
 }  // namespace
 
 const std::vector<std::string>& KernelSections() {
-  static const std::vector<std::string> kSections = {"kernel", "provenance", "signing",
-                                                     "retention", "auth", "reachability"};
+  static const std::vector<std::string> kSections = {"kernel",    "provenance", "signing",
+                                                     "retention", "auth",       "reachability"};
   return kSections;
 }
 
@@ -263,8 +266,9 @@ Result<KernelConfig> ResolveConfig(const Settings& settings, const PluginRegistr
       if (auto suggestion = SuggestClosest(section, candidates)) {
         message += "; did you mean [" + *suggestion + "]?";
       } else {
-        message += "; sections are kernel, provenance, signing, retention, auth, reachability, "
-                   "cas, index, tlog, metrics, transport.<name>, source.<name>";
+        message +=
+            "; sections are kernel, provenance, signing, retention, auth, reachability, "
+            "cas, index, tlog, metrics, transport.<name>, source.<name>";
       }
       problems.push_back(message + " (" + origin_of(section) + ")");
       continue;
@@ -274,8 +278,10 @@ Result<KernelConfig> ResolveConfig(const Settings& settings, const PluginRegistr
     if (plugin_it == raw.end() || plugin_it->second.empty()) {
       // Sections with an obvious plugin need not name it, so that for example
       // `--transport.http.listen=127.0.0.1:8080` alone turns the REST API on.
-      if (section == "signing") plugin_it = raw.emplace("plugin", "signer-ed25519").first;
-      else if (section == "transport.http") plugin_it = raw.emplace("plugin", "transport-http").first;
+      if (section == "signing")
+        plugin_it = raw.emplace("plugin", "signer-ed25519").first;
+      else if (section == "transport.http")
+        plugin_it = raw.emplace("plugin", "transport-http").first;
       else {
         problems.push_back("[" + section + "]: key 'plugin' is required in an instance section (" +
                            origin_of(section) + ")");
@@ -288,8 +294,8 @@ Result<KernelConfig> ResolveConfig(const Settings& settings, const PluginRegistr
     if (component == nullptr) {
       std::vector<std::string> names;
       for (const auto& c : registry.components()) names.emplace_back(c.component->name);
-      std::string message = "[" + section + "] plugin: no plugin component named '" + plugin +
-                            "' in " + config.plugin_dir;
+      std::string message =
+          "[" + section + "] plugin: no plugin component named '" + plugin + "' in " + config.plugin_dir;
       if (plugin == "tlog-rekor") {
         message += "; this build has no transparency-log plugin (built with SIGNALS_WITH_REKOR=OFF?)";
       } else if (auto suggestion = SuggestClosest(plugin, names)) {
@@ -300,8 +306,8 @@ Result<KernelConfig> ResolveConfig(const Settings& settings, const PluginRegistr
     }
     if (component->component->kind != ExpectedKind(section)) {
       problems.push_back("[" + section + "] plugin: '" + plugin + "' is a " +
-                         KindName(component->component->kind) + " plugin, but [" + section +
-                         "] needs a " + KindName(ExpectedKind(section)) + " plugin");
+                         KindName(component->component->kind) + " plugin, but [" + section + "] needs a " +
+                         KindName(ExpectedKind(section)) + " plugin");
       continue;
     }
     InstanceConfig instance;
@@ -328,8 +334,8 @@ Result<KernelConfig> ResolveConfig(const Settings& settings, const PluginRegistr
     }
     OptionTable table{component->component->options, component->component->option_count};
     std::vector<std::string> local;
-    instance.options = ValidateOptions(table, plugin_raw, "[" + section + "] (" + plugin + ")",
-                                       config.data_dir, &local);
+    instance.options =
+        ValidateOptions(table, plugin_raw, "[" + section + "] (" + plugin + ")", config.data_dir, &local);
     for (auto& p : local) problems.push_back(p + " (" + origin_for(section, p) + ")");
     config.instances.push_back(std::move(instance));
   }
@@ -342,8 +348,9 @@ Result<KernelConfig> ResolveConfig(const Settings& settings, const PluginRegistr
       settings.sections.count("tlog") == 0) {
     std::string message = "[provenance] rekor_enabled: true, but no [tlog] instance is configured";
     if (registry.Find("tlog-rekor") == nullptr) {
-      message += " and this build has no tlog-rekor plugin (air-gap build); set "
-                 "provenance.rekor_enabled = false";
+      message +=
+          " and this build has no tlog-rekor plugin (air-gap build); set "
+          "provenance.rekor_enabled = false";
     }
     problems.push_back(message);
   }
@@ -365,13 +372,14 @@ std::string DescribeConfiguration(const PluginRegistry& registry) {
   }
   out << "\nPlugins (an instance section sets plugin = <name>):\n";
   for (const auto& c : registry.components()) {
-    out << "\n" << c.component->name << " (" << KindName(c.component->kind) << ", "
+    out << "\n"
+        << c.component->name << " (" << KindName(c.component->kind) << ", "
         << (c.plugin->version ? c.plugin->version : "?") << ") — "
         << (c.component->description ? c.component->description : "") << "\n";
-    std::string section = c.component->kind == SIGNALS_KIND_SIGNER ? "signing"
+    std::string section = c.component->kind == SIGNALS_KIND_SIGNER      ? "signing"
                           : c.component->kind == SIGNALS_KIND_TRANSPORT ? "transport.<name>"
                           : c.component->kind == SIGNALS_KIND_SOURCE    ? "source.<name>"
-                                                                         : KindName(c.component->kind);
+                                                                        : KindName(c.component->kind);
     out << DescribeOptions(OptionTable{c.component->options, c.component->option_count}, section);
   }
   return out.str();

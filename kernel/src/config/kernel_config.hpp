@@ -23,7 +23,7 @@
 namespace signals {
 
 struct InstanceConfig {
-  std::string section;                       // "cas", "source.spool-a", ...
+  std::string section;  // "cas", "source.spool-a", ...
   const LoadedComponent* component = nullptr;
   std::map<std::string, std::string> options;  // normalised plugin options
 };

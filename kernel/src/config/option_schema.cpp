@@ -35,12 +35,11 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 }
 
 Status CheckBounds(const signals_option& option, int64_t value, std::string_view raw) {
-  if (option.min_value < option.max_value &&
-      (value < option.min_value || value > option.max_value)) {
+  if (option.min_value < option.max_value && (value < option.min_value || value > option.max_value)) {
     return Status::Invalid("bounds", option.name,
                            "value '" + std::string(raw) + "' is outside [" +
-                               std::to_string(option.min_value) + ", " +
-                               std::to_string(option.max_value) + "]");
+                               std::to_string(option.min_value) + ", " + std::to_string(option.max_value) +
+                               "]");
   }
   return Status::Ok();
 }
@@ -62,13 +61,20 @@ std::vector<std::string> OptionTable::Names() const {
 
 const char* OptionTypeName(uint32_t type) {
   switch (type) {
-    case SIGNALS_OPT_STRING: return "string";
-    case SIGNALS_OPT_INT: return "int";
-    case SIGNALS_OPT_BOOL: return "bool";
-    case SIGNALS_OPT_PATH: return "path";
-    case SIGNALS_OPT_ENUM: return "enum";
-    case SIGNALS_OPT_DURATION: return "duration";
-    case SIGNALS_OPT_SIZE: return "size";
+    case SIGNALS_OPT_STRING:
+      return "string";
+    case SIGNALS_OPT_INT:
+      return "int";
+    case SIGNALS_OPT_BOOL:
+      return "bool";
+    case SIGNALS_OPT_PATH:
+      return "path";
+    case SIGNALS_OPT_ENUM:
+      return "enum";
+    case SIGNALS_OPT_DURATION:
+      return "duration";
+    case SIGNALS_OPT_SIZE:
+      return "size";
   }
   return "unknown";
 }
@@ -78,17 +84,27 @@ Result<int64_t> ParseDurationMs(std::string_view text) {
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
   int64_t n = 0;
   if (!ParseInt(text.substr(0, digits), &n)) {
-    return Status::Invalid("duration", "", "'" + std::string(text) + "' is not a duration (e.g. 500ms, 30s, 5m, 2h, 7d)");
+    return Status::Invalid("duration", "",
+                           "'" + std::string(text) + "' is not a duration (e.g. 500ms, 30s, 5m, 2h, 7d)");
   }
   std::string unit = Lower(text.substr(digits));
   int64_t factor = 0;
-  if (unit == "ms") factor = 1;
-  else if (unit.empty() || unit == "s") factor = 1000;
-  else if (unit == "m") factor = 60'000;
-  else if (unit == "h") factor = 3'600'000;
-  else if (unit == "d") factor = 86'400'000;
-  else return Status::Invalid("duration", "", "unknown duration unit '" + unit + "' in '" + std::string(text) + "' (use ms, s, m, h or d)");
-  if (n > INT64_MAX / factor) return Status::Invalid("duration", "", "duration '" + std::string(text) + "' is too large");
+  if (unit == "ms")
+    factor = 1;
+  else if (unit.empty() || unit == "s")
+    factor = 1000;
+  else if (unit == "m")
+    factor = 60'000;
+  else if (unit == "h")
+    factor = 3'600'000;
+  else if (unit == "d")
+    factor = 86'400'000;
+  else
+    return Status::Invalid(
+        "duration", "",
+        "unknown duration unit '" + unit + "' in '" + std::string(text) + "' (use ms, s, m, h or d)");
+  if (n > INT64_MAX / factor)
+    return Status::Invalid("duration", "", "duration '" + std::string(text) + "' is too large");
   return n * factor;
 }
 
@@ -97,19 +113,30 @@ Result<int64_t> ParseSizeBytes(std::string_view text) {
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
   int64_t n = 0;
   if (!ParseInt(text.substr(0, digits), &n)) {
-    return Status::Invalid("size", "", "'" + std::string(text) + "' is not a size (e.g. 512, 64KiB, 16MiB, 1GiB)");
+    return Status::Invalid("size", "",
+                           "'" + std::string(text) + "' is not a size (e.g. 512, 64KiB, 16MiB, 1GiB)");
   }
   std::string unit = Lower(text.substr(digits));
   int64_t factor = 0;
-  if (unit.empty() || unit == "b") factor = 1;
-  else if (unit == "kib" || unit == "k") factor = 1024;
-  else if (unit == "mib" || unit == "m") factor = 1024 * 1024;
-  else if (unit == "gib" || unit == "g") factor = 1024LL * 1024 * 1024;
-  else if (unit == "kb") factor = 1000;
-  else if (unit == "mb") factor = 1000 * 1000;
-  else if (unit == "gb") factor = 1000LL * 1000 * 1000;
-  else return Status::Invalid("size", "", "unknown size unit '" + unit + "' in '" + std::string(text) + "' (use KiB, MiB, GiB)");
-  if (n > INT64_MAX / factor) return Status::Invalid("size", "", "size '" + std::string(text) + "' is too large");
+  if (unit.empty() || unit == "b")
+    factor = 1;
+  else if (unit == "kib" || unit == "k")
+    factor = 1024;
+  else if (unit == "mib" || unit == "m")
+    factor = 1024 * 1024;
+  else if (unit == "gib" || unit == "g")
+    factor = 1024LL * 1024 * 1024;
+  else if (unit == "kb")
+    factor = 1000;
+  else if (unit == "mb")
+    factor = 1000 * 1000;
+  else if (unit == "gb")
+    factor = 1000LL * 1000 * 1000;
+  else
+    return Status::Invalid(
+        "size", "", "unknown size unit '" + unit + "' in '" + std::string(text) + "' (use KiB, MiB, GiB)");
+  if (n > INT64_MAX / factor)
+    return Status::Invalid("size", "", "size '" + std::string(text) + "' is too large");
   return n * factor;
 }
 
@@ -149,8 +176,7 @@ Result<std::string> NormaliseOptionValue(const signals_option& option, std::stri
       while (std::getline(ss, item, '|')) {
         if (Lower(item) == Lower(raw)) return item;
       }
-      return Status::Invalid("enum", option.name,
-                             "'" + std::string(raw) + "' is not one of " + allowed);
+      return Status::Invalid("enum", option.name, "'" + std::string(raw) + "' is not one of " + allowed);
     }
     case SIGNALS_OPT_DURATION: {
       auto ms = ParseDurationMs(raw);
@@ -168,8 +194,7 @@ Result<std::string> NormaliseOptionValue(const signals_option& option, std::stri
   return Status::Invalid("type", option.name, "option has an unknown type");
 }
 
-std::optional<std::string> SuggestClosest(std::string_view word,
-                                          const std::vector<std::string>& candidates) {
+std::optional<std::string> SuggestClosest(std::string_view word, const std::vector<std::string>& candidates) {
   std::optional<std::string> best;
   size_t best_distance = SIZE_MAX;
   for (const auto& c : candidates) {
@@ -187,8 +212,7 @@ std::optional<std::string> SuggestClosest(std::string_view word,
 
 std::map<std::string, std::string> ValidateOptions(const OptionTable& table,
                                                    const std::map<std::string, std::string>& raw,
-                                                   const std::string& where,
-                                                   const std::string& data_dir,
+                                                   const std::string& where, const std::string& data_dir,
                                                    std::vector<std::string>* problems) {
   std::map<std::string, std::string> out;
   for (const auto& [key, value] : raw) {
@@ -209,9 +233,10 @@ std::map<std::string, std::string> ValidateOptions(const OptionTable& table,
     auto normalised = NormaliseOptionValue(*option, value, data_dir);
     if (!normalised.ok()) {
       // A secret's value must not reach a log or a terminal, even when wrong.
-      std::string reason = (option->flags & SIGNALS_OPTF_SECRET) != 0
-                               ? "the value (redacted) is not a valid " + std::string(OptionTypeName(option->type))
-                               : normalised.status().message();
+      std::string reason =
+          (option->flags & SIGNALS_OPTF_SECRET) != 0
+              ? "the value (redacted) is not a valid " + std::string(OptionTypeName(option->type))
+              : normalised.status().message();
       problems->push_back(where + ": option '" + key + "': " + reason);
       continue;
     }

@@ -41,14 +41,12 @@ Result<std::string> NormaliseOptionValue(const signals_option& option, std::stri
 // defaults filled in.
 std::map<std::string, std::string> ValidateOptions(const OptionTable& table,
                                                    const std::map<std::string, std::string>& raw,
-                                                   const std::string& where,
-                                                   const std::string& data_dir,
+                                                   const std::string& where, const std::string& data_dir,
                                                    std::vector<std::string>* problems);
 
 // The closest of `candidates` to `word` by edit distance, when close enough to
 // be a plausible typo.
-std::optional<std::string> SuggestClosest(std::string_view word,
-                                          const std::vector<std::string>& candidates);
+std::optional<std::string> SuggestClosest(std::string_view word, const std::vector<std::string>& candidates);
 
 // "string", "int", "bool", ... for help output.
 const char* OptionTypeName(uint32_t type);

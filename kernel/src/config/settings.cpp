@@ -54,8 +54,7 @@ Result<SettingsMap> ParseIniSettings(const std::string& text, const std::string&
     for (const auto& option : parsed.options) {
       std::string section, key;
       if (!SplitDottedName(option.string_key, &section, &key)) {
-        return Status::Config(origin + ": key '" + option.string_key +
-                              "' is outside any [section]");
+        return Status::Config(origin + ": key '" + option.string_key + "' is outside any [section]");
       }
       std::string value = option.value.empty() ? std::string() : option.value.front();
       out[section][key] = SettingValue{value, origin};
@@ -92,8 +91,7 @@ SettingsMap ParseEnvironmentSettings(char** envp, std::vector<std::string>* prob
       // Variables of other tools may share the prefix; only flag the ones
       // that look like ours but are malformed.
       if (name.find("__") != std::string::npos) {
-        problems->push_back("environment " + entry.substr(0, eq) +
-                            ": expected SIGNALS_<SECTION>__<KEY>");
+        problems->push_back("environment " + entry.substr(0, eq) + ": expected SIGNALS_<SECTION>__<KEY>");
       }
       continue;
     }

@@ -22,8 +22,8 @@ Result<Resource> ParseResource(const std::string& name) {
   for (Resource r : AllResources()) {
     if (name == ResourceName(r)) return r;
   }
-  return Status::Invalid("policy", name,
-                         "unknown resource '" + name + "' (callgraphs, manifests, runtime-facts, attestations)");
+  return Status::Invalid(
+      "policy", name, "unknown resource '" + name + "' (callgraphs, manifests, runtime-facts, attestations)");
 }
 
 Result<int> ParseGrant(const std::string& text) {
@@ -38,10 +38,14 @@ Result<int> ParseGrant(const std::string& text) {
 
 const char* ResourceName(Resource resource) {
   switch (resource) {
-    case Resource::kCallgraphs: return "callgraphs";
-    case Resource::kManifests: return "manifests";
-    case Resource::kRuntimeFacts: return "runtime-facts";
-    case Resource::kAttestations: return "attestations";
+    case Resource::kCallgraphs:
+      return "callgraphs";
+    case Resource::kManifests:
+      return "manifests";
+    case Resource::kRuntimeFacts:
+      return "runtime-facts";
+    case Resource::kAttestations:
+      return "attestations";
   }
   return "?";
 }
@@ -51,13 +55,19 @@ const char* ActionName(Action action) { return action == Action::kRead ? "read" 
 AccessPolicy AccessPolicy::Default() {
   AccessPolicy p;
   const int rw = kRead | kWrite;
-  p.grants_["signals-service"] = {{Resource::kCallgraphs, rw}, {Resource::kManifests, rw},
-                                  {Resource::kRuntimeFacts, rw}, {Resource::kAttestations, rw}};
-  p.grants_["policy-engine"] = {{Resource::kCallgraphs, kRead}, {Resource::kManifests, kRead},
-                                {Resource::kRuntimeFacts, kRead}, {Resource::kAttestations, kRead}};
+  p.grants_["signals-service"] = {{Resource::kCallgraphs, rw},
+                                  {Resource::kManifests, rw},
+                                  {Resource::kRuntimeFacts, rw},
+                                  {Resource::kAttestations, rw}};
+  p.grants_["policy-engine"] = {{Resource::kCallgraphs, kRead},
+                                {Resource::kManifests, kRead},
+                                {Resource::kRuntimeFacts, kRead},
+                                {Resource::kAttestations, kRead}};
   p.grants_["scanner-worker"] = {{Resource::kCallgraphs, kWrite}};
-  p.grants_["audit-service"] = {{Resource::kCallgraphs, kRead}, {Resource::kManifests, kRead},
-                                {Resource::kRuntimeFacts, kRead}, {Resource::kAttestations, kRead}};
+  p.grants_["audit-service"] = {{Resource::kCallgraphs, kRead},
+                                {Resource::kManifests, kRead},
+                                {Resource::kRuntimeFacts, kRead},
+                                {Resource::kAttestations, kRead}};
   p.grants_["runtime-agent"] = {{Resource::kRuntimeFacts, kWrite}};
   return p;
 }
@@ -76,9 +86,12 @@ Result<AccessPolicy> AccessPolicy::FromFile(const std::string& path) {
     auto& grants = p.grants_[principal];
     for (const auto& [resource_name, value] : keys) {
       auto resource = ParseResource(resource_name);
-      if (!resource.ok()) return Status::Config(path + ": [" + principal + "] " + resource.status().message());
+      if (!resource.ok())
+        return Status::Config(path + ": [" + principal + "] " + resource.status().message());
       auto grant = ParseGrant(value.value);
-      if (!grant.ok()) return Status::Config(path + ": [" + principal + "] " + resource_name + ": " + grant.status().message());
+      if (!grant.ok())
+        return Status::Config(path + ": [" + principal + "] " + resource_name + ": " +
+                              grant.status().message());
       grants[*resource] = *grant;
     }
   }
@@ -102,7 +115,9 @@ std::vector<std::string> AccessPolicy::Principals() const {
 std::string AccessPolicy::Render() const {
   std::ostringstream out;
   const size_t width = 18;
-  auto pad = [&](const std::string& s) { return s + std::string(s.size() < width ? width - s.size() : 1, ' '); };
+  auto pad = [&](const std::string& s) {
+    return s + std::string(s.size() < width ? width - s.size() : 1, ' ');
+  };
   out << pad("principal");
   for (Resource r : AllResources()) out << pad(ResourceName(r));
   out << "\n";
@@ -128,7 +143,8 @@ Status Authorize(const AccessPolicy& policy, const Principal& principal, const s
   if (!policy.Allows(principal.name, resource, action)) {
     return Status(Code::kForbidden, "principal '" + principal.name + "' may not " + what, "", "policy");
   }
-  bool bound = std::find(principal.tenants.begin(), principal.tenants.end(), tenant) != principal.tenants.end();
+  bool bound =
+      std::find(principal.tenants.begin(), principal.tenants.end(), tenant) != principal.tenants.end();
   if (!bound && !(action == Action::kRead && tenant == "global")) {
     return Status(Code::kForbidden,
                   "principal '" + principal.name + "' is not bound to tenant '" + tenant + "'", "tenant",

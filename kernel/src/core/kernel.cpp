@@ -130,7 +130,8 @@ Result<Signer*> Kernel::signer() {
                           instance->component->component->name + " is " + signer->algorithm() +
                           "; set signing.algorithm = " + signer->algorithm() + " or choose another key");
   }
-  SIGNALS_RETURN_IF_ERROR(keys_->RegisterKey(signer->key_id(), signer->algorithm(), signer->public_key_pem()));
+  SIGNALS_RETURN_IF_ERROR(
+      keys_->RegisterKey(signer->key_id(), signer->algorithm(), signer->public_key_pem()));
   // A store from before key records were kept in the CAS lacks the active
   // key's record: copy the whole registry there once. Otherwise one stat.
   auto key_record = cas_->Stat(cas_paths::KeyRecord(signer->key_id()));

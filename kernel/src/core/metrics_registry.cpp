@@ -78,8 +78,7 @@ void MetricsRegistry::Describe(const std::string& name, MetricType type, const s
   f.type = type;
   f.help = help;
   if (type == MetricType::kHistogram) {
-    f.bounds =
-        bounds.empty() ? DefaultBounds(name) : std::move(bounds);
+    f.bounds = bounds.empty() ? DefaultBounds(name) : std::move(bounds);
   }
 }
 
@@ -133,8 +132,7 @@ MetricsRegistry::Series* MetricsRegistry::Find(const std::string& name, const st
     Family f;
     f.type = type;
     f.help = "Reported through the plugin host table.";
-    if (type == MetricType::kHistogram)
-      f.bounds = DefaultBounds(name);
+    if (type == MetricType::kHistogram) f.bounds = DefaultBounds(name);
     it = families_.emplace(name, std::move(f)).first;
   }
   Family& family = it->second;

@@ -19,7 +19,8 @@ Result<IssuedToken> TokenStore::Create(const std::string& principal, const std::
   unsigned char random[32];
   if (RAND_bytes(random, sizeof(random)) != 1) return Status::Internal("no randomness for a token");
   IssuedToken issued;
-  issued.token = kTokenPrefix + Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(random), sizeof(random)));
+  issued.token =
+      kTokenPrefix + Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(random), sizeof(random)));
   const std::string hash = Sha256Hex(issued.token);
   issued.token_id = hash.substr(0, 12);
   nlohmann::json record = {{"tokenId", issued.token_id},
@@ -42,7 +43,8 @@ Result<Principal> TokenStore::Authenticate(const std::string& token) {
   }
   auto record = index_->Get("tokens", Sha256Hex(token));
   if (!record.ok()) {
-    if (record.status().code() == Code::kNotFound) return Status(Code::kUnauthenticated, "unknown bearer token");
+    if (record.status().code() == Code::kNotFound)
+      return Status(Code::kUnauthenticated, "unknown bearer token");
     return record.status();
   }
   auto j = nlohmann::json::parse(*record, nullptr, false);

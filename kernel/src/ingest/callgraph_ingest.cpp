@@ -31,7 +31,8 @@ Status ValidateCallgraphLanguage(std::string_view language, std::string_view fie
     if (l == language) return Status::Ok();
     known += (known.empty() ? "" : " ") + l;
   }
-  if (language.empty()) return Status::Invalid("language", std::string(field), "language is required (" + known + ")");
+  if (language.empty())
+    return Status::Invalid("language", std::string(field), "language is required (" + known + ")");
   return Status::Invalid("language", std::string(field),
                          "unknown language '" + std::string(language) + "'; known: " + known);
 }
@@ -63,7 +64,8 @@ CallgraphIngest::~CallgraphIngest() {
   blob_.reset();
 }
 
-Result<std::unique_ptr<CallgraphIngest>> CallgraphIngest::Begin(Kernel& kernel, const CallgraphIngestRequest& request) {
+Result<std::unique_ptr<CallgraphIngest>> CallgraphIngest::Begin(Kernel& kernel,
+                                                                const CallgraphIngestRequest& request) {
   SIGNALS_RETURN_IF_ERROR(kernel.tenants().Check(request.tenant, "tenant"));
   if (request.component_purl.empty()) {
     return Status::Invalid("required", "componentPurl", "componentPurl is required");
@@ -169,7 +171,8 @@ Result<CallgraphIngestResult> CallgraphIngest::Finish() {
   return result;
 }
 
-Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& summary, uint64_t compressed_bytes) {
+Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& summary,
+                                                      uint64_t compressed_bytes) {
   MetricsRegistry& metrics = kernel_.metrics();
   const std::string& tenant = request_.tenant;
   const std::string blob_key = blob_->key();
@@ -282,7 +285,8 @@ Result<CallgraphIngestResult> CallgraphIngest::Commit(const CallgraphSummary& su
   committed_keys_.clear();
   if (queued) tlog->NoteEnqueued();
 
-  metrics.CounterAdd("signals_callgraphs_stored_total", "language=" + request_.language + ",tenant=" + tenant, 1);
+  metrics.CounterAdd("signals_callgraphs_stored_total", "language=" + request_.language + ",tenant=" + tenant,
+                     1);
   metrics.HistogramObserve("signals_callgraph_nodes", "language=" + request_.language,
                            static_cast<double>(summary.node_count));
   return CallgraphIngestResult{std::move(manifest), true, graph_id_};

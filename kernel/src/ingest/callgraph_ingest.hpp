@@ -60,7 +60,8 @@ class CallgraphIngest {
  public:
   // Checks the request (tenant exists, purl valid, language known, source and
   // format well-formed) and that a signer is available.
-  static Result<std::unique_ptr<CallgraphIngest>> Begin(Kernel& kernel, const CallgraphIngestRequest& request);
+  static Result<std::unique_ptr<CallgraphIngest>> Begin(Kernel& kernel,
+                                                        const CallgraphIngestRequest& request);
   ~CallgraphIngest();
   CallgraphIngest(const CallgraphIngest&) = delete;
   CallgraphIngest& operator=(const CallgraphIngest&) = delete;

@@ -19,14 +19,16 @@ Result<nlohmann::json> ParseObject(const std::string& text, const std::string& w
   return j;
 }
 
-Status GraphNotFound(const std::string& graph_id) { return Status::NotFound("callgraph " + graph_id + " not found"); }
+Status GraphNotFound(const std::string& graph_id) {
+  return Status::NotFound("callgraph " + graph_id + " not found");
+}
 
 }  // namespace
 
 const std::vector<std::string>& CallgraphManifestFields() {
   static const std::vector<std::string> kFields = {
-      "graphId",       "digest",     "language",  "source",    "createdAt",   "tenantId", "componentPurl",
-      "entryPoints",   "nodeCount",  "edgeCount", "signerKeyId", "signature", "rekorUuid"};
+      "graphId",     "digest",    "language",  "source",      "createdAt", "tenantId", "componentPurl",
+      "entryPoints", "nodeCount", "edgeCount", "signerKeyId", "signature", "rekorUuid"};
   return kFields;
 }
 
@@ -140,7 +142,8 @@ Result<std::unique_ptr<CasStore::Reader>> CallgraphStore::OpenBlob(const std::st
   return reader;
 }
 
-Status CallgraphStore::ReadCanonical(const std::string& graph_id, const std::function<Status(std::string_view)>& sink) {
+Status CallgraphStore::ReadCanonical(const std::string& graph_id,
+                                     const std::function<Status(std::string_view)>& sink) {
   auto reader = OpenBlob(graph_id);
   if (!reader.ok()) return reader.status();
   ZstdFrameReader zstd(sink);

@@ -73,7 +73,8 @@ class CallgraphStore {
   Result<std::vector<nlohmann::json>> List(const CallgraphListQuery& query);
 
   // The graph id stored for (tenant, canonical purl, digest), or nullopt.
-  Result<std::optional<std::string>> FindByDigest(const std::string& tenant, const std::string& component_purl,
+  Result<std::optional<std::string>> FindByDigest(const std::string& tenant,
+                                                  const std::string& component_purl,
                                                   const std::string& digest);
 
   // The stored zstd frame of the canonical NDJSON (for Accept-Encoding: zstd).

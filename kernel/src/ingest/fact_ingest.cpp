@@ -244,8 +244,9 @@ Result<nlohmann::json> FactBatchIngest::Finish() {
   auto result = Commit();
   if (!result.ok()) {
     RemoveCommitted();
-    kernel_.metrics().CounterAdd("signals_ingest_failures_total", "kind=runtime-facts,code=" +
-                                 std::string(CodeName(result.status().code())), 1);
+    kernel_.metrics().CounterAdd("signals_ingest_failures_total",
+                                 "kind=runtime-facts,code=" + std::string(CodeName(result.status().code())),
+                                 1);
     return Fail(result.status());
   }
   return result;
@@ -290,11 +291,11 @@ Result<nlohmann::json> FactBatchIngest::Commit() {
       {"pipelineVersion", SIGNALS_PIPELINE_VERSION},
       {"blobUri", bucket + "/" + blob_key},
   };
-  nlohmann::json statement = MakeStatement(
-      {AttestationSubject{cas_paths::FactSubjectName(tenant, batch_id_),
-                          provenance_hash.substr(std::string("sha256:").size())},
-       callgraph_subject_},
-      kRuntimeFactsPredicate, predicate);
+  nlohmann::json statement =
+      MakeStatement({AttestationSubject{cas_paths::FactSubjectName(tenant, batch_id_),
+                                        provenance_hash.substr(std::string("sha256:").size())},
+                     callgraph_subject_},
+                    kRuntimeFactsPredicate, predicate);
   auto envelope = StoreSignedStatement(*signer_, statement, kernel_.cas(), metrics, attestation_key);
   if (!envelope.ok()) return envelope.status();
   committed_keys_.push_back(attestation_key);
@@ -309,7 +310,8 @@ Result<nlohmann::json> FactBatchIngest::Commit() {
 
   nlohmann::json provenance = predicate;
   provenance["provenanceId"] = batch_id_;
-  provenance["principal"] = request_.principal.empty() ? nlohmann::json(nullptr) : nlohmann::json(request_.principal);
+  provenance["principal"] =
+      request_.principal.empty() ? nlohmann::json(nullptr) : nlohmann::json(request_.principal);
   provenance["sizeBytes"] = raw_bytes_;
   provenance["compressedSizeBytes"] = pipeline_->bytes_out();
   provenance["attestationUri"] = bucket + "/" + attestation_key;

@@ -33,9 +33,9 @@ namespace signals {
 struct FactIngestRequest {
   std::string tenant;
   std::string callgraph_id;
-  std::string source;        // who produced the facts, e.g. "signalsctl", "agent-x"
-  std::string principal;     // who submitted them
-  int64_t received_at_ms = 0;  // when the first byte arrived; 0 = now
+  std::string source;                        // who produced the facts, e.g. "signalsctl", "agent-x"
+  std::string principal;                     // who submitted them
+  int64_t received_at_ms = 0;                // when the first byte arrived; 0 = now
   std::optional<std::string> expected_hash;  // "sha256:…" sent by the client
 
   // Reads {"kind","tenant","callgraphId","source","principal","receivedAt",

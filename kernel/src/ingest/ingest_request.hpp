@@ -21,7 +21,8 @@ inline Status ValidateIngestSource(std::string_view source) {
     return Status::Invalid("source", "source", "source must be 1 to 256 characters");
   }
   for (unsigned char c : source) {
-    if (c < 0x20 || c == 0x7f) return Status::Invalid("source", "source", "source contains a control character");
+    if (c < 0x20 || c == 0x7f)
+      return Status::Invalid("source", "source", "source contains a control character");
   }
   return Status::Ok();
 }

@@ -5,9 +5,7 @@
 
 namespace signals {
 
-std::string DigestOf(std::string_view bytes) {
-  return std::string(kSha256DigestPrefix) + Sha256Hex(bytes);
-}
+std::string DigestOf(std::string_view bytes) { return std::string(kSha256DigestPrefix) + Sha256Hex(bytes); }
 
 std::string DigestFromRaw(const std::array<uint8_t, 32>& raw) {
   return std::string(kSha256DigestPrefix) + HexLower(raw.data(), raw.size());

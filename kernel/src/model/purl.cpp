@@ -40,8 +40,8 @@ Result<std::string> PercentDecode(std::string_view s, const char* component) {
     int hi = i + 1 < s.size() ? HexValue(s[i + 1]) : -1;
     int lo = i + 2 < s.size() ? HexValue(s[i + 2]) : -1;
     if (hi < 0 || lo < 0) {
-      return Invalid(component, std::string("invalid percent-encoding in ") + component + " '" +
-                                    std::string(s) + "'");
+      return Invalid(component,
+                     std::string("invalid percent-encoding in ") + component + " '" + std::string(s) + "'");
     }
     out += static_cast<char>(hi * 16 + lo);
     i += 2;

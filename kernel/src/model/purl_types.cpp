@@ -47,8 +47,8 @@ Status PypiRule(Purl& p) {
 // cpan: the name is a distribution name; a module name ("URI::PackageURL") is an error.
 Status CpanRule(Purl& p) {
   if (p.name.find("::") != std::string::npos) {
-    return Invalid("name", "cpan name '" + p.name +
-                               "' looks like a module name; use the distribution name (no '::')");
+    return Invalid(
+        "name", "cpan name '" + p.name + "' looks like a module name; use the distribution name (no '::')");
   }
   return Status::Ok();
 }
@@ -58,8 +58,8 @@ Status ChromeExtensionRule(Purl& p) {
   bool id_ok = p.name.size() == 32;
   for (char c : p.name) id_ok = id_ok && c >= 'a' && c <= 'p';
   if (!id_ok) {
-    return Invalid("name", "chrome-extension name '" + p.name +
-                               "' must be a 32-character extension id of letters a-p");
+    return Invalid(
+        "name", "chrome-extension name '" + p.name + "' must be a 32-character extension id of letters a-p");
   }
   if (p.version.empty()) return Status::Ok();
   int parts = 1;
@@ -78,8 +78,8 @@ Status ChromeExtensionRule(Purl& p) {
     }
   }
   if (!digits || parts > 4) {
-    return Invalid("version", "chrome-extension version '" + p.version +
-                                  "' must be 1 to 4 dot-separated numbers");
+    return Invalid("version",
+                   "chrome-extension version '" + p.version + "' must be 1 to 4 dot-separated numbers");
   }
   return Status::Ok();
 }
@@ -178,8 +178,8 @@ Status ApplyTypeRules(Purl& p) {
     return Invalid("version", "a " + type + " purl requires a version");
   }
   if (!rule->required_qualifier.empty() && p.Qualifier(rule->required_qualifier) == nullptr) {
-    return Invalid("qualifiers",
-                   "a " + type + " purl requires the qualifier '" + std::string(rule->required_qualifier) + "'");
+    return Invalid("qualifiers", "a " + type + " purl requires the qualifier '" +
+                                     std::string(rule->required_qualifier) + "'");
   }
   if (rule->extra != nullptr) return rule->extra(p);
   return Status::Ok();

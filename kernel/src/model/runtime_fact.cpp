@@ -72,8 +72,8 @@ const char* KnownFieldList() {
 
 bool IsBuiltInFactType(std::string_view type) {
   static constexpr std::array<std::string_view, 5> kBuiltIn = {
-      "runtime.symbol.hit", "runtime.module.loaded", "runtime.process.observed",
-      "runtime.network.connection", "runtime.file.access"};
+      "runtime.symbol.hit", "runtime.module.loaded", "runtime.process.observed", "runtime.network.connection",
+      "runtime.file.access"};
   for (auto t : kBuiltIn) {
     if (t == type) return true;
   }
@@ -92,7 +92,9 @@ bool IsValidFactType(std::string_view type) {
     if (type[i] != '.') return false;
     ++i;
     size_t start = i;
-    while (i < type.size() && ((type[i] >= 'a' && type[i] <= 'z') || (type[i] >= '0' && type[i] <= '9') || type[i] == '_')) ++i;
+    while (i < type.size() &&
+           ((type[i] >= 'a' && type[i] <= 'z') || (type[i] >= '0' && type[i] <= '9') || type[i] == '_'))
+      ++i;
     if (i == start) return false;
     ++segments;
   }
@@ -147,9 +149,9 @@ Status FactLineValidator::Check(std::string_view line, size_t line_number, std::
   }
   if (error) {
     std::string rule = error == simdjson::UTF8_ERROR ? "utf-8" : "json";
-    std::string message = error == simdjson::UTF8_ERROR ? "the line is not valid UTF-8"
-                                                        : std::string("not valid JSON (") +
-                                                              simdjson::error_message(error) + ")";
+    std::string message = error == simdjson::UTF8_ERROR
+                              ? "the line is not valid UTF-8"
+                              : std::string("not valid JSON (") + simdjson::error_message(error) + ")";
     return LineError(line_number, "", rule, message);
   }
   simdjson::dom::object object;
@@ -176,8 +178,9 @@ Status FactLineValidator::Check(std::string_view line, size_t line_number, std::
     const FieldSpec& spec = kFields[index];
     const std::string_view name = spec.camel;
     if (!seen_as[index].empty()) {
-      return LineError(line_number, name, "unique-field",
-                       "given twice (as '" + std::string(seen_as[index]) + "' and '" + std::string(key) + "')");
+      return LineError(
+          line_number, name, "unique-field",
+          "given twice (as '" + std::string(seen_as[index]) + "' and '" + std::string(key) + "')");
     }
     seen_as[index] = key == spec.camel ? spec.camel : spec.snake;
     simdjson::dom::element value = member.value;
@@ -229,7 +232,8 @@ Status FactLineValidator::Check(std::string_view line, size_t line_number, std::
       }
       case FieldKind::kHitCount: {
         int64_t n = 0;
-        if (value.get_int64().get(n)) return LineError(line_number, name, "hitCount", "must be an integer >= 1");
+        if (value.get_int64().get(n))
+          return LineError(line_number, name, "hitCount", "must be an integer >= 1");
         if (n < 1) {
           return LineError(line_number, name, "hitCount",
                            "must be an integer >= 1, got " + std::to_string(n));
@@ -238,7 +242,8 @@ Status FactLineValidator::Check(std::string_view line, size_t line_number, std::
       }
       case FieldKind::kTimestamp: {
         std::string_view s;
-        if (value.get_string().get(s)) return LineError(line_number, name, "rfc3339", "must be an RFC 3339 string");
+        if (value.get_string().get(s))
+          return LineError(line_number, name, "rfc3339", "must be an RFC 3339 string");
         auto t = ParseRfc3339(s);
         if (!t.ok()) return LineError(line_number, name, "rfc3339", t.status().message());
         break;

@@ -53,7 +53,7 @@ class FactLineValidator {
   size_t max_depth_;
   std::array<std::string, 4> valid_purls_;
   size_t next_purl_slot_ = 0;
-  std::string padded_;  // line copy with simdjson's padding
+  std::string padded_;                           // line copy with simdjson's padding
   std::vector<std::string_view> metadata_keys_;  // reused: metadata's keys, sorted
 };
 

@@ -20,19 +20,26 @@ void EmitText(signals_sink sink, void* sink_ctx, const std::string& text) {
 
 signals_status StatusOfCode(Code code) {
   switch (code) {
-    case Code::kOk: return SIGNALS_OK;
+    case Code::kOk:
+      return SIGNALS_OK;
     case Code::kInvalid:
     case Code::kHashMismatch:
     case Code::kTooLarge:
     case Code::kUnsupportedMedia:
     case Code::kUnauthenticated:
     case Code::kForbidden:
-    case Code::kGone: return SIGNALS_INVALID_ARGUMENT;
-    case Code::kNotFound: return SIGNALS_NOT_FOUND;
-    case Code::kConflict: return SIGNALS_EXISTS;
-    case Code::kUnavailable: return SIGNALS_RETRY;
-    case Code::kNoSpace: return SIGNALS_NO_SPACE;
-    default: return SIGNALS_ERROR;
+    case Code::kGone:
+      return SIGNALS_INVALID_ARGUMENT;
+    case Code::kNotFound:
+      return SIGNALS_NOT_FOUND;
+    case Code::kConflict:
+      return SIGNALS_EXISTS;
+    case Code::kUnavailable:
+      return SIGNALS_RETRY;
+    case Code::kNoSpace:
+      return SIGNALS_NO_SPACE;
+    default:
+      return SIGNALS_ERROR;
   }
 }
 
@@ -108,8 +115,8 @@ signals_status HostIngestBegin(void* ctx, const char* request_json, signals_inge
   }
 }
 
-signals_status HostIngestWrite(void*, signals_ingest* ingest, signals_bytes chunk,
-                               signals_sink problem_sink, void* sink_ctx) {
+signals_status HostIngestWrite(void*, signals_ingest* ingest, signals_bytes chunk, signals_sink problem_sink,
+                               void* sink_ctx) {
   try {
     auto* handle = reinterpret_cast<IngestHandle*>(ingest);
     Status s = handle->session->Write(std::string_view(reinterpret_cast<const char*>(chunk.data), chunk.len));

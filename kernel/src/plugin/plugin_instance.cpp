@@ -14,15 +14,23 @@ void AppendTo(void* ctx, const uint8_t* data, size_t len) {
 
 Code CodeOfPluginStatus(signals_status status) {
   switch (status) {
-    case SIGNALS_OK: return Code::kOk;
-    case SIGNALS_NOT_FOUND: return Code::kNotFound;
-    case SIGNALS_EXISTS: return Code::kConflict;
-    case SIGNALS_NO_SPACE: return Code::kNoSpace;
+    case SIGNALS_OK:
+      return Code::kOk;
+    case SIGNALS_NOT_FOUND:
+      return Code::kNotFound;
+    case SIGNALS_EXISTS:
+      return Code::kConflict;
+    case SIGNALS_NO_SPACE:
+      return Code::kNoSpace;
     case SIGNALS_RETRY:
-    case SIGNALS_AGAIN: return Code::kUnavailable;
-    case SIGNALS_INVALID_ARGUMENT: return Code::kInvalid;
-    case SIGNALS_INVALID_CONFIG: return Code::kConfig;
-    default: return Code::kInternal;
+    case SIGNALS_AGAIN:
+      return Code::kUnavailable;
+    case SIGNALS_INVALID_ARGUMENT:
+      return Code::kInvalid;
+    case SIGNALS_INVALID_CONFIG:
+      return Code::kConfig;
+    default:
+      return Code::kInternal;
   }
 }
 
@@ -36,8 +44,8 @@ Result<std::unique_ptr<PluginInstance>> PluginInstance::Create(const InstanceCon
 
   std::vector<signals_option_value> values;
   for (const auto& [name, value] : config.options) values.push_back({name.c_str(), value.c_str()});
-  signals_config cfg{sizeof(signals_config), config.section.c_str(), data_dir.c_str(),
-                     values.data(), values.size()};
+  signals_config cfg{sizeof(signals_config), config.section.c_str(), data_dir.c_str(), values.data(),
+                     values.size()};
   char error[1024] = {0};
   void* instance = nullptr;
   signals_status status = SIGNALS_ERROR;
@@ -50,8 +58,9 @@ Result<std::unique_ptr<PluginInstance>> PluginInstance::Create(const InstanceCon
     return Status::Config(who + "create threw an exception across the C ABI (" + e.what() +
                           "); the plugin must catch it and return a status, as plugin.hpp does");
   } catch (...) {
-    return Status::Config(who + "create threw an exception across the C ABI; the plugin must "
-                                "catch it and return a status, as plugin.hpp does");
+    return Status::Config(who +
+                          "create threw an exception across the C ABI; the plugin must "
+                          "catch it and return a status, as plugin.hpp does");
   }
   error[sizeof(error) - 1] = '\0';
   if (status == SIGNALS_OK && instance == nullptr) {
@@ -59,8 +68,8 @@ Result<std::unique_ptr<PluginInstance>> PluginInstance::Create(const InstanceCon
   }
   if (status != SIGNALS_OK) {
     Code code = CodeOfPluginStatus(status);
-    std::string message = error[0] ? error : "create failed with status " + std::to_string(status) +
-                                                 " and no message";
+    std::string message =
+        error[0] ? error : "create failed with status " + std::to_string(status) + " and no message";
     return Status(code, who + message);
   }
   self->instance_ = instance;
@@ -160,8 +169,8 @@ Result<std::string> CasStore::ReadAll(const std::string& key, size_t limit) {
   auto reader = Open(key);
   if (!reader.ok()) return reader.status();
   if ((*reader)->size() > limit) {
-    return Status(Code::kTooLarge, key + " is " + std::to_string((*reader)->size()) +
-                                       " bytes, more than " + std::to_string(limit));
+    return Status(Code::kTooLarge, key + " is " + std::to_string((*reader)->size()) + " bytes, more than " +
+                                       std::to_string(limit));
   }
   std::string out;
   out.resize((*reader)->size());
@@ -181,8 +190,8 @@ Result<std::string> CasStore::ReadAll(const std::string& key, size_t limit) {
 Result<uint64_t> CasStore::Stat(const std::string& key) {
   auto lock = instance_->Lock();
   uint64_t size = 0;
-  Status s = instance_->Check(
-      instance_->api<signals_cas_api>().stat(instance_->raw(), key.c_str(), &size), "stat " + key);
+  Status s = instance_->Check(instance_->api<signals_cas_api>().stat(instance_->raw(), key.c_str(), &size),
+                              "stat " + key);
   if (!s.ok()) return s;
   return size;
 }
@@ -193,8 +202,7 @@ Status CasStore::Remove(const std::string& key) {
                           "remove " + key);
 }
 
-Status CasStore::List(const std::string& prefix,
-                      const std::function<void(const std::string&)>& visit) {
+Status CasStore::List(const std::string& prefix, const std::function<void(const std::string&)>& visit) {
   std::vector<std::string> keys;
   {
     auto lock = instance_->Lock();
@@ -223,8 +231,9 @@ Status IndexStore::Txn::Insert(const std::string& collection, const std::string&
   PluginInstance& inst = *store_->instance_;
   auto lock = inst.Lock();
   signals_bytes b{reinterpret_cast<const uint8_t*>(json.data()), json.size()};
-  return inst.Check(inst.api<signals_index_api>().insert(inst.raw(), txn_, collection.c_str(), key.c_str(), b),
-                    "insert " + collection + "/" + key);
+  return inst.Check(
+      inst.api<signals_index_api>().insert(inst.raw(), txn_, collection.c_str(), key.c_str(), b),
+      "insert " + collection + "/" + key);
 }
 
 Status IndexStore::Txn::Upsert(const std::string& collection, const std::string& key,
@@ -232,8 +241,9 @@ Status IndexStore::Txn::Upsert(const std::string& collection, const std::string&
   PluginInstance& inst = *store_->instance_;
   auto lock = inst.Lock();
   signals_bytes b{reinterpret_cast<const uint8_t*>(json.data()), json.size()};
-  return inst.Check(inst.api<signals_index_api>().upsert(inst.raw(), txn_, collection.c_str(), key.c_str(), b),
-                    "upsert " + collection + "/" + key);
+  return inst.Check(
+      inst.api<signals_index_api>().upsert(inst.raw(), txn_, collection.c_str(), key.c_str(), b),
+      "upsert " + collection + "/" + key);
 }
 
 Status IndexStore::Txn::Remove(const std::string& collection, const std::string& key) {

@@ -4,8 +4,8 @@
 // the instance's last_error, and destroys the instance when it goes away.
 //
 // CasStore, IndexStore, Signer, TlogClient and MetricsExposer are the
-// kernel's facades over the cas, index, signer, tlog and metrics kinds: the pipeline talks to these, never to the C tables.
-// Thread-safety: every method may be called from any thread.
+// kernel's facades over the cas, index, signer, tlog and metrics kinds: the pipeline talks to these, never to
+// the C tables. Thread-safety: every method may be called from any thread.
 #pragma once
 
 #include <signals/plugin.h>

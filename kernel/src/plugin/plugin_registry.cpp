@@ -33,14 +33,22 @@ std::vector<boost::dll::shared_library>& OpenLibraries() {
 
 size_t KindApiMinimumSize(uint32_t kind) {
   switch (kind) {
-    case SIGNALS_KIND_CAS: return sizeof(signals_cas_api);
-    case SIGNALS_KIND_INDEX: return sizeof(signals_index_api);
-    case SIGNALS_KIND_SIGNER: return sizeof(signals_signer_api);
-    case SIGNALS_KIND_TLOG: return sizeof(signals_tlog_api);
-    case SIGNALS_KIND_METRICS: return sizeof(signals_metrics_api);
-    case SIGNALS_KIND_SOURCE: return sizeof(signals_source_api);
-    case SIGNALS_KIND_TRANSPORT: return sizeof(signals_transport_api);
-    default: return 0;
+    case SIGNALS_KIND_CAS:
+      return sizeof(signals_cas_api);
+    case SIGNALS_KIND_INDEX:
+      return sizeof(signals_index_api);
+    case SIGNALS_KIND_SIGNER:
+      return sizeof(signals_signer_api);
+    case SIGNALS_KIND_TLOG:
+      return sizeof(signals_tlog_api);
+    case SIGNALS_KIND_METRICS:
+      return sizeof(signals_metrics_api);
+    case SIGNALS_KIND_SOURCE:
+      return sizeof(signals_source_api);
+    case SIGNALS_KIND_TRANSPORT:
+      return sizeof(signals_transport_api);
+    default:
+      return 0;
   }
 }
 
@@ -61,13 +69,20 @@ std::string SupportedKinds() {
 
 const char* KindName(uint32_t kind) {
   switch (kind) {
-    case SIGNALS_KIND_CAS: return "cas";
-    case SIGNALS_KIND_INDEX: return "index";
-    case SIGNALS_KIND_SIGNER: return "signer";
-    case SIGNALS_KIND_TLOG: return "tlog";
-    case SIGNALS_KIND_METRICS: return "metrics";
-    case SIGNALS_KIND_TRANSPORT: return "transport";
-    case SIGNALS_KIND_SOURCE: return "source";
+    case SIGNALS_KIND_CAS:
+      return "cas";
+    case SIGNALS_KIND_INDEX:
+      return "index";
+    case SIGNALS_KIND_SIGNER:
+      return "signer";
+    case SIGNALS_KIND_TLOG:
+      return "tlog";
+    case SIGNALS_KIND_METRICS:
+      return "metrics";
+    case SIGNALS_KIND_TRANSPORT:
+      return "transport";
+    case SIGNALS_KIND_SOURCE:
+      return "source";
   }
   return "unknown";
 }
@@ -76,8 +91,8 @@ Status PluginRegistry::Register(const signals_plugin_descriptor* d, const std::s
   auto fail = [&](const std::string& message) { return Status::Config(origin + ": " + message); };
   if (d == nullptr) return fail("signals_plugin_entry returned NULL instead of a descriptor");
   if (d->magic != SIGNALS_PLUGIN_MAGIC) {
-    return fail("not a Signals plugin: the descriptor's magic number is " + Hex64(d->magic) +
-                ", not " + Hex64(SIGNALS_PLUGIN_MAGIC) + " (\"SIGNALS1\")");
+    return fail("not a Signals plugin: the descriptor's magic number is " + Hex64(d->magic) + ", not " +
+                Hex64(SIGNALS_PLUGIN_MAGIC) + " (\"SIGNALS1\")");
   }
   const std::string kernel_abi = AbiText(SIGNALS_ABI_MAJOR, SIGNALS_ABI_MINOR);
   const std::string plugin_abi = AbiText(d->abi_major, d->abi_minor);
@@ -128,13 +143,11 @@ Status PluginRegistry::Register(const signals_plugin_descriptor* d, const std::s
                   ") is not supported by this kernel's ABI " + kernel_abi + ", which supports " +
                   SupportedKinds());
     }
-    for (auto [fn, fn_name] : {std::pair{c.create != nullptr, "create"},
-                               std::pair{c.destroy != nullptr, "destroy"},
-                               std::pair{c.last_error != nullptr, "last_error"},
-                               std::pair{c.health != nullptr, "health"}}) {
+    for (auto [fn, fn_name] :
+         {std::pair{c.create != nullptr, "create"}, std::pair{c.destroy != nullptr, "destroy"},
+          std::pair{c.last_error != nullptr, "last_error"}, std::pair{c.health != nullptr, "health"}}) {
       if (!fn) {
-        return fail(where + ": " + fn_name +
-                    " is NULL; create, destroy, last_error and health are required");
+        return fail(where + ": " + fn_name + " is NULL; create, destroy, last_error and health are required");
       }
     }
     if (c.api == nullptr) {
@@ -142,9 +155,8 @@ Status PluginRegistry::Register(const signals_plugin_descriptor* d, const std::s
     }
     uint32_t table_size = *static_cast<const uint32_t*>(c.api);
     if (table_size < api_size) {
-      return fail(where + ": its " + KindName(c.kind) + " function table is " +
-                  std::to_string(table_size) + " bytes, but ABI " + plugin_abi + " defines " +
-                  std::to_string(api_size) + rebuild);
+      return fail(where + ": its " + KindName(c.kind) + " function table is " + std::to_string(table_size) +
+                  " bytes, but ABI " + plugin_abi + " defines " + std::to_string(api_size) + rebuild);
     }
     if (c.option_count > 0 && c.options == nullptr) {
       return fail(where + ": declares " + std::to_string(c.option_count) +
@@ -199,7 +211,8 @@ Status PluginRegistry::LoadFile(const std::string& path) {
   try {
     descriptor = entry();
   } catch (...) {
-    return Status::Config(path + ": signals_plugin_entry threw an exception; it must only return "
+    return Status::Config(path +
+                          ": signals_plugin_entry threw an exception; it must only return "
                           "its static descriptor");
   }
   Status s = Register(descriptor, path);

@@ -4,20 +4,33 @@ namespace signals {
 
 int HttpStatusOf(Code code) {
   switch (code) {
-    case Code::kOk: return 200;
-    case Code::kInvalid: return 400;
-    case Code::kUnauthenticated: return 401;
-    case Code::kForbidden: return 403;
-    case Code::kNotFound: return 404;
-    case Code::kConflict: return 409;
-    case Code::kGone: return 410;
-    case Code::kTooLarge: return 413;
-    case Code::kUnsupportedMedia: return 415;
-    case Code::kHashMismatch: return 422;
-    case Code::kUnavailable: return 503;
-    case Code::kNoSpace: return 507;
+    case Code::kOk:
+      return 200;
+    case Code::kInvalid:
+      return 400;
+    case Code::kUnauthenticated:
+      return 401;
+    case Code::kForbidden:
+      return 403;
+    case Code::kNotFound:
+      return 404;
+    case Code::kConflict:
+      return 409;
+    case Code::kGone:
+      return 410;
+    case Code::kTooLarge:
+      return 413;
+    case Code::kUnsupportedMedia:
+      return 415;
+    case Code::kHashMismatch:
+      return 422;
+    case Code::kUnavailable:
+      return 503;
+    case Code::kNoSpace:
+      return 507;
     case Code::kConfig:
-    case Code::kInternal: return 500;
+    case Code::kInternal:
+      return 500;
   }
   return 500;
 }

@@ -29,15 +29,16 @@ namespace {
 constexpr int64_t kStalePendingMs = 10 * 60 * 1000;
 
 struct Idempotency {
-  std::string key;  // index key: sha256 of principal, tenant and the client's key
-  bool owner = false;  // we wrote the pending record
+  std::string key;          // index key: sha256 of principal, tenant and the client's key
+  bool owner = false;       // we wrote the pending record
   nlohmann::json existing;  // the record found at begin, when not owner
 };
 
 Result<Idempotency> ClaimIdempotencyKey(Kernel& kernel, const Principal& principal, const std::string& tenant,
                                         const std::string& client_key) {
   if (client_key.empty() || client_key.size() > 256) {
-    return Status::Invalid("idempotency-key", "Idempotency-Key", "Idempotency-Key must be 1 to 256 characters");
+    return Status::Invalid("idempotency-key", "Idempotency-Key",
+                           "Idempotency-Key must be 1 to 256 characters");
   }
   Idempotency claim;
   claim.key = Sha256Hex(principal.name + "\n" + tenant + "\n" + client_key);
@@ -55,7 +56,8 @@ Result<Idempotency> ClaimIdempotencyKey(Kernel& kernel, const Principal& princip
   }
   auto txn = kernel.index().Begin();
   if (!txn.ok()) return txn.status();
-  nlohmann::json pending = {{"state", "pending"}, {"createdAtMs", now}, {"createdAt", FormatRfc3339Millis(now)}};
+  nlohmann::json pending = {
+      {"state", "pending"}, {"createdAtMs", now}, {"createdAt", FormatRfc3339Millis(now)}};
   SIGNALS_RETURN_IF_ERROR((*txn)->Upsert("idempotency", claim.key, CanonicalJson(pending)));
   SIGNALS_RETURN_IF_ERROR((*txn)->Commit());
   claim.owner = true;
@@ -79,7 +81,8 @@ Status WriteIdempotencyRecord(Kernel& kernel, const std::string& key, const nloh
 // unbound and the graph is checked when callgraphId arrives.
 class FactIngestSession : public IngestSession, public JsonEventsReader::Handler {
  public:
-  FactIngestSession(Kernel& kernel, FactIngestRequest request, bool json_form, std::optional<Idempotency> idem)
+  FactIngestSession(Kernel& kernel, FactIngestRequest request, bool json_form,
+                    std::optional<Idempotency> idem)
       : kernel_(kernel), request_(std::move(request)), json_form_(json_form), idem_(std::move(idem)) {}
 
   ~FactIngestSession() override {
@@ -138,8 +141,10 @@ class FactIngestSession : public IngestSession, public JsonEventsReader::Handler
       // provenanceHash already is the body's hash.
       if (!json_form_) body_hash = result->value("provenanceHash", "");
       const int64_t now = kernel_.NowMs();
-      nlohmann::json record = {{"state", "complete"},     {"bodyHash", body_hash},
-                               {"response", *result},     {"createdAtMs", now},
+      nlohmann::json record = {{"state", "complete"},
+                               {"bodyHash", body_hash},
+                               {"response", *result},
+                               {"createdAtMs", now},
                                {"createdAt", FormatRfc3339Millis(now)}};
       // The batch is committed; failing to remember the answer only loses
       // replay, so it is logged rather than failing the request.
@@ -248,8 +253,9 @@ Result<std::unique_ptr<IngestSession>> ServiceApi::BeginIngest(const nlohmann::j
   auto format = StringArg(request, "format", false);
   if (!format.ok()) return format.status();
   if (!format->empty() && *format != "ndjson" && *format != "json") {
-    return Status(Code::kUnsupportedMedia, "runtime facts are NDJSON or a JSON {callgraphId, events[]} document",
-                  "format", "media-type");
+    return Status(Code::kUnsupportedMedia,
+                  "runtime facts are NDJSON or a JSON {callgraphId, events[]} document", "format",
+                  "media-type");
   }
   std::optional<Idempotency> idem;
   auto client_key = StringArg(request, "idempotencyKey", false);
@@ -259,7 +265,8 @@ Result<std::unique_ptr<IngestSession>> ServiceApi::BeginIngest(const nlohmann::j
     if (!claim.ok()) return claim.status();
     idem = std::move(*claim);
   }
-  auto session = std::make_unique<FactIngestSession>(kernel_, std::move(fact_request), *format == "json", std::move(idem));
+  auto session = std::make_unique<FactIngestSession>(kernel_, std::move(fact_request), *format == "json",
+                                                     std::move(idem));
   SIGNALS_RETURN_IF_ERROR(session->Start());
   return std::unique_ptr<IngestSession>(std::move(session));
 }

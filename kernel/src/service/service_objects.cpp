@@ -52,8 +52,10 @@ class DecompressingSource : public ObjectSource {
       if (ZSTD_isError(hint)) {
         return Status::Internal(std::string("stored object is corrupt: ") + ZSTD_getErrorName(hint));
       }
-      if (hint == 0) frame_done_ = true;
-      else if (in.pos > 0 || out.pos > 0) frame_done_ = false;
+      if (hint == 0)
+        frame_done_ = true;
+      else if (in.pos > 0 || out.pos > 0)
+        frame_done_ = false;
       if (out.pos > 0) return out.pos;
       if (eof_ && in_pos_ == in_len_) {
         if (!frame_done_) return Status::Internal("stored object ends inside a zstd frame");
@@ -150,8 +152,8 @@ class FactStreamSource : public ObjectSource {
   Status OpenBatch(const nlohmann::json& row) {
     auto reader = kernel_.cas().Open(row.value("blobKey", ""));
     if (!reader.ok()) {
-      Status missing = GoneIfExpiredSince(kernel_.index(), kRuntimeFactsKind, row.value("batchId", ""),
-                                          reader.status());
+      Status missing =
+          GoneIfExpiredSince(kernel_.index(), kRuntimeFactsKind, row.value("batchId", ""), reader.status());
       return missing.code() == Code::kGone ? Status::Ok() : missing;
     }
     current_ = std::make_unique<DecompressingSource>(std::move(*reader));
@@ -181,7 +183,8 @@ class FactStreamSource : public ObjectSource {
     bool blank = line_.find_first_not_of(" \t\r") == std::string::npos;
     if (!blank) {
       auto fact = nlohmann::json::parse(line_, nullptr, false);
-      if (!fact.is_object()) return Status::Internal("stored fact of batch " + batch_id_ + " is not a JSON object");
+      if (!fact.is_object())
+        return Status::Internal("stored fact of batch " + batch_id_ + " is not a JSON object");
       fact["provenance_hash"] = provenance_hash_;
       fact["callgraph_id"] = callgraph_id_;
       fact["batch_id"] = batch_id_;
@@ -227,8 +230,8 @@ Result<std::unique_ptr<ObjectSource>> ServeStoredNdjson(const nlohmann::json& re
 
 }  // namespace
 
-Result<std::unique_ptr<ObjectSource>> ServiceApi::Open(const nlohmann::json& request, const Principal& principal,
-                                                       nlohmann::json* metadata) {
+Result<std::unique_ptr<ObjectSource>> ServiceApi::Open(const nlohmann::json& request,
+                                                       const Principal& principal, nlohmann::json* metadata) {
   using namespace service_internal;
   auto op = StringArg(request, "op", true);
   if (!op.ok()) return op.status();
@@ -258,7 +261,8 @@ Result<std::unique_ptr<ObjectSource>> ServiceApi::Open(const nlohmann::json& req
     auto tenant = StringArg(request, "tenant", true);
     if (!tenant.ok()) return tenant.status();
     SIGNALS_RETURN_IF_ERROR(ValidateTenantName(*tenant, "tenant"));
-    SIGNALS_RETURN_IF_ERROR(Authorize(kernel_.policy(), principal, *tenant, Resource::kRuntimeFacts, Action::kRead));
+    SIGNALS_RETURN_IF_ERROR(
+        Authorize(kernel_.policy(), principal, *tenant, Resource::kRuntimeFacts, Action::kRead));
     SIGNALS_RETURN_IF_ERROR(kernel_.tenants().Check(*tenant, "tenant"));
     auto callgraph_id = StringArg(request, "callgraphId", false);
     if (!callgraph_id.ok()) return callgraph_id.status();
@@ -294,9 +298,9 @@ Result<std::unique_ptr<ObjectSource>> ServiceApi::Open(const nlohmann::json& req
     (*metadata)["contentType"] = "application/x-ndjson";
     (*metadata)["contentEncoding"] = "identity";
     (*metadata)["batches"] = batches.size();
-    return std::unique_ptr<ObjectSource>(new FactStreamSource(
-        kernel_, std::move(batches), include_provenance,
-        static_cast<size_t>(kernel_.config().GetInt("kernel", "max_line_bytes"))));
+    return std::unique_ptr<ObjectSource>(
+        new FactStreamSource(kernel_, std::move(batches), include_provenance,
+                             static_cast<size_t>(kernel_.config().GetInt("kernel", "max_line_bytes"))));
   }
   return Status::Invalid("op", "op", "unknown stream operation '" + *op + "'");
 }

@@ -28,7 +28,8 @@ Status Corrupt(const std::string& object, const std::string& what) {
 }
 
 // The first member of `fields` whose value differs between a and b, or "".
-std::string FirstDifference(const nlohmann::json& a, const nlohmann::json& b, const std::vector<std::string>& fields) {
+std::string FirstDifference(const nlohmann::json& a, const nlohmann::json& b,
+                            const std::vector<std::string>& fields) {
   for (const auto& f : fields) {
     if (a.value(f, nlohmann::json()) != b.value(f, nlohmann::json())) return f;
   }
@@ -169,14 +170,16 @@ Result<CallgraphVerification> VerifyCallgraph(Kernel& kernel, const std::string&
     // index row are what is left to check against the manifest.
     v.expired = true;
     v.expired_at = row->value("expiredAt", "");
-    const std::string tombstone_key = cas_paths::Tombstone(kCallgraphsKind, row->value("tenantId", ""), graph_id);
+    const std::string tombstone_key =
+        cas_paths::Tombstone(kCallgraphsKind, row->value("tenantId", ""), graph_id);
     if (row->value("tombstoneKey", "") != tombstone_key)
       return Corrupt("callgraphs/" + graph_id, "expired, but the index names no tombstone " + tombstone_key);
     auto tombstone = ReadTombstoneOfExpired(kernel.cas(), tombstone_key);
     if (!tombstone.ok()) return tombstone.status();
     std::string differs = FirstDifference(*row, manifest, shared);
     if (!differs.empty())
-      return Corrupt("callgraphs/" + graph_id, "index row of " + graph_id + " field '" + differs + "' disagrees with the manifest");
+      return Corrupt("callgraphs/" + graph_id,
+                     "index row of " + graph_id + " field '" + differs + "' disagrees with the manifest");
     return v;
   }
 

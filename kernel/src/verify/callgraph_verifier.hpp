@@ -31,7 +31,7 @@ struct CallgraphVerifyOptions {
 struct CallgraphVerification {
   std::string graph_id;
   std::string digest;
-  std::string key_id;          // the envelope's signer
+  std::string key_id;  // the envelope's signer
   bool manifest_signed = false;
   uint64_t node_count = 0;
   uint64_t edge_count = 0;

@@ -296,25 +296,25 @@ class Checker {
     const std::string default_skip =
         kernel_.config().GetBool("provenance", "rekor_enabled") ? "rekor-unavailable" : "rekor-disabled";
     const std::vector<const char*> members = {"blobKey", "metaKey", "manifestKey", "envelopeKey"};
-    return CheckRows(
-        kCallgraphCollection, "graphId", members, cas_paths::ManifestRekorEntry,
-        [&](const std::string& id, const std::string& row_name, const nlohmann::json& row) {
-          nlohmann::json expected = CallgraphRow(row, nlohmann::json::object(), default_skip);
-          expected["blobKey"] = cas_paths::CallgraphBlob(row.value("tenantId", ""), id);
-          const auto keys = ReferencedKeys(row_name, row, expected, members);
-          if (ClaimReferenced(row_name, keys)) {
-            auto verified = VerifyCallgraph(kernel_, id);
-            if (!verified.ok()) ReportVerifierFailure(row_name, verified.status());
-          }
-          // The de-duplication row of the graph points back to it.
-          const std::string digest_key = CallgraphStore::DigestKeyOf(
-              row.value("tenantId", ""), row.value("componentPurl", ""), row.value("digest", ""));
-          auto digest_row = Row(kCallgraphDigestCollection, digest_key);
-          if (!digest_row.ok() || digest_row->value("graphId", "") != id) {
-            Problem(RowName(kCallgraphDigestCollection, digest_key), "digest-row-missing",
-                    "no row maps the digest of callgraph " + id + " to it");
-          }
-        });
+    return CheckRows(kCallgraphCollection, "graphId", members, cas_paths::ManifestRekorEntry,
+                     [&](const std::string& id, const std::string& row_name, const nlohmann::json& row) {
+                       nlohmann::json expected = CallgraphRow(row, nlohmann::json::object(), default_skip);
+                       expected["blobKey"] = cas_paths::CallgraphBlob(row.value("tenantId", ""), id);
+                       const auto keys = ReferencedKeys(row_name, row, expected, members);
+                       if (ClaimReferenced(row_name, keys)) {
+                         auto verified = VerifyCallgraph(kernel_, id);
+                         if (!verified.ok()) ReportVerifierFailure(row_name, verified.status());
+                       }
+                       // The de-duplication row of the graph points back to it.
+                       const std::string digest_key = CallgraphStore::DigestKeyOf(
+                           row.value("tenantId", ""), row.value("componentPurl", ""),
+                           row.value("digest", ""));
+                       auto digest_row = Row(kCallgraphDigestCollection, digest_key);
+                       if (!digest_row.ok() || digest_row->value("graphId", "") != id) {
+                         Problem(RowName(kCallgraphDigestCollection, digest_key), "digest-row-missing",
+                                 "no row maps the digest of callgraph " + id + " to it");
+                       }
+                     });
   }
 
   Status CheckDigestRows() {

@@ -203,7 +203,8 @@ class Rebuilder {
 
   // The record at `key` when its id (`id_member`) and tenantId are those its
   // key names; else a warning and nullopt.
-  std::optional<nlohmann::json> ReadOwnRecord(const std::string& key, const CasObject& ref, const char* id_member) {
+  std::optional<nlohmann::json> ReadOwnRecord(const std::string& key, const CasObject& ref,
+                                              const char* id_member) {
     auto record = ReadJson(key);
     if (!record) return std::nullopt;
     if (JsonText(*record, id_member) != ref.id || JsonText(*record, "tenantId") != ref.tenant) {

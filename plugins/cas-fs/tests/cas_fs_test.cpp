@@ -101,14 +101,12 @@ class CasFsTest : public ::testing::Test {
     return out;
   }
 
-  std::vector<std::string> List(void* instance, const std::string& prefix,
-                                signals_status* status = nullptr) {
+  std::vector<std::string> List(void* instance, const std::string& prefix, signals_status* status = nullptr) {
     std::vector<std::string> keys;
     signals_status s = api_->list(
         instance, prefix.c_str(),
         [](void* ctx, const uint8_t* data, size_t len) {
-          static_cast<std::vector<std::string>*>(ctx)->emplace_back(
-              reinterpret_cast<const char*>(data), len);
+          static_cast<std::vector<std::string>*>(ctx)->emplace_back(reinterpret_cast<const char*>(data), len);
         },
         &keys);
     if (status != nullptr) *status = s;
@@ -143,8 +141,7 @@ TEST_F(CasFsTest, DescribesItselfAsConcurrentCasComponentWithDocumentedOptions) 
 
 TEST_F(CasFsTest, StoresObjectsUnderRootAndBucketResolvedAgainstDataDir) {
   void* cas = Create();
-  ASSERT_EQ(Put(cas, "runtime-facts/global/01ARZ3NDEKTSV4RRFFQ69G5FAV.ndjson.zst", "facts"),
-            SIGNALS_OK)
+  ASSERT_EQ(Put(cas, "runtime-facts/global/01ARZ3NDEKTSV4RRFFQ69G5FAV.ndjson.zst", "facts"), SIGNALS_OK)
       << LastError(cas);
   std::ifstream in(StoreDir() / "runtime-facts/global/01ARZ3NDEKTSV4RRFFQ69G5FAV.ndjson.zst");
   std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -181,8 +178,9 @@ TEST_F(CasFsTest, ReturnsExactlyTheBytesWrittenInAnyChunking) {
   size_t pos = 0;
   for (size_t n : sizes) {
     n = std::min(n, big.size() - pos);
-    ASSERT_EQ(api_->put_write(cas, writer, signals_bytes{reinterpret_cast<const uint8_t*>(big.data()) + pos, n}),
-              SIGNALS_OK);
+    ASSERT_EQ(
+        api_->put_write(cas, writer, signals_bytes{reinterpret_cast<const uint8_t*>(big.data()) + pos, n}),
+        SIGNALS_OK);
     pos += n;
   }
   ASSERT_EQ(api_->put_write(cas, writer, Bytes(big.substr(pos))), SIGNALS_OK);
@@ -277,15 +275,14 @@ TEST_F(CasFsTest, RejectsKeysThatCouldEscapeTheStoreOrHitTempFiles) {
     EXPECT_EQ(api_->stat(cas, key.c_str(), &size), SIGNALS_INVALID_ARGUMENT) << key;
     EXPECT_EQ(api_->remove(cas, key.c_str()), SIGNALS_INVALID_ARGUMENT) << key;
   }
-  EXPECT_NE(LastError(cas).find(std::string(40, 'a')), std::string::npos)
-      << "the message names the key";
+  EXPECT_NE(LastError(cas).find(std::string(40, 'a')), std::string::npos) << "the message names the key";
   EXPECT_TRUE(FilesUnder(data_dir_).empty()) << "nothing may be written for a rejected key";
 }
 
 TEST_F(CasFsTest, ListsAllKeysRecursivelyInByteOrder) {
   void* cas = Create();
-  const std::vector<std::string> keys = {"b/2",    "a/b/c", "a-c", "a/a",    "A",
-                                         "a/b.d",  "z",     "a.c", "b/1/x.y", "runtime-facts/t/1"};
+  const std::vector<std::string> keys = {"b/2",   "a/b/c", "a-c", "a/a",     "A",
+                                         "a/b.d", "z",     "a.c", "b/1/x.y", "runtime-facts/t/1"};
   for (const auto& key : keys) ASSERT_EQ(Put(cas, key, key), SIGNALS_OK) << LastError(cas);
   std::vector<std::string> expected = keys;
   std::sort(expected.begin(), expected.end());
@@ -458,8 +455,8 @@ TEST_F(CasFsTest, ConcurrentPutsOfDistinctKeysAllSucceed) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
-        std::string key = "runtime-facts/t" + std::to_string(i % 3) + "/" + std::to_string(t) + "-" +
-                          std::to_string(i);
+        std::string key =
+            "runtime-facts/t" + std::to_string(i % 3) + "/" + std::to_string(t) + "-" + std::to_string(i);
         if (Put(cas, key, key) != SIGNALS_OK) ++failures[t];
       }
     });
@@ -491,8 +488,10 @@ TEST_F(CasFsTest, FullFilesystemReportsNoSpaceAndRemovesTheTempFile) {
     std::string chunk(64 * 1024, 'x');
     signals_status s = SIGNALS_OK;
     for (int i = 0; i < 64 && s == SIGNALS_OK; ++i) s = api_->put_write(cas, writer, Bytes(chunk));
-    if (s == SIGNALS_OK) s = api_->put_commit(cas, writer);
-    else api_->put_abort(cas, writer);
+    if (s == SIGNALS_OK)
+      s = api_->put_commit(cas, writer);
+    else
+      api_->put_abort(cas, writer);
     if (s != SIGNALS_NO_SPACE) ::_exit(12);
     if (std::string(component_->last_error(cas)).find("No space left on device") == std::string::npos) {
       ::_exit(13);

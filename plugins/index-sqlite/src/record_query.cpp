@@ -14,9 +14,7 @@ bool IsLower(char c) { return c >= 'a' && c <= 'z'; }
 bool IsUpper(char c) { return c >= 'A' && c <= 'Z'; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-[[noreturn]] void Invalid(const std::string& message) {
-  throw sdk::Error(SIGNALS_INVALID_ARGUMENT, message);
-}
+[[noreturn]] void Invalid(const std::string& message) { throw sdk::Error(SIGNALS_INVALID_ARGUMENT, message); }
 
 // JSON scalar -> value; anything else is rejected with `what` in the message.
 QueryValue ToValue(const json& value, const std::string& context, const std::string& what) {
@@ -74,8 +72,7 @@ void ValidateCollectionName(std::string_view name, const std::string& context) {
     ok = IsLower(name[i]) || IsDigit(name[i]) || name[i] == '_';
   }
   if (!ok) {
-    Invalid(context + ": invalid collection name '" + Printable(name) +
-            "': expected [a-z][a-z0-9_]{0,62}");
+    Invalid(context + ": invalid collection name '" + Printable(name) + "': expected [a-z][a-z0-9_]{0,62}");
   }
   if (name.substr(0, 7) == "sqlite_") {
     Invalid(context + ": invalid collection name '" + std::string(name) +

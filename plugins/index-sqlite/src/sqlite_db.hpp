@@ -9,8 +9,8 @@
 #ifndef SIGNALS_INDEX_SQLITE_SQLITE_DB_HPP
 #define SIGNALS_INDEX_SQLITE_SQLITE_DB_HPP
 
-#include <signals/plugin.hpp>
 #include <sqlite3.h>
+#include <signals/plugin.hpp>
 
 #include <cstdint>
 #include <map>

@@ -57,9 +57,9 @@ void SyncDirectory(const fs::path& directory) {
   if (fd < 0 || ::fsync(fd) != 0) {
     const int error = errno;
     if (fd >= 0) ::close(fd);
-    throw sdk::Error(error == ENOSPC ? SIGNALS_NO_SPACE : SIGNALS_ERROR,
-                     "index-sqlite: fsync of directory '" + directory.string() +
-                         "': " + std::strerror(error));
+    throw sdk::Error(
+        error == ENOSPC ? SIGNALS_NO_SPACE : SIGNALS_ERROR,
+        "index-sqlite: fsync of directory '" + directory.string() + "': " + std::strerror(error));
   }
   ::close(fd);
 }
@@ -206,12 +206,12 @@ SqliteIndex::SqliteIndex(const sdk::Host& host, const sdk::Config& config)
   // Readers open after the writer has switched the file to WAL, which is
   // persistent, so they come up in WAL mode without writing anything.
   for (int i = 0; i < options_.read_connections; ++i) {
-    idle_readers_.push_back(std::make_unique<Connection>(options_.path, Connection::Mode::kReadOnly,
-                                                         options_.busy_timeout_ms));
+    idle_readers_.push_back(
+        std::make_unique<Connection>(options_.path, Connection::Mode::kReadOnly, options_.busy_timeout_ms));
   }
-  host_.Log(SIGNALS_LOG_DEBUG, "opened " + options_.path + " (WAL, synchronous=" +
-             (options_.synchronous_full ? "FULL" : "NORMAL") + ", " +
-             std::to_string(options_.read_connections) + " read connections)");
+  host_.Log(SIGNALS_LOG_DEBUG, "opened " + options_.path +
+                                   " (WAL, synchronous=" + (options_.synchronous_full ? "FULL" : "NORMAL") +
+                                   ", " + std::to_string(options_.read_connections) + " read connections)");
 }
 
 SqliteIndex::~SqliteIndex() {
@@ -225,8 +225,8 @@ SqliteIndex::~SqliteIndex() {
 }
 
 void SqliteIndex::OpenWriter() {
-  writer_ = std::make_unique<Connection>(options_.path, Connection::Mode::kReadWrite,
-                                         options_.busy_timeout_ms);
+  writer_ =
+      std::make_unique<Connection>(options_.path, Connection::Mode::kReadWrite, options_.busy_timeout_ms);
   const std::string context = "open '" + options_.path + "'";
   {
     Statement statement = writer_->Prepare("PRAGMA journal_mode=WAL", context);
@@ -428,8 +428,7 @@ void SqliteIndex::AwaitDurable(uint64_t generation) {
 // --- reads -----------------------------------------------------------------------
 
 std::optional<std::string> SqliteIndex::Get(const std::string& collection, const std::string& key) {
-  const std::string context =
-      "get collection '" + Printable(collection) + "' key '" + Printable(key) + "'";
+  const std::string context = "get collection '" + Printable(collection) + "' key '" + Printable(key) + "'";
   ValidateCollectionName(collection, context);
   ReaderLease reader = CheckoutReader(context);
   if (!TableVisible(*reader, collection)) return std::nullopt;
@@ -469,8 +468,8 @@ bool SqliteIndex::TableCommitted(const std::string& collection) const {
 
 bool SqliteIndex::TableVisible(Connection& reader, const std::string& collection) {
   if (TableCommitted(collection)) return true;
-  Statement statement = reader.Prepare(
-      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", "look up '" + collection + "'");
+  Statement statement = reader.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                                       "look up '" + collection + "'");
   statement.BindText(1, collection);
   if (!statement.Step()) return false;
   std::lock_guard<std::mutex> lock(schema_mutex_);
@@ -478,8 +477,7 @@ bool SqliteIndex::TableVisible(Connection& reader, const std::string& collection
   return true;
 }
 
-void SqliteIndex::RequestIndexes(const std::string& collection,
-                                 const std::vector<std::string>& members) {
+void SqliteIndex::RequestIndexes(const std::string& collection, const std::vector<std::string>& members) {
   bool queued = false;
   {
     std::lock_guard<std::mutex> lock(schema_mutex_);
@@ -517,8 +515,7 @@ void SqliteIndex::CreatePendingIndexes() {
   // CREATE INDEX runs outside the schema mutex: on a large table it takes a
   // while, and readers must not wait for it.
   for (const auto& [collection, member] : ready) {
-    const std::string context =
-        "create index on collection '" + collection + "' member '" + member + "'";
+    const std::string context = "create index on collection '" + collection + "' member '" + member + "'";
     bool created = false;
     try {
       writer_->Exec(CreateIndexSql(collection, member), context);

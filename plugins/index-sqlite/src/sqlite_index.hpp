@@ -169,8 +169,8 @@ class SqliteIndex final : public sdk::IndexComponent {
   std::vector<std::unique_ptr<Connection>> idle_readers_;
 
   mutable std::mutex schema_mutex_;
-  std::set<std::string> tables_;                                  // committed collections
-  std::set<std::string> indexes_;                                 // committed index names
+  std::set<std::string> tables_;                                   // committed collections
+  std::set<std::string> indexes_;                                  // committed index names
   std::set<std::pair<std::string, std::string>> pending_indexes_;  // (collection, member)
 };
 

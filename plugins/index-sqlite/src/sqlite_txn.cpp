@@ -8,8 +8,7 @@ namespace signals::index_sqlite {
 namespace {
 
 std::string Context(const char* operation, const std::string& collection, const std::string& key) {
-  return std::string(operation) + " collection '" + Printable(collection) + "' key '" +
-         Printable(key) + "'";
+  return std::string(operation) + " collection '" + Printable(collection) + "' key '" + Printable(key) + "'";
 }
 
 void ValidateKey(const std::string& key, const std::string& context) {
@@ -130,15 +129,15 @@ void SqliteTxn::Commit() {
 void SqliteTxn::RequireObject(const std::string& record_json, const std::string& context) {
   // SQLite's own parser decides, so that every stored document is one that
   // json_extract can read later; CASE keeps json_type from seeing bad JSON.
-  Statement statement = db_.Prepare(
-      "SELECT CASE WHEN json_valid(?1) THEN json_type(?1) ELSE 'invalid' END", context);
+  Statement statement =
+      db_.Prepare("SELECT CASE WHEN json_valid(?1) THEN json_type(?1) ELSE 'invalid' END", context);
   statement.BindText(1, record_json);
   statement.Step();
   std::string_view type = statement.ColumnText(0);
   if (type == "object") return;
-  throw sdk::Error(SIGNALS_INVALID_ARGUMENT,
-                   context + ": the record must be a JSON object (json_valid/json_type says '" +
-                       std::string(type) + "')");
+  throw sdk::Error(
+      SIGNALS_INVALID_ARGUMENT,
+      context + ": the record must be a JSON object (json_valid/json_type says '" + std::string(type) + "')");
 }
 
 void SqliteTxn::EnsureTable(const std::string& collection, const std::string& context) {

@@ -36,11 +36,9 @@ class SqliteTxn final : public sdk::IndexTxn {
 
   // Adds a record. Errors: INVALID_ARGUMENT (bad name, empty key, not a JSON
   // object), EXISTS (key taken), NO_SPACE, RETRY, ERROR.
-  void Insert(const std::string& collection, const std::string& key,
-              const std::string& record_json) override;
+  void Insert(const std::string& collection, const std::string& key, const std::string& record_json) override;
   // Adds or replaces a record. Errors as Insert, without EXISTS.
-  void Upsert(const std::string& collection, const std::string& key,
-              const std::string& record_json) override;
+  void Upsert(const std::string& collection, const std::string& key, const std::string& record_json) override;
   // Deletes a record; NOT_FOUND when absent.
   void Remove(const std::string& collection, const std::string& key) override;
   // Releases the savepoint and waits for the group COMMIT. On success the

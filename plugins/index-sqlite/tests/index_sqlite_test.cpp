@@ -6,10 +6,10 @@
 // Each test works in its own temporary directory. The crash tests fork; the
 // child only ever uses the plugin and leaves with _exit or SIGKILL.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -47,16 +47,15 @@ class Index {
   Index& operator=(const Index&) = delete;
 
   signals_status Begin(signals_index_txn** txn) { return api_->begin(instance_, txn); }
-  signals_status Insert(signals_index_txn* txn, const std::string& collection,
-                        const std::string& key, const std::string& doc) {
+  signals_status Insert(signals_index_txn* txn, const std::string& collection, const std::string& key,
+                        const std::string& doc) {
     return api_->insert(instance_, txn, collection.c_str(), key.c_str(), Bytes(doc));
   }
-  signals_status Upsert(signals_index_txn* txn, const std::string& collection,
-                        const std::string& key, const std::string& doc) {
+  signals_status Upsert(signals_index_txn* txn, const std::string& collection, const std::string& key,
+                        const std::string& doc) {
     return api_->upsert(instance_, txn, collection.c_str(), key.c_str(), Bytes(doc));
   }
-  signals_status Remove(signals_index_txn* txn, const std::string& collection,
-                        const std::string& key) {
+  signals_status Remove(signals_index_txn* txn, const std::string& collection, const std::string& key) {
     return api_->remove(instance_, txn, collection.c_str(), key.c_str());
   }
   signals_status Commit(signals_index_txn* txn) { return api_->commit(instance_, txn); }
@@ -64,16 +63,16 @@ class Index {
 
   signals_status Get(const std::string& collection, const std::string& key, std::string* out) {
     out->clear();
-    return api_->get(instance_, collection.c_str(), key.c_str(),
-                     &signals::testing::PluginHarness::Append, out);
+    return api_->get(instance_, collection.c_str(), key.c_str(), &signals::testing::PluginHarness::Append,
+                     out);
   }
   signals_status Query(const std::string& collection, const std::string& query,
                        std::vector<std::string>* rows) {
     rows->clear();
     return api_->query(instance_, collection.c_str(), query.c_str(), &AppendRow, rows);
   }
-  signals_status QueryWithSink(const std::string& collection, const std::string& query,
-                               signals_sink sink, void* ctx) {
+  signals_status QueryWithSink(const std::string& collection, const std::string& query, signals_sink sink,
+                               void* ctx) {
     return api_->query(instance_, collection.c_str(), query.c_str(), sink, ctx);
   }
   // The "k" member of every row of a query; the tests store each key there too.
@@ -179,11 +178,9 @@ TEST_F(IndexSqliteTest, DescribesAConcurrentIndexComponentWithItsOptions) {
 
 TEST_F(IndexSqliteTest, RejectsOutOfRangeOptionsWithInvalidConfig) {
   std::string error;
-  EXPECT_EQ(CreateStatus({{"path", db_path_}, {"read_connections", "0"}}, &error),
-            SIGNALS_INVALID_CONFIG);
+  EXPECT_EQ(CreateStatus({{"path", db_path_}, {"read_connections", "0"}}, &error), SIGNALS_INVALID_CONFIG);
   EXPECT_NE(error.find("read_connections"), std::string::npos) << error;
-  EXPECT_EQ(CreateStatus({{"path", db_path_}, {"synchronous", "OFF"}}, &error),
-            SIGNALS_INVALID_CONFIG);
+  EXPECT_EQ(CreateStatus({{"path", db_path_}, {"synchronous", "OFF"}}, &error), SIGNALS_INVALID_CONFIG);
   EXPECT_NE(error.find("synchronous"), std::string::npos) << error;
 }
 
@@ -346,10 +343,16 @@ TEST_F(IndexSqliteTest, RejectsRecordsThatAreNotJsonObjects) {
 TEST_F(IndexSqliteTest, RejectsInvalidCollectionNamesEverywhere) {
   auto index = Open();
   ASSERT_TRUE(index);
-  const std::vector<std::string> bad = {"",          "Batches",      "1batches",
-                                        "_batches",  "bat-ches",     "bat ches",
-                                        std::string(64, 'a'),         "sqlite_master",
-                                        "x\"; DROP TABLE batches; --", "b\xc3\xa4tches"};
+  const std::vector<std::string> bad = {"",
+                                        "Batches",
+                                        "1batches",
+                                        "_batches",
+                                        "bat-ches",
+                                        "bat ches",
+                                        std::string(64, 'a'),
+                                        "sqlite_master",
+                                        "x\"; DROP TABLE batches; --",
+                                        "b\xc3\xa4tches"};
   signals_index_txn* txn = nullptr;
   ASSERT_EQ(index->Begin(&txn), SIGNALS_OK);
   for (const std::string& name : bad) {
@@ -362,8 +365,7 @@ TEST_F(IndexSqliteTest, RejectsInvalidCollectionNamesEverywhere) {
     EXPECT_EQ(index->Query(name, "{}", &rows), SIGNALS_INVALID_ARGUMENT) << name;
   }
   // The longest valid name (63 characters) is accepted.
-  EXPECT_EQ(index->Insert(txn, "a" + std::string(62, '9'), "k", "{}"), SIGNALS_OK)
-      << index->LastError();
+  EXPECT_EQ(index->Insert(txn, "a" + std::string(62, '9'), "k", "{}"), SIGNALS_OK) << index->LastError();
   ASSERT_EQ(index->Commit(txn), SIGNALS_OK);
 }
 
@@ -375,16 +377,15 @@ TEST_F(IndexSqliteTest, RejectsInvalidMemberNamesInWhereAndOrderBy) {
   for (const std::string member : {"", "1a", "a.b", "a b", "a')--", "$.a", "a[0]"}) {
     json where = {{"where", {{member, "x"}}}};
     EXPECT_EQ(index->Query("batches", where.dump(), &rows), SIGNALS_INVALID_ARGUMENT) << member;
-    EXPECT_NE(index->LastError().find("query collection 'batches': invalid member name"),
-              std::string::npos)
+    EXPECT_NE(index->LastError().find("query collection 'batches': invalid member name"), std::string::npos)
         << index->LastError();
     json order = {{"orderBy", member}};
     EXPECT_EQ(index->Query("batches", order.dump(), &rows), SIGNALS_INVALID_ARGUMENT) << member;
   }
   EXPECT_EQ(index->Query("batches", json({{"orderBy", std::string(65, 'm')}}).dump(), &rows),
             SIGNALS_INVALID_ARGUMENT);
-  EXPECT_EQ(index->Query("batches", json({{"orderBy", std::string(64, 'm')}}).dump(), &rows),
-            SIGNALS_OK) << index->LastError();
+  EXPECT_EQ(index->Query("batches", json({{"orderBy", std::string(64, 'm')}}).dump(), &rows), SIGNALS_OK)
+      << index->LastError();
 }
 
 TEST_F(IndexSqliteTest, RejectsMalformedQueries) {
@@ -429,12 +430,11 @@ class IndexSqliteQueryTest : public IndexSqliteTest {
     IndexSqliteTest::SetUp();
     index_ = Open();
     ASSERT_TRUE(index_);
-    index_->Put("batches",
-                {{"b1", {{"k", "b1"}, {"tenant", "acme"}, {"size", 30}, {"sealed", true}}},
-                 {"b2", {{"k", "b2"}, {"tenant", "acme"}, {"size", 10}, {"sealed", false}}},
-                 {"b3", {{"k", "b3"}, {"tenant", "umbrella"}, {"size", 20}, {"sealed", true}}},
-                 {"b4", {{"k", "b4"}, {"tenant", "acme"}, {"size", 20}, {"sealed", true}}},
-                 {"b5", {{"k", "b5"}, {"tenant", 1}, {"size", "20"}, {"sealed", 1}}}});
+    index_->Put("batches", {{"b1", {{"k", "b1"}, {"tenant", "acme"}, {"size", 30}, {"sealed", true}}},
+                            {"b2", {{"k", "b2"}, {"tenant", "acme"}, {"size", 10}, {"sealed", false}}},
+                            {"b3", {{"k", "b3"}, {"tenant", "umbrella"}, {"size", 20}, {"sealed", true}}},
+                            {"b4", {{"k", "b4"}, {"tenant", "acme"}, {"size", 20}, {"sealed", true}}},
+                            {"b5", {{"k", "b5"}, {"tenant", 1}, {"size", "20"}, {"sealed", 1}}}});
   }
   std::vector<std::string> Keys(const json& query) { return index_->QueryKeys("batches", query.dump()); }
   using Keys_t = std::vector<std::string>;
@@ -467,8 +467,7 @@ TEST_F(IndexSqliteQueryTest, EqualityRespectsJsonTypes) {
 TEST_F(IndexSqliteQueryTest, OrdersByAMemberWithTiesBrokenByKeyInTheSameDirection) {
   const json acme = {{"tenant", "acme"}};
   EXPECT_EQ(Keys({{"where", acme}, {"orderBy", "size"}}), (Keys_t{"b2", "b4", "b1"}));
-  EXPECT_EQ(Keys({{"where", acme}, {"orderBy", "size"}, {"descending", true}}),
-            (Keys_t{"b1", "b4", "b2"}));
+  EXPECT_EQ(Keys({{"where", acme}, {"orderBy", "size"}, {"descending", true}}), (Keys_t{"b1", "b4", "b2"}));
   // b3 and b4 tie on size 20.
   EXPECT_EQ(Keys({{"where", {{"sealed", true}}}, {"orderBy", "size"}}), (Keys_t{"b3", "b4", "b1"}));
   EXPECT_EQ(Keys({{"where", {{"sealed", true}}}, {"orderBy", "size"}, {"descending", true}}),
@@ -505,8 +504,7 @@ TEST_F(IndexSqliteQueryTest, CreatesAnExpressionIndexThatSqliteUsesForTheMember)
   EXPECT_NE(indexes.find("batches:tenant"), std::string::npos) << indexes;
   EXPECT_NE(indexes.find("batches:tenant^id"), std::string::npos) << indexes;
   const std::string plan = Sqlite3Cli(
-      db_path_,
-      "explain query plan select doc from batches where json_extract(doc,'$.tenant') = 'acme'");
+      db_path_, "explain query plan select doc from batches where json_extract(doc,'$.tenant') = 'acme'");
   EXPECT_NE(plan.find("USING INDEX batches:tenant"), std::string::npos) << plan;
 }
 
@@ -561,8 +559,8 @@ TEST_F(IndexSqliteTest, BeginFailsWithRetryWhenATransactionStaysOpenPastBusyTime
 TEST_F(IndexSqliteTest, ConcurrentWritersAndReadersLoseNothingAndSeeWholeTransactions) {
   auto index = Open();
   ASSERT_TRUE(index);
-  index->Put("facts", {{"seed-a", {{"k", "seed-a"}, {"group", "g"}}},
-                       {"seed-b", {{"k", "seed-b"}, {"group", "g"}}}});
+  index->Put("facts",
+             {{"seed-a", {{"k", "seed-a"}, {"group", "g"}}}, {"seed-b", {{"k", "seed-b"}, {"group", "g"}}}});
   constexpr int kWriters = 4;
   constexpr int kTxnsPerWriter = 40;
   std::atomic<bool> writing{true};
@@ -585,8 +583,8 @@ TEST_F(IndexSqliteTest, ConcurrentWritersAndReadersLoseNothingAndSeeWholeTransac
           std::string key = "w";
           key.append(std::to_string(w)).append("-t").append(std::to_string(t));
           key.append("-r").append(std::to_string(r));
-          ok = ok && index->Insert(txn, "facts", key, json({{"k", key}, {"group", "g"}}).dump()) ==
-                         SIGNALS_OK;
+          ok =
+              ok && index->Insert(txn, "facts", key, json({{"k", key}, {"group", "g"}}).dump()) == SIGNALS_OK;
         }
         if (!ok || index->Commit(txn) != SIGNALS_OK) ++failures;
       }
@@ -597,8 +595,7 @@ TEST_F(IndexSqliteTest, ConcurrentWritersAndReadersLoseNothingAndSeeWholeTransac
     readers.emplace_back([&] {
       while (writing) {
         std::vector<std::string> rows;
-        if (index->Query("facts", R"({"where": {"group": "g"}, "orderBy": "group"})", &rows) !=
-            SIGNALS_OK) {
+        if (index->Query("facts", R"({"where": {"group": "g"}, "orderBy": "group"})", &rows) != SIGNALS_OK) {
           ++failures;
         } else if (rows.size() % 2 != 0) {
           ++torn_reads;
@@ -697,12 +694,11 @@ TEST_F(IndexSqliteTest, ReadWaitsForAFreeConnectionThenFailsWithRetry) {
 TEST_F(IndexSqliteTest, DatabaseIsAPlainWalModeSqliteFileTheCliCanRead) {
   auto index = Open();
   ASSERT_TRUE(index);
-  index->Put("batches", {{"b1", {{"k", "b1"}, {"tenant", "acme"}}},
-                         {"b2", {{"k", "b2"}, {"tenant", "acme"}}}});
+  index->Put("batches",
+             {{"b1", {{"k", "b1"}, {"tenant", "acme"}}}, {"b2", {{"k", "b2"}, {"tenant", "acme"}}}});
   EXPECT_EQ(Sqlite3Cli(db_path_, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(Sqlite3Cli(db_path_, "select count(*) from batches"), "2");
-  EXPECT_EQ(Sqlite3Cli(db_path_, "select json_extract(doc,'$.tenant') from batches where key='b2'"),
-            "acme");
+  EXPECT_EQ(Sqlite3Cli(db_path_, "select json_extract(doc,'$.tenant') from batches where key='b2'"), "acme");
   EXPECT_EQ(Sqlite3Cli(db_path_, "select sql from sqlite_master where name='batches'"),
             "CREATE TABLE \"batches\" (key TEXT PRIMARY KEY, doc TEXT NOT NULL)");
   EXPECT_EQ(Sqlite3Cli(db_path_, "PRAGMA integrity_check"), "ok");
@@ -731,8 +727,7 @@ TEST_F(IndexSqliteTest, CommittedRecordSurvivesTheProcessDyingWithoutClosing) {
     const std::string doc = R"({"k": "acked"})";
     if (api->begin(instance, &txn) != SIGNALS_OK) _exit(3);
     if (api->insert(instance, txn, "batches", "acked",
-                    signals_bytes{reinterpret_cast<const uint8_t*>(doc.data()), doc.size()}) !=
-        SIGNALS_OK) {
+                    signals_bytes{reinterpret_cast<const uint8_t*>(doc.data()), doc.size()}) != SIGNALS_OK) {
       _exit(4);
     }
     if (api->commit(instance, txn) != SIGNALS_OK) _exit(5);

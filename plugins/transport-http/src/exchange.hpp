@@ -19,11 +19,11 @@ namespace beast_http = boost::beast::http;
 
 struct Exchange {
   beast_http::verb method;
-  std::string target;                            // as received
-  std::vector<std::string> segments;             // decoded path segments
+  std::string target;                             // as received
+  std::vector<std::string> segments;              // decoded path segments
   std::multimap<std::string, std::string> query;  // decoded
   const beast_http::fields* headers = nullptr;
-  uint64_t received_at_ms = 0;                   // when the request's first byte arrived
+  uint64_t received_at_ms = 0;  // when the request's first byte arrived
 
   // Reads the next body chunk into `buffer`; returns bytes read, 0 at the
   // end, or -1 on failure (then `error_status`/`error_detail` say why).
@@ -33,7 +33,7 @@ struct Exchange {
 
   // Answers. Each returns false when the client went away.
   std::function<bool(int status, const std::string& content_type, const std::string& body,
-                      const std::vector<std::pair<std::string, std::string>>& extra_headers)>
+                     const std::vector<std::pair<std::string, std::string>>& extra_headers)>
       respond;
   // Streams `read` (returning bytes, 0 at end, -1 on failure) as the body.
   std::function<bool(int status, const std::string& content_type, const std::string& content_encoding,

@@ -42,10 +42,10 @@ constexpr signals_option kOptions[] = {
     sdk::Option("dir", SIGNALS_OPT_PATH, nullptr, "Spool directory polled for *.ndjson files.",
                 SIGNALS_OPTF_REQUIRED),
     sdk::Option("tenant", SIGNALS_OPT_STRING, "global", "Tenant the facts are ingested for."),
-    sdk::Option("callgraph_id", SIGNALS_OPT_STRING, nullptr,
-                "Callgraph (ULID) the facts refer to.", SIGNALS_OPTF_REQUIRED),
-    sdk::Option("poll_interval", SIGNALS_OPT_DURATION, "1s", "Pause between directory scans.",
-                0, nullptr, 10, 3600 * 1000),
+    sdk::Option("callgraph_id", SIGNALS_OPT_STRING, nullptr, "Callgraph (ULID) the facts refer to.",
+                SIGNALS_OPTF_REQUIRED),
+    sdk::Option("poll_interval", SIGNALS_OPT_DURATION, "1s", "Pause between directory scans.", 0, nullptr, 10,
+                3600 * 1000),
     sdk::Option("source", SIGNALS_OPT_STRING, "spool", "Value of `source` in provenance records."),
 };
 
@@ -209,5 +209,4 @@ class SpoolSource final : public sdk::SourceComponent {
 
 }  // namespace
 
-SIGNALS_PLUGIN("source-spool", "1.0.0", "Example source: a spool directory of NDJSON files",
-               SpoolSource)
+SIGNALS_PLUGIN("source-spool", "1.0.0", "Example source: a spool directory of NDJSON files", SpoolSource)

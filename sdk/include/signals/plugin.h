@@ -98,10 +98,10 @@ typedef void (*signals_sink)(void* ctx, const uint8_t* data, size_t len);
 #define SIGNALS_OPTF_SECRET 0x2u   /* the value is never logged or printed */
 
 typedef struct signals_option {
-  uint32_t struct_size;    /* sizeof(signals_option) */
-  const char* name;        /* [a-z][a-z0-9_]*, unique within the component */
-  uint32_t type;           /* SIGNALS_OPT_* */
-  uint32_t flags;          /* SIGNALS_OPTF_* */
+  uint32_t struct_size;      /* sizeof(signals_option) */
+  const char* name;          /* [a-z][a-z0-9_]*, unique within the component */
+  uint32_t type;             /* SIGNALS_OPT_* */
+  uint32_t flags;            /* SIGNALS_OPTF_* */
   const char* default_value; /* textual default, or NULL for none */
   const char* description;   /* one sentence for --help */
   const char* enum_values;   /* SIGNALS_OPT_ENUM: "a|b|c"; else NULL */
@@ -118,9 +118,9 @@ typedef struct signals_option_value {
 } signals_option_value;
 
 typedef struct signals_config {
-  uint32_t struct_size;          /* sizeof(signals_config) */
-  const char* instance_name;     /* the config section, e.g. "cas" or "source.spool-a" */
-  const char* data_dir;          /* absolute path of the deployment's data directory */
+  uint32_t struct_size;      /* sizeof(signals_config) */
+  const char* instance_name; /* the config section, e.g. "cas" or "source.spool-a" */
+  const char* data_dir;      /* absolute path of the deployment's data directory */
   const signals_option_value* values;
   size_t value_count;
 } signals_config;
@@ -221,8 +221,8 @@ typedef struct signals_host {
    * stream. object_close frees the object; always call it once. */
   signals_status (*object_open)(void* ctx, const char* request_json, signals_object** out_object,
                                 signals_sink meta_sink, void* sink_ctx);
-  signals_status (*object_read)(void* ctx, signals_object* object, uint8_t* buffer,
-                                size_t capacity, size_t* out_len);
+  signals_status (*object_read)(void* ctx, signals_object* object, uint8_t* buffer, size_t capacity,
+                                size_t* out_len);
   void (*object_close)(void* ctx, signals_object* object);
 } signals_host;
 
@@ -262,8 +262,8 @@ typedef struct signals_cas_api {
   signals_status (*get_open)(void* instance, const char* key, signals_cas_reader** out_reader,
                              uint64_t* out_size);
   /* Reads up to `capacity` bytes; *out_len = 0 with SIGNALS_EOF at the end. */
-  signals_status (*get_read)(void* instance, signals_cas_reader* reader, uint8_t* buffer,
-                             size_t capacity, size_t* out_len);
+  signals_status (*get_read)(void* instance, signals_cas_reader* reader, uint8_t* buffer, size_t capacity,
+                             size_t* out_len);
   void (*get_close)(void* instance, signals_cas_reader* reader);
   /* Size of a committed object; SIGNALS_NOT_FOUND when absent. */
   signals_status (*stat)(void* instance, const char* key, uint64_t* out_size);
@@ -288,22 +288,21 @@ typedef struct signals_index_api {
    * SIGNALS_RETRY). commit/rollback may come from another thread than begin. */
   signals_status (*begin)(void* instance, signals_index_txn** out_txn);
   /* Inserts a record; SIGNALS_EXISTS when the key is taken. */
-  signals_status (*insert)(void* instance, signals_index_txn* txn, const char* collection,
-                           const char* key, signals_bytes record_json);
+  signals_status (*insert)(void* instance, signals_index_txn* txn, const char* collection, const char* key,
+                           signals_bytes record_json);
   /* Inserts or replaces a record. */
-  signals_status (*upsert)(void* instance, signals_index_txn* txn, const char* collection,
-                           const char* key, signals_bytes record_json);
+  signals_status (*upsert)(void* instance, signals_index_txn* txn, const char* collection, const char* key,
+                           signals_bytes record_json);
   /* Removes a record; SIGNALS_NOT_FOUND when absent. */
-  signals_status (*remove)(void* instance, signals_index_txn* txn, const char* collection,
-                           const char* key);
+  signals_status (*remove)(void* instance, signals_index_txn* txn, const char* collection, const char* key);
   /* Makes the transaction durable. This is the pipeline's commit point: when
    * it returns SIGNALS_OK the records survive a crash. Frees the txn. */
   signals_status (*commit)(void* instance, signals_index_txn* txn);
   /* Discards the transaction and frees it. */
   void (*rollback)(void* instance, signals_index_txn* txn);
   /* Reads one committed record into `sink`; SIGNALS_NOT_FOUND when absent. */
-  signals_status (*get)(void* instance, const char* collection, const char* key,
-                        signals_sink sink, void* sink_ctx);
+  signals_status (*get)(void* instance, const char* collection, const char* key, signals_sink sink,
+                        void* sink_ctx);
   /* Runs a query over committed records. `query_json`:
    *   {"where": {"member": "value", ...},      equality on top-level members
    *    "orderBy": "member", "descending": bool, (default: by key ascending)
@@ -311,8 +310,8 @@ typedef struct signals_index_api {
    *                                              (< value when descending); string, number or bool
    *    "limit": n}
    * Each matching record is passed to `sink` as one JSON object per call. */
-  signals_status (*query)(void* instance, const char* collection, const char* query_json,
-                          signals_sink sink, void* sink_ctx);
+  signals_status (*query)(void* instance, const char* collection, const char* query_json, signals_sink sink,
+                          void* sink_ctx);
 } signals_index_api;
 
 /* --- signer: holds one private key and signs with it ---------------------- */
@@ -387,8 +386,7 @@ typedef struct signals_tlog_api {
 typedef struct signals_metrics_api {
   uint32_t struct_size;
   /* Renders `snapshot_json` in the component's exposition format, to `sink`. */
-  signals_status (*render)(void* instance, signals_bytes snapshot_json, signals_sink sink,
-                           void* sink_ctx);
+  signals_status (*render)(void* instance, signals_bytes snapshot_json, signals_sink sink, void* sink_ctx);
   /* The media type of what render produces. Valid for the life of the instance. */
   const char* (*content_type)(void* instance);
   /* Starts the component's own listener, if it has one configured (else OK). */
@@ -410,8 +408,8 @@ typedef struct signals_component {
   /* Creates an instance from validated options. On failure returns
    * SIGNALS_INVALID_CONFIG or SIGNALS_ERROR and writes a NUL-terminated message
    * of at most `error_capacity` bytes into `error`. `host` outlives the instance. */
-  signals_status (*create)(const signals_host* host, const signals_config* config,
-                           void** out_instance, char* error, size_t error_capacity);
+  signals_status (*create)(const signals_host* host, const signals_config* config, void** out_instance,
+                           char* error, size_t error_capacity);
   /* Destroys an instance; joins its threads. */
   void (*destroy)(void* instance);
   /* The text of the last failed call on this instance made by the calling

@@ -46,8 +46,7 @@ namespace sdk {
 // Thrown by plugin code to fail a call with a specific status.
 class Error : public std::runtime_error {
  public:
-  Error(signals_status status, const std::string& message)
-      : std::runtime_error(message), status_(status) {}
+  Error(signals_status status, const std::string& message) : std::runtime_error(message), status_(status) {}
   signals_status status() const { return status_; }
 
  private:
@@ -70,8 +69,15 @@ constexpr signals_option Option(const char* name, uint32_t type, const char* def
                                 const char* description, uint32_t flags = 0,
                                 const char* enum_values = nullptr, int64_t min_value = 0,
                                 int64_t max_value = 0) {
-  return signals_option{sizeof(signals_option), name,        type,      flags, default_value,
-                        description,            enum_values, min_value, max_value};
+  return signals_option{sizeof(signals_option),
+                        name,
+                        type,
+                        flags,
+                        default_value,
+                        description,
+                        enum_values,
+                        min_value,
+                        max_value};
 }
 
 // The validated options of one instance, as the kernel normalised them.
@@ -125,9 +131,7 @@ class Ingest {
   Ingest(const signals_host* host, signals_ingest* handle) : host_(host), handle_(handle) {}
   Ingest(const Ingest&) = delete;
   Ingest& operator=(const Ingest&) = delete;
-  Ingest(Ingest&& other) noexcept : host_(other.host_), handle_(other.handle_) {
-    other.handle_ = nullptr;
-  }
+  Ingest(Ingest&& other) noexcept : host_(other.host_), handle_(other.handle_) { other.handle_ = nullptr; }
   ~Ingest() {
     if (handle_ != nullptr) host_->ingest_abort(host_->ctx, handle_);
   }
@@ -135,9 +139,9 @@ class Ingest {
   // Streams bytes in. Throws Error with the problem JSON as message on rejection.
   void Write(const void* data, size_t len) {
     std::string problem;
-    signals_status s = host_->ingest_write(
-        host_->ctx, handle_, signals_bytes{static_cast<const uint8_t*>(data), len},
-        &detail::AppendToString, &problem);
+    signals_status s =
+        host_->ingest_write(host_->ctx, handle_, signals_bytes{static_cast<const uint8_t*>(data), len},
+                            &detail::AppendToString, &problem);
     if (s != SIGNALS_OK) throw Error(s, problem);
   }
   // Completes the ingest and returns the result JSON. `created` (optional)
@@ -208,8 +212,8 @@ class Host {
   Ingest BeginIngest(const std::string& request_json) const {
     std::string problem;
     signals_ingest* handle = nullptr;
-    signals_status s = host_->ingest_begin(host_->ctx, request_json.c_str(), &handle,
-                                           &detail::AppendToString, &problem);
+    signals_status s =
+        host_->ingest_begin(host_->ctx, request_json.c_str(), &handle, &detail::AppendToString, &problem);
     if (s != SIGNALS_OK) throw Error(s, problem);
     return Ingest(host_, handle);
   }
@@ -234,8 +238,8 @@ class Host {
     }
     std::string meta;
     signals_object* object = nullptr;
-    signals_status s = host_->object_open(host_->ctx, request_json.c_str(), &object,
-                                          &detail::AppendToString, &meta);
+    signals_status s =
+        host_->object_open(host_->ctx, request_json.c_str(), &object, &detail::AppendToString, &meta);
     if (s != SIGNALS_OK) throw Error(s, meta);
     return ObjectStream(host_, object, std::move(meta));
   }
@@ -283,8 +287,7 @@ class CasComponent : public Component {
   virtual std::unique_ptr<CasReader> GetOpen(const std::string& key, uint64_t* size) = 0;
   virtual uint64_t Stat(const std::string& key) = 0;
   virtual void Remove(const std::string& key) = 0;
-  virtual void List(const std::string& prefix,
-                    const std::function<void(const std::string&)>& emit) = 0;
+  virtual void List(const std::string& prefix, const std::function<void(const std::string&)>& emit) = 0;
 };
 
 class IndexTxn {
@@ -400,8 +403,8 @@ inline void Emit(signals_sink sink, void* ctx, const std::string& bytes) {
 
 template <typename T>
 struct Lifecycle {
-  static signals_status Create(const signals_host* host, const signals_config* config,
-                               void** out_instance, char* error, size_t error_capacity) {
+  static signals_status Create(const signals_host* host, const signals_config* config, void** out_instance,
+                               char* error, size_t error_capacity) {
     auto write_error = [&](const char* message) {
       if (error != nullptr && error_capacity > 0) {
         std::snprintf(error, error_capacity, "%s", message);
@@ -440,14 +443,11 @@ struct Lifecycle {
 template <typename T>
 struct CasAdapter {
   static signals_status PutBegin(void* instance, const char* key, signals_cas_writer** out) {
-    return Guard<T>(instance, [&](T& t) {
-      *out = reinterpret_cast<signals_cas_writer*>(t.PutBegin(key).release());
-    });
+    return Guard<T>(instance,
+                    [&](T& t) { *out = reinterpret_cast<signals_cas_writer*>(t.PutBegin(key).release()); });
   }
   static signals_status PutWrite(void* instance, signals_cas_writer* w, signals_bytes chunk) {
-    return Guard<T>(instance, [&](T&) {
-      reinterpret_cast<CasWriter*>(w)->Write(chunk.data, chunk.len);
-    });
+    return Guard<T>(instance, [&](T&) { reinterpret_cast<CasWriter*>(w)->Write(chunk.data, chunk.len); });
   }
   static signals_status PutCommit(void* instance, signals_cas_writer* w) {
     std::unique_ptr<CasWriter> writer(reinterpret_cast<CasWriter*>(w));
@@ -459,24 +459,22 @@ struct CasAdapter {
     } catch (...) {
     }
   }
-  static signals_status GetOpen(void* instance, const char* key, signals_cas_reader** out,
-                                uint64_t* size) {
+  static signals_status GetOpen(void* instance, const char* key, signals_cas_reader** out, uint64_t* size) {
     return Guard<T>(instance, [&](T& t) {
       uint64_t s = 0;
       *out = reinterpret_cast<signals_cas_reader*>(t.GetOpen(key, &s).release());
       if (size != nullptr) *size = s;
     });
   }
-  static signals_status GetRead(void* instance, signals_cas_reader* r, uint8_t* buffer,
-                                size_t capacity, size_t* out_len) {
+  static signals_status GetRead(void* instance, signals_cas_reader* r, uint8_t* buffer, size_t capacity,
+                                size_t* out_len) {
     if (capacity == 0) {
       *out_len = 0;
       return SIGNALS_OK;
     }
     size_t n = 0;
-    signals_status s = Guard<T>(instance, [&](T&) {
-      n = reinterpret_cast<CasReader*>(r)->Read(buffer, capacity);
-    });
+    signals_status s =
+        Guard<T>(instance, [&](T&) { n = reinterpret_cast<CasReader*>(r)->Read(buffer, capacity); });
     *out_len = n;
     if (s == SIGNALS_OK && n == 0) return SIGNALS_EOF;
     return s;
@@ -494,14 +492,21 @@ struct CasAdapter {
     return Guard<T>(instance, [&](T& t) { t.Remove(key); });
   }
   static signals_status List(void* instance, const char* prefix, signals_sink sink, void* ctx) {
-    return Guard<T>(instance, [&](T& t) {
-      t.List(prefix, [&](const std::string& key) { Emit(sink, ctx, key); });
-    });
+    return Guard<T>(instance,
+                    [&](T& t) { t.List(prefix, [&](const std::string& key) { Emit(sink, ctx, key); }); });
   }
   static const void* Api() {
-    static const signals_cas_api api = {sizeof(signals_cas_api), &PutBegin, &PutWrite, &PutCommit,
-                                        &PutAbort, &GetOpen,  &GetRead,  &GetClose,
-                                        &Stat,     &Remove,   &List};
+    static const signals_cas_api api = {sizeof(signals_cas_api),
+                                        &PutBegin,
+                                        &PutWrite,
+                                        &PutCommit,
+                                        &PutAbort,
+                                        &GetOpen,
+                                        &GetRead,
+                                        &GetClose,
+                                        &Stat,
+                                        &Remove,
+                                        &List};
     return &api;
   }
 };
@@ -513,9 +518,8 @@ struct IndexAdapter {
   }
   static IndexTxn* Txn(signals_index_txn* txn) { return reinterpret_cast<IndexTxn*>(txn); }
   static signals_status Begin(void* instance, signals_index_txn** out) {
-    return Guard<T>(instance, [&](T& t) {
-      *out = reinterpret_cast<signals_index_txn*>(t.Begin().release());
-    });
+    return Guard<T>(instance,
+                    [&](T& t) { *out = reinterpret_cast<signals_index_txn*>(t.Begin().release()); });
   }
   static signals_status Insert(void* instance, signals_index_txn* txn, const char* collection,
                                const char* key, signals_bytes record) {
@@ -539,23 +543,23 @@ struct IndexAdapter {
     } catch (...) {
     }
   }
-  static signals_status Get(void* instance, const char* collection, const char* key,
-                            signals_sink sink, void* ctx) {
+  static signals_status Get(void* instance, const char* collection, const char* key, signals_sink sink,
+                            void* ctx) {
     return Guard<T>(instance, [&](T& t) {
       std::optional<std::string> record = t.Get(collection, key);
       if (!record) throw Error(SIGNALS_NOT_FOUND, std::string(collection) + "/" + key + " not found");
       Emit(sink, ctx, *record);
     });
   }
-  static signals_status Query(void* instance, const char* collection, const char* query,
-                              signals_sink sink, void* ctx) {
+  static signals_status Query(void* instance, const char* collection, const char* query, signals_sink sink,
+                              void* ctx) {
     return Guard<T>(instance, [&](T& t) {
       t.Query(collection, query, [&](const std::string& record) { Emit(sink, ctx, record); });
     });
   }
   static const void* Api() {
-    static const signals_index_api api = {sizeof(signals_index_api), &Begin, &Insert, &Upsert,
-                                          &Remove, &Commit, &Rollback, &Get, &Query};
+    static const signals_index_api api = {
+        sizeof(signals_index_api), &Begin, &Insert, &Upsert, &Remove, &Commit, &Rollback, &Get, &Query};
     return &api;
   }
 };
@@ -572,8 +576,8 @@ struct SignerAdapter {
     return Guard<T>(instance, [&](T& t) { Emit(sink, ctx, t.Sign(message.data, message.len)); });
   }
   static const void* Api() {
-    static const signals_signer_api api = {sizeof(signals_signer_api), &Algorithm, &KeyId,
-                                           &PublicKeyPem, &Sign};
+    static const signals_signer_api api = {sizeof(signals_signer_api), &Algorithm, &KeyId, &PublicKeyPem,
+                                           &Sign};
     return &api;
   }
 };
@@ -720,14 +724,20 @@ const std::array<signals_component, sizeof...(Ts)>& ComponentTable() {
 #endif
 
 // Exports the library: its name, version, description and component classes.
-#define SIGNALS_PLUGIN(NAME, VERSION, DESCRIPTION, ...)                                       \
+#define SIGNALS_PLUGIN(NAME, VERSION, DESCRIPTION, ...)                                          \
   extern "C" SIGNALS_PLUGIN_EXPORT const signals_plugin_descriptor* signals_plugin_entry(void) { \
-    static const auto& components = ::signals::sdk::detail::ComponentTable<__VA_ARGS__>();    \
-    static const signals_plugin_descriptor descriptor = {                                      \
-        SIGNALS_PLUGIN_MAGIC, SIGNALS_ABI_MAJOR,  SIGNALS_ABI_MINOR,                           \
-        sizeof(signals_plugin_descriptor), SIGNALS_SDK_VERSION, NAME, VERSION, DESCRIPTION,   \
-        components.data(), components.size()};                                               \
-    return &descriptor;                                                                        \
+    static const auto& components = ::signals::sdk::detail::ComponentTable<__VA_ARGS__>();       \
+    static const signals_plugin_descriptor descriptor = {SIGNALS_PLUGIN_MAGIC,                   \
+                                                         SIGNALS_ABI_MAJOR,                      \
+                                                         SIGNALS_ABI_MINOR,                      \
+                                                         sizeof(signals_plugin_descriptor),      \
+                                                         SIGNALS_SDK_VERSION,                    \
+                                                         NAME,                                   \
+                                                         VERSION,                                \
+                                                         DESCRIPTION,                            \
+                                                         components.data(),                      \
+                                                         components.size()};                     \
+    return &descriptor;                                                                          \
   }
 
 #endif  // SIGNALS_PLUGIN_HPP
