@@ -28,7 +28,7 @@ const std::map<std::string, std::string> kPluginHeaderSha256 = {
     {"1.1", "586d6faeda1cebc95d5fb101c733de43fb5724a4a2d6f3dfcaf393d3f59bb2a4"},
     // 1.2 (tlog and metrics kinds) is still being written: until it is
     // released, update this row with the header; after that, never again.
-    {"1.2", "9a5236d5ad548864483b03313770072df824449b2fc9b8a23a074c947c35529f"},
+    {"1.2", "c6a9016c5c4a80819d93a0177861d903d1a1fdae56fc42070c059ef81940a8af"},
 };
 
 std::string ReadFile(const std::string& path) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "http_text.hpp"
+#include "request_stream.hpp"
 
 namespace signals::http {
 namespace {
@@ -571,169 +572,22 @@ void HttpServer::WorkerLoop() {
 }
 
 HttpServer::After HttpServer::ServeRequest(Connection& connection) {
-  auto& socket = connection.socket;
-  auto& buffer = connection.buffer;
   auto& parser = *connection.parser;
-  error_code ec;
-  const auto started = connection.started;
-
-  auto& header = parser.get();
   Exchange x;
-  x.method = header.method();
-  x.target = std::string(header.target());
-  x.headers = &header.base();
+  x.method = parser.get().method();
+  x.target = std::string(parser.get().target());
+  x.headers = &parser.get().base();
   x.received_at_ms = connection.received_at_ms;
-  bool keep_alive = header.keep_alive() && !stopping_;
-  const unsigned version = header.version();
-  const bool head = x.method == beast::http::verb::head;
-  bool client_gone = false;
-  bool sent_any = false;  // a byte of the response may have gone out
+  RequestStream stream(
+      connection.socket, connection.buffer, parser, limits_.max_body_bytes, stopping_,
+      [this, &connection] { connection.busy_deadline_ms = NowMs() + limits_.read_timeout_ms; },
+      [&connection] { connection.Cut(); });
+  stream.Bind(x);
 
-  auto step_deadline = [&] { connection.busy_deadline_ms = NowMs() + limits_.read_timeout_ms; };
-  bool expects_continue = beast::iequals(header[beast::http::field::expect], "100-continue");
-  x.read_body = [&](char* out, size_t capacity) -> int64_t {
-    if (expects_continue) {
-      // The client waits for this before it sends the body (curl does for
-      // large uploads); only sent when a route actually reads the body.
-      expects_continue = false;
-      beast::http::response<beast::http::empty_body> go_on{beast::http::status::continue_, version};
-      step_deadline();
-      beast::http::write(socket, go_on, ec);
-      if (ec) {
-        client_gone = true;
-        keep_alive = false;
-        return -1;
-      }
-    }
-    if (parser.is_done()) return 0;
-    parser.get().body().data = out;
-    parser.get().body().size = capacity;
-    step_deadline();
-    beast::http::read(socket, buffer, parser, ec);
-    if (ec == beast::http::error::need_buffer) ec = {};
-    if (ec) {
-      if (ec == beast::http::error::body_limit) {
-        x.error_status = 413;
-        x.error_detail =
-            "the body is larger than max_body_bytes (" + std::to_string(limits_.max_body_bytes) + ")";
-      } else if (ec == net::error::eof || ec == beast::http::error::partial_message ||
-                 ec == net::error::connection_reset || ec == net::error::broken_pipe ||
-                 ec == net::error::shut_down || ec == beast::http::error::end_of_stream) {
-        x.error_status = 0;  // the client is gone or timed out: no answer
-        client_gone = true;
-      } else {
-        x.error_status = 400;
-        x.error_detail = "malformed body: " + ec.message();
-      }
-      keep_alive = false;
-      return -1;
-    }
-    return static_cast<int64_t>(capacity - parser.get().body().size);
-  };
-  x.respond = [&](int status, const std::string& content_type, const std::string& body,
-                  const std::vector<std::pair<std::string, std::string>>& extra) {
-    x.status = status;
-    if (client_gone) return false;
-    beast::http::response<beast::http::string_body> res{static_cast<beast::http::status>(status), version};
-    res.set(beast::http::field::server, "signals");
-    res.set(beast::http::field::content_type, content_type);
-    for (const auto& [name, value] : extra) res.set(name, value);
-    // An unread body would be parsed as the next request: close instead.
-    if (!parser.is_done()) keep_alive = false;
-    res.keep_alive(keep_alive);
-    res.body() = head ? std::string() : body;
-    res.prepare_payload();
-    if (head) res.content_length(body.size());
-    step_deadline();
-    sent_any = true;
-    if (head) {
-      beast::http::response_serializer<beast::http::string_body> sr{res};
-      beast::http::write_header(socket, sr, ec);
-    } else {
-      beast::http::write(socket, res, ec);
-    }
-    if (ec) client_gone = true;
-    return !ec;
-  };
-  x.respond_stream = [&](int status, const std::string& content_type, const std::string& content_encoding,
-                         const std::function<int64_t(char*, size_t)>& read) {
-    x.status = status;
-    if (client_gone) return false;
-    beast::http::response<beast::http::buffer_body> res{static_cast<beast::http::status>(status), version};
-    res.set(beast::http::field::server, "signals");
-    res.set(beast::http::field::content_type, content_type);
-    if (!content_encoding.empty()) res.set(beast::http::field::content_encoding, content_encoding);
-    if (!parser.is_done()) keep_alive = false;
-    res.keep_alive(keep_alive);
-    res.chunked(true);
-    res.body().data = nullptr;
-    res.body().more = true;
-    beast::http::response_serializer<beast::http::buffer_body> sr{res};
-    step_deadline();
-    sent_any = true;
-    beast::http::write_header(socket, sr, ec);
-    if (ec) {
-      client_gone = true;
-      return false;
-    }
-    if (head) {
-      keep_alive = false;
-      return true;
-    }
-    // Large chunks: a long stream (the fact stream, a 1 GB graph) then
-    // costs few system calls and chunk headers per byte.
-    std::vector<char> chunk(256 * 1024);
-    while (true) {
-      int64_t n = read(chunk.data(), chunk.size());
-      if (n < 0) {
-        // The stream failed after the header went out: the only honest
-        // signal left is to end the connection without the final chunk.
-        keep_alive = false;
-        client_gone = true;
-        connection.Cut();
-        return false;
-      }
-      if (n == 0) {
-        res.body().data = nullptr;
-        res.body().size = 0;
-        res.body().more = false;
-      } else {
-        res.body().data = chunk.data();
-        res.body().size = static_cast<size_t>(n);
-        res.body().more = true;
-      }
-      step_deadline();
-      beast::http::write(socket, sr, ec);
-      if (ec == beast::http::error::need_buffer) ec = {};
-      if (ec) {
-        client_gone = true;
-        return false;
-      }
-      if (n == 0) break;
-    }
-    return true;
-  };
-
-  auto segments = x.target.empty() || x.target.front() != '/'
-                      ? std::nullopt
-                      : SplitPath(x.target.substr(0, x.target.find('?')));
-  size_t q = x.target.find('?');
-  auto query =
-      ParseQuery(q == std::string::npos ? std::string_view() : std::string_view(x.target).substr(q + 1));
   // Last resort: whatever a route throws ends this request, not the process.
   std::string failure;
   try {
-    if (!segments || !query) {
-      x.route = "invalid";
-      x.respond(400, "application/problem+json",
-                ProblemJson(400, "path",
-                            "the request target has a malformed escape, a NUL byte or a dot segment", "path"),
-                {});
-    } else {
-      x.segments = std::move(*segments);
-      x.query = std::move(*query);
-      handler_(x);
-    }
+    Route(x);
   } catch (const std::exception& e) {
     failure = e.what();
     if (failure.empty()) failure = "std::exception";
@@ -741,28 +595,15 @@ HttpServer::After HttpServer::ServeRequest(Connection& connection) {
     failure = "an exception that is not a std::exception";
   }
   if (!failure.empty()) {
-    keep_alive = false;
-    const bool can_answer = !sent_any && !client_gone;
+    const bool answered = stream.AnswerFailure(x);
     // Method and target only: headers (Authorization) never reach the log.
     Log(SIGNALS_LOG_ERROR, "request " + std::string(beast::http::to_string(x.method)) + " " +
-                               LoggableTarget(x.target) + " (route " + x.route +
-                               ") failed: " + failure.substr(0, 1024) +
-                               (can_answer ? "; answered 500" : "; connection cut"));
-    if (can_answer) {
-      try {
-        x.respond(500, "application/problem+json",
-                  ProblemJson(500, "internal", "the server failed to handle this request; see its log"), {});
-      } catch (...) {
-        client_gone = true;
-      }
-    } else {
-      // A partial answer must not look complete: end the connection.
-      client_gone = true;
-      connection.Cut();
-    }
+                               LoggableTarget(x.target) + " (route " + x.route + ") failed: " +
+                               failure.substr(0, 1024) + (answered ? "; answered 500" : "; connection cut"));
   }
   connection.busy_deadline_ms = 0;
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - connection.started).count();
   if (observer_) {
     try {
       observer_(x, seconds);
@@ -770,15 +611,36 @@ HttpServer::After HttpServer::ServeRequest(Connection& connection) {
       // Metrics and logs are best effort.
     }
   }
-  if (client_gone) return After::kClose;
+  if (stream.client_gone()) return After::kClose;
   // Answered before the whole body arrived (413, 415, 401, ...): the client
   // is likely still sending.
-  if (!parser.is_done()) return After::kLinger;
-  if (!keep_alive) {
-    socket.shutdown(tcp::socket::shutdown_both, ec);
+  if (!stream.body_done()) return After::kLinger;
+  if (!stream.keep_alive()) {
+    error_code ec;
+    connection.socket.shutdown(tcp::socket::shutdown_both, ec);
     return After::kClose;
   }
   return After::kKeepAlive;
+}
+
+void HttpServer::Route(Exchange& x) {
+  auto segments = x.target.empty() || x.target.front() != '/'
+                      ? std::nullopt
+                      : SplitPath(x.target.substr(0, x.target.find('?')));
+  size_t q = x.target.find('?');
+  auto query =
+      ParseQuery(q == std::string::npos ? std::string_view() : std::string_view(x.target).substr(q + 1));
+  if (!segments || !query) {
+    x.route = "invalid";
+    x.respond(400, "application/problem+json",
+              ProblemJson(400, "path",
+                          "the request target has a malformed escape, a NUL byte or a dot segment", "path"),
+              {});
+    return;
+  }
+  x.segments = std::move(*segments);
+  x.query = std::move(*query);
+  handler_(x);
 }
 
 void HttpServer::Stop() {

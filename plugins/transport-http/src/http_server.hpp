@@ -100,7 +100,12 @@ class HttpServer {
   // workers
   bool Dispatch(const ConnectionPtr& c);
   void WorkerLoop();
+  // Serves the request whose header `c` holds, on a worker thread, and says
+  // what becomes of the connection.
   After ServeRequest(Connection& c);
+  // Parses the target into x.segments and x.query (400 when malformed) and
+  // runs the handler.
+  void Route(Exchange& x);
 
   void RaiseFileLimit();
   void Log(int level, const std::string& message) const;
