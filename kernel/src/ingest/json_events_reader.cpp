@@ -330,15 +330,17 @@ Status JsonEventsReader::Step(const char* data, size_t size) {
   size_t i = 0;
   while (i < size) {
     const char c = data[i];
+    // Between tokens every state skips whitespace alike (a name and a
+    // captured value read their own bytes, whitespace included).
+    if (state_ != State::kName && state_ != State::kCapture && IsSpace(c)) {
+      if (c == '\n') ++line_;
+      ++i;
+      continue;
+    }
     switch (state_) {
       case State::kStart:
         // nlohmann, which read this form before, accepts a UTF-8 byte order mark.
         if (bytes_seen_ + i < 3 && c == kBom[bytes_seen_ + i]) {
-          ++i;
-          break;
-        }
-        if (IsSpace(c)) {
-          if (c == '\n') ++line_;
           ++i;
           break;
         }
@@ -348,11 +350,6 @@ Status JsonEventsReader::Step(const char* data, size_t size) {
         break;
       case State::kFirstMember:
       case State::kNextName:
-        if (IsSpace(c)) {
-          if (c == '\n') ++line_;
-          ++i;
-          break;
-        }
         if (c == '}' && state_ == State::kFirstMember) {
           ++i;
           state_ = State::kDone;
@@ -389,21 +386,11 @@ Status JsonEventsReader::Step(const char* data, size_t size) {
         break;
       }
       case State::kColon:
-        if (IsSpace(c)) {
-          if (c == '\n') ++line_;
-          ++i;
-          break;
-        }
         if (c != ':') return SyntaxError("expected ':' after member name '" + member_ + "'");
         ++i;
         state_ = State::kValue;
         break;
       case State::kValue:
-        if (IsSpace(c)) {
-          if (c == '\n') ++line_;
-          ++i;
-          break;
-        }
         if (member_ == "events") {
           if (c != '[')
             return Status::Invalid("required", "events", "events must be an array of runtime facts");
@@ -422,11 +409,6 @@ Status JsonEventsReader::Step(const char* data, size_t size) {
         break;
       case State::kEventsFirst:
       case State::kEventStart:
-        if (IsSpace(c)) {
-          if (c == '\n') ++line_;
-          ++i;
-          break;
-        }
         if (c == ']' && state_ == State::kEventsFirst) {
           ++i;
           state_ = State::kAfterMember;
@@ -441,11 +423,6 @@ Status JsonEventsReader::Step(const char* data, size_t size) {
         break;
       }
       case State::kEventsNext:
-        if (IsSpace(c)) {
-          if (c == '\n') ++line_;
-          ++i;
-          break;
-        }
         ++i;
         if (c == ',') {
           state_ = State::kEventStart;
@@ -456,11 +433,6 @@ Status JsonEventsReader::Step(const char* data, size_t size) {
         }
         break;
       case State::kAfterMember:
-        if (IsSpace(c)) {
-          if (c == '\n') ++line_;
-          ++i;
-          break;
-        }
         ++i;
         if (c == ',') {
           state_ = State::kNextName;
@@ -471,11 +443,6 @@ Status JsonEventsReader::Step(const char* data, size_t size) {
         }
         break;
       case State::kDone:
-        if (IsSpace(c)) {
-          if (c == '\n') ++line_;
-          ++i;
-          break;
-        }
         return SyntaxError("content after the end of the document");
     }
   }
