@@ -520,9 +520,14 @@ void HttpServer::CutAllBusy() {
 // Workers: one request each, blocking I/O under the sweep's deadlines.
 
 bool HttpServer::Dispatch(const ConnectionPtr& c) {
+  // Health checks never starve: when every worker is busy with real
+  // requests, GET /healthz and /readyz still get one of a few extra workers,
+  // so an orchestrator does not restart a server that is merely busy.
+  const uint32_t limit = limits_.max_connections + (IsHealthCheck(*c->parser) ? kHealthCheckWorkers : 0);
   std::lock_guard<std::mutex> lock(pool_mutex_);
-  if (pool_stop_ || busy_ >= limits_.max_connections) return false;
-  // Workers are started when needed and then kept: at most max_connections.
+  if (pool_stop_ || busy_ >= limit) return false;
+  // Workers are started when needed and then kept: at most max_connections
+  // plus the health-check reserve.
   if (idle_workers_ <= jobs_.size()) {
     try {
       workers_.emplace_back([this] { WorkerLoop(); });
@@ -569,6 +574,14 @@ void HttpServer::WorkerLoop() {
     --busy_;
     pool_idle_.notify_all();
   }
+}
+
+bool HttpServer::IsHealthCheck(const RequestStream::Parser& parser) {
+  const auto& header = parser.get();
+  if (header.method() != beast::http::verb::get && header.method() != beast::http::verb::head) return false;
+  const std::string_view target(header.target().data(), header.target().size());
+  const std::string_view path = target.substr(0, target.find('?'));
+  return path == "/healthz" || path == "/readyz";
 }
 
 HttpServer::After HttpServer::ServeRequest(Connection& connection) {

@@ -12,7 +12,8 @@
 // Limits against connection floods: header_timeout (a request's header must
 // be complete within it), max_open_connections (when full, the oldest
 // connection that never completed a header is evicted for the newcomer),
-// max_connections_per_address (further ones get 503).
+// max_connections_per_address (further ones get 503). Health checks
+// (/healthz, /readyz) have two workers of their own beyond max_connections.
 //
 // Stop(): stop accepting, close connections that wait for a request, let
 // requests in flight finish within shutdown_grace, then cut the rest; joins
@@ -102,6 +103,10 @@ class HttpServer {
   void WorkerLoop();
   // Serves the request whose header `c` holds, on a worker thread, and says
   // what becomes of the connection.
+  // GET or HEAD of /healthz or /readyz: may use the health-check reserve.
+  static bool IsHealthCheck(
+      const boost::beast::http::request_parser<boost::beast::http::buffer_body>& parser);
+  static constexpr uint32_t kHealthCheckWorkers = 2;
   After ServeRequest(Connection& c);
   // Parses the target into x.segments and x.query (400 when malformed) and
   // runs the handler.

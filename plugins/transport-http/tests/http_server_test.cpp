@@ -196,6 +196,51 @@ TEST(HttpServer, HandlerThrowingMidStreamCutsTheConnection) {
   ::close(fd);
 }
 
+TEST(HttpServer, HealthChecksAreServedWhenEveryWorkerIsBusy) {
+  // One worker, busy until released: another request gets 503, but /healthz
+  // and /readyz (GET, HEAD, with a query) are still answered.
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<int> entered{0};
+  ServerLimits limits;
+  limits.max_connections = 1;
+  TestServer server(
+      [&](Exchange& x) {
+        if (x.target == "/block") {
+          ++entered;
+          std::unique_lock<std::mutex> lock(mutex);
+          cv.wait(lock, [&] { return release; });
+        }
+        AnswerOk(x);
+      },
+      limits);
+  int blocker = Connect(server.port());
+  SendAll(blocker, "GET /block HTTP/1.1\r\nHost: t\r\n\r\n");
+  for (int i = 0; i < 300 && entered == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(entered, 1);
+  int other = Connect(server.port());
+  SendAll(other, kGet);
+  EXPECT_EQ(ReadToClose(other).rfind("HTTP/1.1 503", 0), 0u) << "the only worker is busy";
+  ::close(other);
+  for (const char* request :
+       {"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", "GET /readyz?x=1 HTTP/1.1\r\nHost: t\r\n\r\n",
+        "HEAD /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"}) {
+    int health = Connect(server.port());
+    SendAll(health, request);
+    std::string answer = ReadUntil(health, "\r\n\r\n");
+    EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << request << " -> " << answer;
+    ::close(health);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    release = true;
+  }
+  cv.notify_all();
+  EXPECT_EQ(ReadUntil(blocker, "ok").rfind("HTTP/1.1 200", 0), 0u);
+  ::close(blocker);
+}
+
 TEST(HttpServer, IdleConnectionsHoldNoWorker) {
   // One worker; it is busy until released. Idle sockets do not count, a
   // second request while the worker is busy gets 503.
