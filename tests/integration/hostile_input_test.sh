@@ -215,6 +215,35 @@ req cd2 "${AUTH[@]}" -H 'Content-Type: application/x-ndjson' -H 'Content-Encodin
 expect_problem 422 "Content-Digest of the decoded bytes"
 jq -e '.field == "Content-Digest"' cd2.body >/dev/null || fail "the problem does not name Content-Digest: $(cat cd2.body)"
 
+step "risk: credentials in a chunked body's trailer do not authenticate"
+$PY - "$PORT" "$READER" "$G_ACME" <<'EOF' || fail "a trailer authenticated a request"
+import socket, sys
+port, token, graph = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+body = ('{"callgraphId":"%s","targets":["main"]}' % graph).encode()
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+s.sendall(b"POST /signals/reachability/query HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+          b"Transfer-Encoding: chunked\r\nTrailer: Authorization\r\nConnection: close\r\n\r\n" +
+          b"%x\r\n" % len(body) + body + b"\r\n0\r\nAuthorization: Bearer " + token.encode() + b"\r\n\r\n")
+answer = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    answer += chunk
+status = answer.split(b" ", 2)[1]
+print("  a token sent only in the trailer:", status.decode())
+sys.exit(0 if status == b"401" else 1)
+EOF
+
+step "risk: a correct Content-Digest of a JSON-form body is accepted"
+printf '{"callgraphId":"%s","events":[{"symbolId":"a"},{"symbolId":"b"}]}' "$G_ACME" >form.json
+req cdj "${AUTH[@]}" -H 'Content-Type: application/json' \
+  -H "Content-Digest: sha-256=:$(openssl dgst -sha256 -binary form.json | base64):" --data-binary @form.json "$FACTS?tenant=acme"
+expect_status 201 "a JSON-form body with its own Content-Digest"
+req cdj2 "${AUTH[@]}" -H 'Content-Type: application/json' \
+  -H "Content-Digest: sha-256=:$decoded_b64:" --data-binary @form.json "$FACTS?tenant=acme"
+expect_problem 422 "a JSON-form body with another body's Content-Digest"
+
 step "risk: a graph of another tenant and a random id get the same answer"
 req fg1 "${AUTH[@]}" -H 'Content-Type: application/x-ndjson' --data-binary @small.ndjson "$FACTS?tenant=acme&callgraph_id=$G_OTHER"
 req fg2 "${AUTH[@]}" -H 'Content-Type: application/x-ndjson' --data-binary @small.ndjson \

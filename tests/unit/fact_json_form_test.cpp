@@ -257,5 +257,33 @@ TEST(JsonEventsReader, HoldsOneEventAtATimeWhateverTheBodySize) {
   EXPECT_EQ(reader.events(), counter.events);
 }
 
+// The reader remembers top-level names to refuse duplicates, so it bounds
+// how many there may be; and it takes a byte order mark only whole and first.
+TEST(JsonEventsReader, BoundsTopLevelMembersAndTakesAByteOrderMarkOnlyWholeAndFirst) {
+  struct Ignore : JsonEventsReader::Handler {
+    Status CallgraphId(const std::string&) override { return Status::Ok(); }
+    Status Event(uint64_t, std::string_view) override { return Status::Ok(); }
+  } ignore;
+  auto read = [&](const std::string& body) {
+    JsonEventsReader reader(256, 64, ignore);
+    Status s = reader.Write(body);
+    return s.ok() ? reader.Finish() : s;
+  };
+  std::string many = "{";
+  for (int i = 0; i < 65; ++i) many += "\"m" + std::to_string(i) + "\":0,";
+  many += "\"events\":[]}";
+  Status refused = read(many);
+  EXPECT_EQ(refused.rule(), "max-members") << refused.ToString();
+  std::string enough = "{";
+  for (int i = 0; i < 60; ++i) enough += "\"m" + std::to_string(i) + "\":0,";
+  enough += "\"events\":[]}";
+  EXPECT_TRUE(read(enough).ok()) << read(enough).ToString();
+
+  EXPECT_TRUE(read("\xEF\xBB\xBF{\"events\":[]}").ok());
+  EXPECT_FALSE(read("\xEF{\"events\":[]}").ok()) << "a partial byte order mark";
+  EXPECT_FALSE(read("\n\xBB\xBF{\"events\":[]}").ok()) << "byte order mark bytes after whitespace";
+  EXPECT_FALSE(read(" \xEF\xBB\xBF{\"events\":[]}").ok()) << "a byte order mark after whitespace";
+}
+
 }  // namespace
 }  // namespace signals

@@ -316,6 +316,13 @@ Status JsonEventsReader::FinishName() {
     return Status::Invalid("utf-8", "body",
                            "line " + std::to_string(line_) + ": a member name is not valid UTF-8");
   }
+  // The document has two members that matter; names are remembered to
+  // refuse duplicates, so their number is bounded, not only their length.
+  if (members_.size() >= kMaxTopLevelMembers) {
+    return Status::Invalid("max-members", "body",
+                           "line " + std::to_string(line_) + ": the document has more than " +
+                               std::to_string(kMaxTopLevelMembers) + " top-level members");
+  }
   if (!members_.insert(name).second) {
     return Status::Invalid("unique-field", name, "member '" + name + "' is given twice");
   }
@@ -339,12 +346,16 @@ Status JsonEventsReader::Step(const char* data, size_t size) {
     }
     switch (state_) {
       case State::kStart:
-        // nlohmann, which read this form before, accepts a UTF-8 byte order mark.
-        if (bytes_seen_ + i < 3 && c == kBom[bytes_seen_ + i]) {
+        // nlohmann, which read this form before, accepts a UTF-8 byte order
+        // mark: the three bytes, first in the body, or none of them.
+        if (bom_bytes_ < 3 && bytes_seen_ + i == bom_bytes_ && c == kBom[bom_bytes_]) {
+          ++bom_bytes_;
           ++i;
           break;
         }
-        if (c != '{') return Status::Invalid("json", "body", "the body is not a JSON object");
+        if (c != '{' || (bom_bytes_ != 0 && bom_bytes_ != 3)) {
+          return Status::Invalid("json", "body", "the body is not a JSON object");
+        }
         ++i;
         state_ = State::kFirstMember;
         break;

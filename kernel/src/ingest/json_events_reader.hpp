@@ -94,6 +94,8 @@ class JsonEventsReader {
   Status failure_;
   uint64_t line_ = 1;
   uint64_t bytes_seen_ = 0;
+  size_t bom_bytes_ = 0;  // bytes of a leading UTF-8 byte order mark seen
+  static constexpr size_t kMaxTopLevelMembers = 64;
   uint64_t events_ = 0;
   bool saw_events_ = false;
   std::set<std::string, std::less<>> members_;  // top-level names seen

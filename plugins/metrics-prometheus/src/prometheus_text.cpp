@@ -204,6 +204,7 @@ nlohmann::json WithoutLabels(const nlohmann::json& snapshot, const std::vector<s
     if (!family.is_object() || !family.contains("series") || !family["series"].is_array()) continue;
     const std::string name = family.value("name", "");
     const bool histogram = family.value("type", "") == "histogram";
+    const bool gauge = family.value("type", "") == "gauge";
     nlohmann::json merged = nlohmann::json::array();
     std::map<std::string, size_t> index;  // remaining labels (dumped) -> position in merged
     for (auto series : family["series"]) {
@@ -223,8 +224,11 @@ nlohmann::json WithoutLabels(const nlohmann::json& snapshot, const std::vector<s
       }
       nlohmann::json& into = merged[found->second];
       if (!histogram) {
-        into["value"] = NumberOf(into.value("value", nlohmann::json(0)), name, "value") +
-                        NumberOf(series.value("value", nlohmann::json(0)), name, "value");
+        const double a = NumberOf(into.value("value", nlohmann::json(0)), name, "value");
+        const double b = NumberOf(series.value("value", nlohmann::json(0)), name, "value");
+        // Counters add up; a gauge (a level, a flag, a timestamp) keeps the
+        // largest value, which a sum would turn into nonsense.
+        into["value"] = gauge ? std::max(a, b) : a + b;
         continue;
       }
       auto& a = into["buckets"];

@@ -21,8 +21,9 @@ inline constexpr const char* kTextContentType = "text/plain; version=0.0.4; char
 std::string RenderText(const nlohmann::json& snapshot);
 
 // The snapshot with the labels named in `dropped` removed from every series,
-// and series that become identical merged: counter and gauge values summed,
-// histogram buckets, counts and sums added (the bounds must then agree).
+// and series that become identical merged: counter values summed, the
+// largest gauge value kept, histogram buckets, counts and sums added (the
+// bounds must then agree).
 // For operators who must not expose per-tenant figures on an unauthenticated
 // /metrics (drop_labels = tenant). Malformed parts are left for RenderText
 // to refuse; std::invalid_argument when merged histograms' bounds differ.

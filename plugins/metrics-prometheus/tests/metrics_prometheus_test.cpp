@@ -117,6 +117,9 @@ TEST(MetricsPrometheusTest, DropLabelsMergesSeriesThatDifferOnlyInThem) {
             {"buckets", {{1, 0}, {"+Inf", 1}}},
             {"sum", 7},
             {"count", 1}}}),
+      Family("signals_queue_depth", "gauge", "Depth.",
+             {{{"labels", {{"tenant", "acme"}}}, {"value", 3}},
+              {{"labels", {{"tenant", "globex"}}}, {"value", 5}}}),
   });
   const std::string text = e.Render(snapshot);
   EXPECT_EQ(text,
@@ -126,6 +129,9 @@ TEST(MetricsPrometheusTest, DropLabelsMergesSeriesThatDifferOnlyInThem) {
             "signals_batch_bytes_bucket{le=\"+Inf\"} 3\n"
             "signals_batch_bytes_sum 12\n"
             "signals_batch_bytes_count 3\n"
+            "# HELP signals_queue_depth Depth.\n"
+            "# TYPE signals_queue_depth gauge\n"
+            "signals_queue_depth 5\n"
             "# HELP signals_runtime_facts_ingested_total Facts.\n"
             "# TYPE signals_runtime_facts_ingested_total counter\n"
             "signals_runtime_facts_ingested_total{fact_type=\"a.b\"} 7\n"

@@ -24,11 +24,12 @@ class ZstdDecoder : public ContentDecoder {
  public:
   explicit ZstdDecoder(int window_log)
       : dctx_(ZSTD_createDCtx()), out_(ZSTD_DStreamOutSize()), window_log_(window_log) {
-    ZSTD_DCtx_setParameter(dctx_, ZSTD_d_windowLogMax, window_log_);
+    if (dctx_ != nullptr) ZSTD_DCtx_setParameter(dctx_, ZSTD_d_windowLogMax, window_log_);
   }
   ~ZstdDecoder() override { ZSTD_freeDCtx(dctx_); }
 
   std::string Write(std::string_view encoded, const Sink& sink) override {
+    if (dctx_ == nullptr) return "zstd decoder could not start (out of memory)";
     ZSTD_inBuffer in{encoded.data(), encoded.size(), 0};
     do {
       ZSTD_outBuffer out{out_.data(), out_.size(), 0};

@@ -22,7 +22,10 @@ struct Exchange {
   std::string target;                             // as received
   std::vector<std::string> segments;              // decoded path segments
   std::multimap<std::string, std::string> query;  // decoded
-  const beast_http::fields* headers = nullptr;
+  const beast_http::fields* headers = nullptr;    // grows by a chunked body's trailer fields
+  // The Authorization header as the request's header block had it, before
+  // any body was read: credentials never come from a trailer.
+  std::string authorization;
   uint64_t received_at_ms = 0;  // when the request's first byte arrived
 
   // Reads the next body chunk into `buffer`; returns bytes read, 0 at the

@@ -590,10 +590,13 @@ HttpServer::After HttpServer::ServeRequest(Connection& connection) {
   x.method = parser.get().method();
   x.target = std::string(parser.get().target());
   x.headers = &parser.get().base();
+  x.authorization = std::string(parser.get()[beast::http::field::authorization]);
   x.received_at_ms = connection.received_at_ms;
   RequestStream stream(
       connection.socket, connection.buffer, parser, limits_.max_body_bytes, stopping_,
-      [this, &connection] { connection.busy_deadline_ms = NowMs() + limits_.read_timeout_ms; },
+      [this, &connection](bool armed) {
+        connection.busy_deadline_ms = armed ? NowMs() + limits_.read_timeout_ms : 0;
+      },
       [&connection] { connection.Cut(); });
   stream.Bind(x);
 

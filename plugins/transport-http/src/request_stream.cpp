@@ -15,6 +15,18 @@ using error_code = boost::system::error_code;
 // system calls and chunk headers per byte.
 constexpr size_t kChunkBytes = 256 * 1024;
 
+// The deadline of one blocking step: armed while the guard lives.
+class StepDeadline {
+ public:
+  explicit StepDeadline(const std::function<void(bool)>& set) : set_(set) { set_(true); }
+  ~StepDeadline() { set_(false); }
+  StepDeadline(const StepDeadline&) = delete;
+  StepDeadline& operator=(const StepDeadline&) = delete;
+
+ private:
+  const std::function<void(bool)>& set_;
+};
+
 bool ClientGone(const error_code& ec) {
   return ec == net::error::eof || ec == beast::http::error::partial_message ||
          ec == net::error::connection_reset || ec == net::error::broken_pipe || ec == net::error::shut_down ||
@@ -24,7 +36,7 @@ bool ClientGone(const error_code& ec) {
 }  // namespace
 
 RequestStream::RequestStream(net::ip::tcp::socket& socket, beast::flat_buffer& buffer, Parser& parser,
-                             uint64_t max_body_bytes, bool stopping, std::function<void()> arm_deadline,
+                             uint64_t max_body_bytes, bool stopping, std::function<void(bool)> set_deadline,
                              std::function<void()> cut)
     : socket_(socket),
       buffer_(buffer),
@@ -32,7 +44,7 @@ RequestStream::RequestStream(net::ip::tcp::socket& socket, beast::flat_buffer& b
       max_body_bytes_(max_body_bytes),
       version_(parser.get().version()),
       head_(parser.get().method() == beast::http::verb::head),
-      arm_deadline_(std::move(arm_deadline)),
+      set_deadline_(std::move(set_deadline)),
       cut_(std::move(cut)),
       keep_alive_(parser.get().keep_alive() && !stopping),
       expects_continue_(beast::iequals(parser.get()[beast::http::field::expect], "100-continue")) {}
@@ -57,7 +69,7 @@ int64_t RequestStream::ReadBody(Exchange& x, char* out, size_t capacity) {
     // large uploads); only sent when a route actually reads the body.
     expects_continue_ = false;
     beast::http::response<beast::http::empty_body> go_on{beast::http::status::continue_, version_};
-    arm_deadline_();
+    const StepDeadline step(set_deadline_);
     beast::http::write(socket_, go_on, ec);
     if (ec) {
       client_gone_ = true;
@@ -68,7 +80,7 @@ int64_t RequestStream::ReadBody(Exchange& x, char* out, size_t capacity) {
   if (parser_.is_done()) return 0;
   parser_.get().body().data = out;
   parser_.get().body().size = capacity;
-  arm_deadline_();
+  const StepDeadline step(set_deadline_);
   beast::http::read(socket_, buffer_, parser_, ec);
   if (ec == beast::http::error::need_buffer) ec = {};
   if (ec) {
@@ -102,7 +114,7 @@ bool RequestStream::Respond(Exchange& x, int status, const std::string& content_
   res.body() = head_ ? std::string() : body;
   res.prepare_payload();
   if (head_) res.content_length(body.size());
-  arm_deadline_();
+  const StepDeadline step(set_deadline_);
   sent_any_ = true;
   error_code ec;
   if (head_) {
@@ -130,7 +142,7 @@ bool RequestStream::RespondStream(Exchange& x, int status, const std::string& co
   res.body().data = nullptr;
   res.body().more = true;
   beast::http::response_serializer<beast::http::buffer_body> sr{res};
-  arm_deadline_();
+  const StepDeadline step(set_deadline_);
   sent_any_ = true;
   error_code ec;
   beast::http::write_header(socket_, sr, ec);
@@ -156,7 +168,7 @@ bool RequestStream::RespondStream(Exchange& x, int status, const std::string& co
     res.body().data = n == 0 ? nullptr : chunk.data();
     res.body().size = static_cast<size_t>(n);
     res.body().more = n != 0;
-    arm_deadline_();
+    const StepDeadline step(set_deadline_);
     beast::http::write(socket_, sr, ec);
     if (ec == beast::http::error::need_buffer) ec = {};
     if (ec) {

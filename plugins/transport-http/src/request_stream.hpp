@@ -5,9 +5,13 @@
 // whether the client is gone, whether any byte of the answer left, and
 // whether the connection may be kept alive.
 //
-// Every blocking step first calls `arm_deadline`, so the server's sweep can
-// cut a step that takes too long (read_timeout); `cut` ends the connection
-// at once. Not thread-safe: one worker uses it for one request.
+// Every blocking read or write runs under a deadline: `set_deadline(true)`
+// before it, so the server's sweep can cut a step that takes too long
+// (read_timeout), and `set_deadline(false)` after it, so that the route's own
+// work between steps (a long reachability question, signing and committing a
+// batch, a slow producer of a stream) is never mistaken for a stalled client.
+// `cut` ends the connection at once. Not thread-safe: one worker uses it for
+// one request.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -29,7 +33,7 @@ class RequestStream {
 
   // REQUIRES: `parser` holds a complete header; everything outlives this.
   RequestStream(boost::asio::ip::tcp::socket& socket, boost::beast::flat_buffer& buffer, Parser& parser,
-                uint64_t max_body_bytes, bool stopping, std::function<void()> arm_deadline,
+                uint64_t max_body_bytes, bool stopping, std::function<void(bool)> set_deadline,
                 std::function<void()> cut);
 
   // Points x.read_body, x.respond and x.respond_stream at this stream.
@@ -61,7 +65,7 @@ class RequestStream {
   const uint64_t max_body_bytes_;
   const unsigned version_;
   const bool head_;
-  std::function<void()> arm_deadline_;
+  std::function<void(bool)> set_deadline_;
   std::function<void()> cut_;
   bool keep_alive_;
   bool expects_continue_;

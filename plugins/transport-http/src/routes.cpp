@@ -99,7 +99,7 @@ bool Routes::RequireUtf8(Exchange& x) {
 }
 
 nlohmann::json Routes::Credentials(const Exchange& x) const {
-  std::string authorization = x.Header(beast_http::field::authorization);
+  const std::string& authorization = x.authorization;
   if (authorization.size() > 7 && Lower(authorization.substr(0, 7)) == "bearer ") {
     return {{"bearer", authorization.substr(7)}};
   }
@@ -415,10 +415,12 @@ void Routes::PostRuntimeFacts(Exchange& x, const Params&) {
   if (!callgraph_id.empty()) request["callgraphId"] = callgraph_id;
   std::string digest_header = x.Header("Content-Digest");
   std::string provenance_header = x.Header("X-Provenance-Hash");
-  // Content-Digest covers the bytes as sent; Upload checks it. Without a
-  // Content-Encoding those are the facts themselves, so it is also the
-  // batch's provenance hash, which the kernel checks and records.
-  if (!digest_header.empty() && IsIdentityEncoding(x.Header(beast_http::field::content_encoding))) {
+  // Content-Digest covers the bytes as sent; Upload checks it. An NDJSON
+  // body without a Content-Encoding is stored as sent, so its digest is also
+  // the batch's provenance hash, which the kernel checks and records. (A JSON
+  // form body is not what is stored: its events become canonical lines.)
+  if (!digest_header.empty() && format == "ndjson" &&
+      IsIdentityEncoding(x.Header(beast_http::field::content_encoding))) {
     auto digest = ParseContentDigest(digest_header);
     if (!digest)
       return Problem(x, 400, "content-digest", "Content-Digest needs a sha-256=:<base64>: member",

@@ -196,6 +196,30 @@ TEST(HttpServer, HandlerThrowingMidStreamCutsTheConnection) {
   ::close(fd);
 }
 
+TEST(HttpServer, ReadTimeoutBoundsEachSocketStepNotTheRoutesOwnWork) {
+  // read_timeout is for a client that stalls a read or write, not for the
+  // work a route does between them (a reachability question, committing a
+  // batch): a route that reads its body and then works longer than
+  // read_timeout still gets its answer out.
+  ServerLimits limits;
+  limits.read_timeout_ms = 200;
+  TestServer server(
+      [](Exchange& x) {
+        char buffer[64];
+        while (x.read_body(buffer, sizeof(buffer)) > 0) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(800));
+        AnswerOk(x);
+      },
+      limits);
+  int fd = Connect(server.port());
+  SendAll(fd, "POST /work HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
+  std::string answer = ReadUntil(fd, "ok");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u)
+      << "the connection was cut while the route worked: " << answer;
+  ::close(fd);
+}
+
 TEST(HttpServer, HealthChecksAreServedWhenEveryWorkerIsBusy) {
   // One worker, busy until released: another request gets 503, but /healthz
   // and /readyz (GET, HEAD, with a query) are still answered.
