@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "config/bootstrap.hpp"
 #include "config/kernel_config.hpp"
 #include "config/option_schema.hpp"
 #include "config/settings.hpp"
@@ -495,6 +496,70 @@ class ConfigValidation : public ::testing::Test {
   PluginRegistry registry_;
   Settings settings_;
 };
+
+// --- loading plugins from where they were built ------------------------------------
+
+TEST_F(ConfigValidation, APluginValueThatIsALibraryPathUsesThatLibrarysComponentOfTheSectionsKind) {
+  ASSERT_TRUE(registry_.LoadFile(Fixture("noop")).ok());
+  Set("source.opts", "label", "x");
+  Set("source.built", "plugin", Fixture("noop"));
+  auto config = ResolveConfig(settings_, registry_);
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  const InstanceConfig* instance = config->Instance("source.built");
+  ASSERT_NE(instance, nullptr);
+  EXPECT_STREQ(instance->component->component->name, "source-fixture-noop");
+}
+
+TEST_F(ConfigValidation, ALibraryPathWithoutAComponentOfTheSectionsKindIsNamedWithWhatItHas) {
+  ASSERT_TRUE(registry_.LoadFile(Fixture("noop")).ok());
+  Set("cas", "plugin", Fixture("noop"));
+  EXPECT_NE(Problems().find("[cas] plugin: " + Fixture("noop") +
+                            " has no cas component (it has: source-fixture-noop) (file test.conf)"),
+            std::string::npos)
+      << Problems();
+  Set("cas", "plugin", "/nowhere/libsignals-cas-gone.so");
+  EXPECT_NE(
+      Problems().find("[cas] plugin: no plugin library was loaded from /nowhere/libsignals-cas-gone.so"),
+      std::string::npos)
+      << Problems();
+}
+
+TEST(LoadPlugins, AddsPluginPathDirectoriesAndLibrariesNamedByPathToThePluginDir) {
+  const std::string empty_dir = ::testing::TempDir() + "/signals-empty-plugin-dir";
+  std::filesystem::create_directories(empty_dir);
+  Settings settings;
+  settings.Set("source.built", "plugin", Fixture("noop"), "test");
+  {
+    // A library named by path is loaded, wherever it is.
+    KernelPaths paths{"/srv/signals", empty_dir, {}};
+    PluginRegistry registry;
+    EXPECT_TRUE(LoadPlugins(settings, paths, registry).empty());
+    EXPECT_NE(registry.Find("source-fixture-noop"), nullptr);
+  }
+  {
+    // plugin_path adds directories: the fixture directory holds the noop
+    // plugin (and broken ones, reported one by one, the rest still loaded).
+    Settings by_name;
+    KernelPaths paths{"/srv/signals", empty_dir, {SIGNALS_FIXTURE_PLUGIN_DIR}};
+    PluginRegistry registry;
+    std::vector<std::string> problems = LoadPlugins(by_name, paths, registry);
+    EXPECT_FALSE(problems.empty());
+    EXPECT_NE(registry.Find("source-fixture-noop"), nullptr);
+  }
+}
+
+TEST(KernelPaths, PluginPathIsColonSeparatedAndRelativeToTheDataDir) {
+  Settings settings;
+  settings.Set("kernel", "data_dir", "/srv/signals", "test");
+  settings.Set("kernel", "plugin_path", "/opt/a:extra::/opt/b/../c", "test");
+  auto paths = ResolveKernelPaths(settings);
+  ASSERT_TRUE(paths.ok());
+  EXPECT_EQ(paths->plugin_path, (std::vector<std::string>{"/opt/a", "/srv/signals/extra", "/opt/c"}));
+  EXPECT_EQ(PluginLibraryPath("source-tail", "/srv/signals"), "");
+  EXPECT_EQ(PluginLibraryPath("lib/libsignals-source-tail.so", "/srv/signals"),
+            "/srv/signals/lib/libsignals-source-tail.so");
+  EXPECT_EQ(PluginLibraryPath("/opt/x/../y/libsignals-a.so", "/srv/signals"), "/opt/y/libsignals-a.so");
+}
 
 TEST_F(ConfigValidation, FillsEveryDefaultNormalised) {
   Set("source.opts", "label", "edge");

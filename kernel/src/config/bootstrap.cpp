@@ -47,8 +47,28 @@ Result<Bootstrap> LoadBootstrap(const CommandLine& command_line, char** envp) {
   auto paths = ResolveKernelPaths(boot.settings);
   if (!paths.ok()) return paths.status();
   boot.registry = std::make_unique<PluginRegistry>();
-  boot.plugin_problems = boot.registry->LoadDirectory(paths->plugin_dir);
+  boot.plugin_problems = LoadPlugins(boot.settings, *paths, *boot.registry);
   return boot;
+}
+
+std::vector<std::string> LoadPlugins(const Settings& settings, const KernelPaths& paths,
+                                     PluginRegistry& registry) {
+  std::vector<std::string> problems = registry.LoadDirectory(paths.plugin_dir);
+  for (const std::string& dir : paths.plugin_path) {
+    for (std::string& p : registry.LoadDirectory(dir)) problems.push_back(std::move(p));
+  }
+  for (const auto& [section, keys] : settings.sections) {
+    auto plugin = keys.find("plugin");
+    if (plugin == keys.end()) continue;
+    const std::string library = PluginLibraryPath(plugin->second.value, paths.data_dir);
+    if (library.empty()) continue;
+    bool loaded = false;
+    for (const auto& l : registry.libraries()) loaded = loaded || l.origin == library;
+    if (loaded) continue;  // two sections may name the same library
+    Status s = registry.LoadFile(library);
+    if (!s.ok()) problems.push_back("[" + section + "] plugin: " + s.message());
+  }
+  return problems;
 }
 
 }  // namespace signals

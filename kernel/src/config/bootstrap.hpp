@@ -31,7 +31,14 @@ struct Bootstrap {
   std::vector<std::string> plugin_problems;  // libraries that failed to load
 };
 
-// Loads settings and every plugin of the plugin directory.
+// Loads settings and the plugins: every library of kernel.plugin_dir, then of
+// each kernel.plugin_path directory, then each library an instance names by
+// path (`plugin = /opt/x/libsignals-source-tail.so`).
 Result<Bootstrap> LoadBootstrap(const CommandLine& command_line, char** envp);
+
+// The plugin loading step of LoadBootstrap. Returns one message per library
+// that failed to load; the others stay loaded.
+std::vector<std::string> LoadPlugins(const Settings& settings, const KernelPaths& paths,
+                                     PluginRegistry& registry);
 
 }  // namespace signals

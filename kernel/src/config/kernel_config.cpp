@@ -7,6 +7,12 @@
 namespace signals {
 namespace {
 
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
 using sdkopt = signals_option;
 
 constexpr sdkopt Opt(const char* name, uint32_t type, const char* def, const char* description,
@@ -19,6 +25,9 @@ const sdkopt kKernelOptions[] = {
         "Directory for all state; relative plugin paths resolve against it."),
     Opt("plugin_dir", SIGNALS_OPT_PATH, nullptr,
         "Directory of plugin libraries (default: ../lib/signals/plugins next to the binary)."),
+    Opt("plugin_path", SIGNALS_OPT_STRING, "",
+        "More directories of plugin libraries, ':'-separated, loaded after plugin_dir (relative ones resolve "
+        "against the data directory); an instance's plugin may also be the path of a .so."),
     Opt("log_level", SIGNALS_OPT_ENUM, "info", "Least severe log level printed.",
         "trace|debug|info|warn|error"),
     Opt("log_format", SIGNALS_OPT_ENUM, "human", "Log line format on stderr.", "human|json"),
@@ -194,7 +203,30 @@ Result<KernelPaths> ResolveKernelPaths(const Settings& settings) {
   } else {
     paths.plugin_dir = DefaultPluginDir();
   }
+  if (const SettingValue* extra = settings.Find("kernel", "plugin_path")) {
+    size_t start = 0;
+    while (start <= extra->value.size()) {
+      size_t end = extra->value.find(':', start);
+      if (end == std::string::npos) end = extra->value.size();
+      std::filesystem::path p(extra->value.substr(start, end - start));
+      if (!p.empty()) {
+        if (p.is_relative()) p = std::filesystem::path(paths.data_dir) / p;
+        paths.plugin_path.push_back(p.lexically_normal().string());
+      }
+      start = end + 1;
+    }
+  }
   return paths;
+}
+
+std::string PluginLibraryPath(const std::string& plugin_value, const std::string& data_dir) {
+  const bool is_file =
+      plugin_value.find('/') != std::string::npos ||
+      (plugin_value.size() > 3 && plugin_value.compare(plugin_value.size() - 3, 3, ".so") == 0);
+  if (!is_file) return "";
+  std::filesystem::path p(plugin_value);
+  if (p.is_relative()) p = std::filesystem::path(data_dir) / p;
+  return p.lexically_normal().string();
 }
 
 Result<KernelConfig> ResolveConfig(const Settings& settings, const PluginRegistry& registry) {
@@ -290,6 +322,26 @@ Result<KernelConfig> ResolveConfig(const Settings& settings, const PluginRegistr
     }
     std::string plugin = plugin_it->second;
     raw.erase("plugin");
+    const std::string library = PluginLibraryPath(plugin, config.data_dir);
+    if (!library.empty()) {
+      // A library named by path: its one component of the kind this section needs.
+      const LoadedComponent* found = nullptr;
+      std::vector<std::string> names;
+      for (const auto& c : registry.components()) {
+        if (c.origin != library) continue;
+        names.emplace_back(c.component->name);
+        if (c.component->kind == ExpectedKind(section)) found = &c;
+      }
+      if (found == nullptr) {
+        std::string what =
+            names.empty() ? "no plugin library was loaded from " + library + " (see the loader's message)"
+                          : library + " has no " + KindName(ExpectedKind(section)) +
+                                " component (it has: " + JoinNames(names) + ")";
+        problems.push_back("[" + section + "] plugin: " + what + " (" + key_origin(section, "plugin") + ")");
+        continue;
+      }
+      plugin = found->component->name;
+    }
     const LoadedComponent* component = registry.Find(plugin);
     if (component == nullptr) {
       std::vector<std::string> names;

@@ -50,13 +50,19 @@ OptionTable KernelOptionTable(const std::string& section);
 // The kernel sections, in help order.
 const std::vector<std::string>& KernelSections();
 
-// Resolves the kernel.plugin_dir and kernel.data_dir settings alone (needed
-// before plugins can be loaded).
+// Resolves the kernel.plugin_dir, kernel.plugin_path and kernel.data_dir
+// settings alone (needed before plugins can be loaded).
 struct KernelPaths {
   std::string data_dir;
-  std::string plugin_dir;
+  std::string plugin_dir;                // absolute
+  std::vector<std::string> plugin_path;  // absolute; searched after plugin_dir
 };
 Result<KernelPaths> ResolveKernelPaths(const Settings& settings);
+
+// When an instance's `plugin =` value names a library file rather than a
+// component (it contains '/' or ends in ".so"), its absolute, normalised path
+// (relative values resolve against `data_dir`); else "".
+std::string PluginLibraryPath(const std::string& plugin_value, const std::string& data_dir);
 
 // Validates everything. On failure the Status message lists every problem,
 // one per line.
