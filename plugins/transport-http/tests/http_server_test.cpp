@@ -196,6 +196,39 @@ TEST(HttpServer, HandlerThrowingMidStreamCutsTheConnection) {
   ::close(fd);
 }
 
+// A server with one worker whose handler holds "/block" until Release(),
+// answering "ok" to everything else.
+struct OneWorkerServer {
+  OneWorkerServer() : server([this](Exchange& x) { Handle(x); }, Limits()) {}
+  ~OneWorkerServer() { Release(); }
+  static ServerLimits Limits() {
+    ServerLimits limits;
+    limits.max_connections = 1;
+    return limits;
+  }
+  void Handle(Exchange& x) {
+    if (x.target == "/block") {
+      ++entered;
+      std::unique_lock<std::mutex> lock(mutex);
+      cv.wait(lock, [&] { return released; });
+    }
+    AnswerOk(x);
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      released = true;
+    }
+    cv.notify_all();
+  }
+
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool released = false;
+  std::atomic<int> entered{0};
+  TestServer server;  // last: stopped first, while the members it uses live
+};
+
 TEST(HttpServer, ReadTimeoutBoundsEachSocketStepNotTheRoutesOwnWork) {
   // read_timeout is for a client that stalls a read or write, not for the
   // work a route does between them (a reachability question, committing a
@@ -223,22 +256,9 @@ TEST(HttpServer, ReadTimeoutBoundsEachSocketStepNotTheRoutesOwnWork) {
 TEST(HttpServer, HealthChecksAreServedWhenEveryWorkerIsBusy) {
   // One worker, busy until released: another request gets 503, but /healthz
   // and /readyz (GET, HEAD, with a query) are still answered.
-  std::mutex mutex;
-  std::condition_variable cv;
-  bool release = false;
-  std::atomic<int> entered{0};
-  ServerLimits limits;
-  limits.max_connections = 1;
-  TestServer server(
-      [&](Exchange& x) {
-        if (x.target == "/block") {
-          ++entered;
-          std::unique_lock<std::mutex> lock(mutex);
-          cv.wait(lock, [&] { return release; });
-        }
-        AnswerOk(x);
-      },
-      limits);
+  OneWorkerServer one;
+  TestServer& server = one.server;
+  std::atomic<int>& entered = one.entered;
   int blocker = Connect(server.port());
   SendAll(blocker, "GET /block HTTP/1.1\r\nHost: t\r\n\r\n");
   for (int i = 0; i < 300 && entered == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -256,11 +276,7 @@ TEST(HttpServer, HealthChecksAreServedWhenEveryWorkerIsBusy) {
     EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << request << " -> " << answer;
     ::close(health);
   }
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    release = true;
-  }
-  cv.notify_all();
+  one.Release();
   EXPECT_EQ(ReadUntil(blocker, "ok").rfind("HTTP/1.1 200", 0), 0u);
   ::close(blocker);
 }
@@ -268,22 +284,9 @@ TEST(HttpServer, HealthChecksAreServedWhenEveryWorkerIsBusy) {
 TEST(HttpServer, IdleConnectionsHoldNoWorker) {
   // One worker; it is busy until released. Idle sockets do not count, a
   // second request while the worker is busy gets 503.
-  std::mutex mutex;
-  std::condition_variable cv;
-  bool release = false;
-  std::atomic<int> entered{0};
-  ServerLimits limits;
-  limits.max_connections = 1;
-  TestServer server(
-      [&](Exchange& x) {
-        if (x.target == "/block") {
-          ++entered;
-          std::unique_lock<std::mutex> lock(mutex);
-          cv.wait(lock, [&] { return release; });
-        }
-        AnswerOk(x);
-      },
-      limits);
+  OneWorkerServer one;
+  TestServer& server = one.server;
+  std::atomic<int>& entered = one.entered;
   std::vector<int> idle;
   for (int i = 0; i < 50; ++i) idle.push_back(Connect(server.port()));
   int fd = Connect(server.port());
@@ -307,11 +310,7 @@ TEST(HttpServer, IdleConnectionsHoldNoWorker) {
   EXPECT_EQ(refused.rfind("HTTP/1.1 503", 0), 0u) << refused;
   EXPECT_NE(refused.find("too-many-connections"), std::string::npos) << refused;
   ::close(second);
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    release = true;
-  }
-  cv.notify_all();
+  one.Release();
   EXPECT_EQ(ReadUntil(blocker, "ok").rfind("HTTP/1.1 200", 0), 0u);
   // The keep-alive connection the first request used is served again. The
   // worker frees itself just after its answer left, so a request sent at
