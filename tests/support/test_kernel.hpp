@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "analysis/analysis_ops.hpp"
+#include "base/zstd_frame_reader.hpp"
 #include "config/kernel_config.hpp"
 #include "config/settings.hpp"
 #include "core/kernel.hpp"
@@ -105,5 +106,27 @@ class TestKernel {
   std::string data_dir_;
   std::unique_ptr<Kernel> kernel_;
 };
+
+// The decompressed content of the stored blob `key` (a zstd frame in the
+// CAS); a failed read or decode is a test failure, and gives what was read.
+inline std::string ReadStoredBlob(Kernel& kernel, const std::string& key) {
+  auto reader = kernel.cas().Open(key);
+  EXPECT_TRUE(reader.ok()) << reader.status().ToString();
+  if (!reader.ok()) return {};
+  std::string plain;
+  ZstdFrameReader zstd([&](std::string_view bytes) {
+    plain.append(bytes);
+    return Status::Ok();
+  });
+  std::string buffer(4096, '\0');
+  while (true) {
+    auto n = (*reader)->Read(reinterpret_cast<uint8_t*>(buffer.data()), buffer.size());
+    EXPECT_TRUE(n.ok()) << n.status().ToString();
+    if (!n.ok() || *n == 0) break;
+    EXPECT_TRUE(zstd.Write(std::string_view(buffer.data(), *n)).ok());
+  }
+  EXPECT_TRUE(zstd.Finish().ok());
+  return plain;
+}
 
 }  // namespace signals::testing

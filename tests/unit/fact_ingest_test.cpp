@@ -18,7 +18,6 @@
 #include "attest/dsse.hpp"
 #include "base/canonical_json.hpp"
 #include "base/ulid.hpp"
-#include "base/zstd_frame_reader.hpp"
 #include "config/kernel_config.hpp"
 #include "config/settings.hpp"
 #include "core/kernel.hpp"
@@ -156,24 +155,20 @@ class FactIngestTest : public ::testing::Test {
     ExpectNothingStored();
   }
 
-  std::string ReadBlob(const std::string& key) {
-    auto reader = kernel_->cas().Open(key);
-    EXPECT_TRUE(reader.ok()) << reader.status().ToString();
-    if (!reader.ok()) return {};
-    std::string plain;
-    ZstdFrameReader zstd([&](std::string_view bytes) {
-      plain.append(bytes);
-      return Status::Ok();
-    });
-    std::string buffer(4096, '\0');
-    while (true) {
-      auto n = (*reader)->Read(reinterpret_cast<uint8_t*>(buffer.data()), buffer.size());
-      EXPECT_TRUE(n.ok());
-      if (!n.ok() || *n == 0) break;
-      EXPECT_TRUE(zstd.Write(std::string_view(buffer.data(), *n)).ok());
-    }
-    EXPECT_TRUE(zstd.Finish().ok());
-    return plain;
+  std::string ReadBlob(const std::string& key) { return testing::ReadStoredBlob(*kernel_, key); }
+
+  // Stores a one-node callgraph of tenant acme; its id goes to *graph_id.
+  void StoreAcmeCallgraph(std::string* graph_id) {
+    CallgraphIngestRequest graph;
+    graph.tenant = "acme";
+    graph.component_purl = "pkg:npm/acme-app@1.0.0";
+    graph.language = "javascript";
+    auto ingest = kernel_->BeginCallgraphIngest(graph);
+    ASSERT_TRUE(ingest.ok()) << ingest.status().ToString();
+    ASSERT_TRUE((*ingest)->Write(R"({"nodes":[{"id":"x"}]})").ok());
+    auto stored = (*ingest)->Finish();
+    ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+    *graph_id = stored->graph_id;
   }
 
   void ExpectStoredExactly(const nlohmann::json& record, const std::string& input) {
@@ -428,38 +423,24 @@ TEST_F(FactIngestTest, RejectsACallgraphIdThatNamesNoStoredGraph) {
 TEST_F(FactIngestTest, RejectsACallgraphOfAnotherTenant) {
   ASSERT_TRUE(kernel_->tenants().Add("acme", kernel_->NowMs()).ok());
   ASSERT_TRUE(kernel_->tenants().Add("other", kernel_->NowMs()).ok());
-  CallgraphIngestRequest graph;
-  graph.tenant = "acme";
-  graph.component_purl = "pkg:npm/acme-app@1.0.0";
-  graph.language = "javascript";
-  auto ingest = kernel_->BeginCallgraphIngest(graph);
-  ASSERT_TRUE(ingest.ok()) << ingest.status().ToString();
-  ASSERT_TRUE((*ingest)->Write(R"({"nodes":[{"id":"x"}]})").ok());
-  auto stored = (*ingest)->Finish();
-  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  std::string acme_graph;
+  ASSERT_NO_FATAL_FAILURE(StoreAcmeCallgraph(&acme_graph));
   FactIngestRequest request = Request("other");
-  request.callgraph_id = stored->graph_id;
+  request.callgraph_id = acme_graph;
   ExpectRejected(Ingest(Facts(2), 1 << 16, request), "callgraph-exists", "callgraphId");
   request = Request("acme");
-  request.callgraph_id = stored->graph_id;
+  request.callgraph_id = acme_graph;
   EXPECT_TRUE(Ingest(Facts(2), 1 << 16, request).ok()) << "the owner may reference its graph";
 }
 
 TEST_F(FactIngestTest, AnswersAnotherTenantsCallgraphExactlyLikeAnIdNobodyStored) {
   ASSERT_TRUE(kernel_->tenants().Add("acme", kernel_->NowMs()).ok());
   ASSERT_TRUE(kernel_->tenants().Add("other", kernel_->NowMs()).ok());
-  CallgraphIngestRequest graph;
-  graph.tenant = "acme";
-  graph.component_purl = "pkg:npm/acme-app@1.0.0";
-  graph.language = "javascript";
-  auto ingest = kernel_->BeginCallgraphIngest(graph);
-  ASSERT_TRUE(ingest.ok()) << ingest.status().ToString();
-  ASSERT_TRUE((*ingest)->Write(R"({"nodes":[{"id":"x"}]})").ok());
-  auto stored = (*ingest)->Finish();
-  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  std::string acme_graph;
+  ASSERT_NO_FATAL_FAILURE(StoreAcmeCallgraph(&acme_graph));
   const std::string random_id = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
   FactIngestRequest foreign = Request("other");
-  foreign.callgraph_id = stored->graph_id;
+  foreign.callgraph_id = acme_graph;
   FactIngestRequest unknown = Request("other");
   unknown.callgraph_id = random_id;
   auto foreign_result = Ingest(Facts(2), 1 << 16, foreign);
@@ -467,7 +448,7 @@ TEST_F(FactIngestTest, AnswersAnotherTenantsCallgraphExactlyLikeAnIdNobodyStored
   ASSERT_FALSE(foreign_result.ok());
   ASSERT_FALSE(unknown_result.ok());
   // The same words with the id each request sent: nothing tells the two apart.
-  EXPECT_EQ(foreign_result.status().message(), "callgraph " + stored->graph_id + " does not exist");
+  EXPECT_EQ(foreign_result.status().message(), "callgraph " + acme_graph + " does not exist");
   EXPECT_EQ(unknown_result.status().message(), "callgraph " + random_id + " does not exist");
   EXPECT_EQ(foreign_result.status().rule(), unknown_result.status().rule());
   EXPECT_EQ(foreign_result.status().field(), unknown_result.status().field());

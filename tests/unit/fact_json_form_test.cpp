@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "base/canonical_json.hpp"
-#include "base/zstd_frame_reader.hpp"
 #include "ingest/callgraph_ingest.hpp"
 #include "ingest/fact_ingest.hpp"
 #include "ingest/json_events_reader.hpp"
@@ -62,22 +61,8 @@ class FactJsonFormTest : public ::testing::Test {
   }
 
   std::string Stored(const json& record) {
-    auto reader = kernel_->cas().Open(cas_paths::FactBlob(record.at("tenantId"), record.at("batchId")));
-    EXPECT_TRUE(reader.ok()) << reader.status().ToString();
-    if (!reader.ok()) return {};
-    std::string plain;
-    ZstdFrameReader zstd([&](std::string_view bytes) {
-      plain.append(bytes);
-      return Status::Ok();
-    });
-    std::string buffer(4096, '\0');
-    while (true) {
-      auto n = (*reader)->Read(reinterpret_cast<uint8_t*>(buffer.data()), buffer.size());
-      if (!n.ok() || *n == 0) break;
-      EXPECT_TRUE(zstd.Write(std::string_view(buffer.data(), *n)).ok());
-    }
-    EXPECT_TRUE(zstd.Finish().ok());
-    return plain;
+    return testing::ReadStoredBlob(*kernel_,
+                                   cas_paths::FactBlob(record.at("tenantId"), record.at("batchId")));
   }
 
   // What the pipeline used to store: nlohmann's parse of the whole document,
