@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include <signals/support/json_depth.hpp>
+
 #include "base/status.hpp"
 
 namespace signals {
@@ -26,32 +28,9 @@ constexpr size_t kMaxJsonDepthLimit = 1000;
 // "max-depth" answer carries.
 std::string JsonDepthMessage(size_t max_depth);
 
-// Counts the nesting of JSON text without parsing it: brackets outside
-// strings. Bytes may arrive in pieces. It validates nothing else (a parser
-// does that afterwards, on text known not to be too deep).
-class JsonDepthScanner {
- public:
-  explicit JsonDepthScanner(size_t max_depth) : max_depth_(max_depth) {}
-
-  // Scans the next bytes. False once the text is nested deeper than the
-  // limit; line() then is the 1-based line of the bracket that went too deep
-  // and member() the top-level member whose value it is in (when the text is
-  // an object).
-  bool Scan(std::string_view text);
-
-  uint64_t line() const { return line_; }
-  const std::string& member() const { return member_; }
-
- private:
-  size_t max_depth_;
-  size_t depth_ = 0;
-  uint64_t line_ = 1;
-  bool in_string_ = false;
-  bool escaped_ = false;
-  bool collecting_name_ = false;  // inside a string at depth 1 (maybe a member name)
-  std::string name_;              // that string so far (raw, capped)
-  std::string member_;            // the last member name seen at depth 1
-};
+// Counts the nesting of JSON text without parsing it (the SDK's scanner,
+// shared with transport-http).
+using support::JsonDepthScanner;
 
 // Checks `text` with a JsonDepthScanner. Failure: Status::Invalid rule
 // "max-depth", field the top-level member holding the too-deep value (else

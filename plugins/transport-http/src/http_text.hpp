@@ -38,11 +38,6 @@ std::optional<std::string> ParseContentDigest(std::string_view header);
 // kernel travels as a JSON string, and JSON strings are UTF-8.
 bool IsValidUtf8(std::string_view text);
 
-// The nesting depth of the JSON text `json` (objects and arrays; brackets
-// inside strings do not count), scanned without parsing or recursion, and
-// stopping as soon as it passes `limit` (then the result is limit + 1).
-size_t JsonNestingDepth(std::string_view json, size_t limit);
-
 // Lower-case copy.
 std::string Lower(std::string_view text);
 

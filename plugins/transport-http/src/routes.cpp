@@ -1,6 +1,7 @@
 #include "routes.hpp"
 
 #include <openssl/evp.h>
+#include <signals/support/json_depth.hpp>
 
 #include <map>
 #include <memory>
@@ -354,7 +355,7 @@ void Routes::PostJsonCall(Exchange& x, const std::string& op) {
     }
     body.append(buffer.data(), static_cast<size_t>(n));
   }
-  if (JsonNestingDepth(body, kJsonDepthCeiling) > kJsonDepthCeiling) {
+  if (!support::JsonDepthScanner(kJsonDepthCeiling).Scan(body)) {
     return Problem(x, 400, "max-depth",
                    "the body nests objects and arrays deeper than " + std::to_string(kJsonDepthCeiling),
                    "body");

@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include <signals/support/json_depth.hpp>
+
 #include "content_decoder.hpp"
 #include "http_text.hpp"
 
@@ -55,6 +57,15 @@ TEST(RequestChecksTest, Utf8AgreesWithNlohmannOnEveryTwoByteSequence) {
       ASSERT_EQ(IsValidUtf8(text), dumps) << "bytes " << a << " " << b;
     }
   }
+}
+
+// The deepest nesting the SDK's scanner (signals/support/json_depth.hpp,
+// which routes.cpp applies to JSON bodies) sees in `json`, stopping just
+// past `limit`.
+size_t JsonNestingDepth(std::string_view json, size_t limit) {
+  support::JsonDepthScanner scanner(limit);
+  scanner.Scan(json);
+  return scanner.deepest();
 }
 
 TEST(RequestChecksTest, NestingDepthCountsBracketsOutsideStringsOnly) {
