@@ -5,7 +5,7 @@
 
 #include "cli.hpp"
 #include "ingest/callgraph_store.hpp"
-#include "retention/retention.hpp"
+#include "list_options.hpp"
 
 namespace signalsctl {
 
@@ -14,29 +14,23 @@ int RunCallgraphs(Context& ctx, const std::vector<std::string>& tokens) {
   if (!args.ok()) return Usage("callgraphs: " + args.status().message());
   const auto& pos = args->positional();
   if (pos.size() != 1 || pos[0] != "list") return Usage("callgraphs: expected `callgraphs list`");
-  const std::string format = args->Flag("format").value_or("table");
-  if (format != "table" && format != "json") return Usage("callgraphs list: --format is table or json");
+  auto list = ParseListOptions(*args);
+  if (!list.ok()) return Usage("callgraphs list: " + list.status().message());
   signals::CallgraphListQuery query;
   query.tenant = args->Flag("tenant");
   query.component_purl = args->Flag("purl");
-  if (auto limit = args->Flag("limit")) {
-    try {
-      query.limit = std::stoull(*limit);
-    } catch (const std::exception&) {
-      return Usage("callgraphs list: --limit must be a number");
-    }
-  }
+  query.limit = list->limit;
   auto kernel = ctx.OpenKernel();
   if (!kernel.ok()) return Fail(kernel.status());
   auto records = signals::CallgraphStore(**kernel).List(query);
   if (!records.ok()) return Fail(records.status());
-  if (format == "json") {
+  if (list->json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : *records) {
       nlohmann::json manifest = nlohmann::json::object();
       for (const auto& field : signals::CallgraphManifestFields())
         manifest[field] = r.value(field, nlohmann::json());
-      manifest["state"] = signals::IsExpired(r) ? "expired" : "live";
+      manifest["state"] = RowState(r);
       out.push_back(std::move(manifest));
     }
     std::cout << out.dump(2) << "\n";
@@ -47,8 +41,7 @@ int RunCallgraphs(Context& ctx, const std::vector<std::string>& tokens) {
     std::cout << r.value("graphId", "") << "\t" << r.value("tenantId", "") << "\t"
               << r.value("componentPurl", "") << "\t" << r.value("language", "") << "\t"
               << r.value("nodeCount", 0) << "\t" << r.value("edgeCount", 0) << "\t"
-              << r.value("createdAt", "") << "\t" << r.value("digest", "") << "\t"
-              << (signals::IsExpired(r) ? "expired" : "live") << "\n";
+              << r.value("createdAt", "") << "\t" << r.value("digest", "") << "\t" << RowState(r) << "\n";
   }
   return kExitOk;
 }

@@ -65,6 +65,7 @@ int RunVerify(Context& ctx, const std::vector<std::string>& args);
 int RunIngestCallgraph(Context& ctx, const std::vector<std::string>& args);
 int RunVerifyCallgraph(Context& ctx, const std::vector<std::string>& args);
 int RunCallgraphs(Context& ctx, const std::vector<std::string>& args);
+int RunBatches(Context& ctx, const std::vector<std::string>& args);
 int RunKeysRotate(Context& ctx, const std::vector<std::string>& args);
 int RunReach(Context& ctx, const std::vector<std::string>& args);
 int RunDrift(Context& ctx, const std::vector<std::string>& args);
