@@ -1,6 +1,6 @@
 // signer_test_fixture.hpp — the gtest fixture of the signer plugin tests
 // (signer-ed25519, signer-ecdsa-p256): loads the built plugin library through
-// PluginHarness (plugin_harness.hpp) as the kernel would, gives each test a
+// PluginUnderTest (signals/testing/fake_host.hpp) as the kernel would, gives each test a
 // fresh temporary data directory (removed afterwards, with the instances
 // destroyed first), and drives signer instances through signals_signer_api.
 // Plus the small file and shell helpers the tests cross-check with.
@@ -26,7 +26,7 @@
 
 #include <gtest/gtest.h>
 
-#include "plugin_harness.hpp"
+#include <signals/testing/fake_host.hpp>
 
 namespace signals::testing {
 
@@ -59,7 +59,7 @@ class SignerPluginTest : public ::testing::Test {
     ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
     data_dir_ = pattern;
     component_name_ = component;
-    harness_ = std::make_unique<PluginHarness>(library);
+    harness_ = std::make_unique<PluginUnderTest>(library);
     component_ = &harness_->Component(component);
     api_ = static_cast<const signals_signer_api*>(component_->api);
   }
@@ -216,7 +216,7 @@ class SignerPluginTest : public ::testing::Test {
 
   std::string PublicKeyPem(void* signer) {
     std::string pem;
-    EXPECT_EQ(api_->public_key_pem(signer, &PluginHarness::Append, &pem), SIGNALS_OK);
+    EXPECT_EQ(api_->public_key_pem(signer, &FakeHost::Append, &pem), SIGNALS_OK);
     return pem;
   }
 
@@ -224,7 +224,7 @@ class SignerPluginTest : public ::testing::Test {
     std::string signature;
     EXPECT_EQ(
         api_->sign(signer, signals_bytes{reinterpret_cast<const uint8_t*>(message.data()), message.size()},
-                   &PluginHarness::Append, &signature),
+                   &FakeHost::Append, &signature),
         SIGNALS_OK);
     return signature;
   }
@@ -246,7 +246,7 @@ class SignerPluginTest : public ::testing::Test {
 
   std::string data_dir_;
   std::string component_name_;
-  std::unique_ptr<PluginHarness> harness_;
+  std::unique_ptr<PluginUnderTest> harness_;
   const signals_component* component_ = nullptr;
   const signals_signer_api* api_ = nullptr;
   std::vector<void*> instances_;

@@ -29,6 +29,7 @@ const std::map<std::string, std::string> kPluginHeaderSha256 = {
     // 1.2 (tlog and metrics kinds) is still being written: until it is
     // released, update this row with the header; after that, never again.
     {"1.2", "c6a9016c5c4a80819d93a0177861d903d1a1fdae56fc42070c059ef81940a8af"},
+    {"1.3", "2d95cd1d7e00872ee3351d18030de1293b899ac725dec402e3c3ee859a95240a"},
 };
 
 std::string ReadFile(const std::string& path) {

@@ -609,7 +609,7 @@ TEST_F(ConfigValidation, NormalisesDurationsToMillisecondsAndSizesToBytes) {
   EXPECT_EQ(Validate("max_batch", "10MB"), "10000000");
   EXPECT_EQ(
       Validate("flush_interval", "5w"),
-      "[source.opts]: option 'flush_interval': unknown duration unit 'w' in '5w' (use ms, s, m, h or d)");
+      "[source.opts]: option 'flush_interval': '5w' has an unknown duration unit (use ms, s, m, h or d)");
 }
 
 TEST_F(ConfigValidation, ResolvesRelativePathsAgainstTheDataDirAndKeepsAbsoluteOnes) {

@@ -63,6 +63,13 @@ Status Status::WithField(std::string field) const {
   return out;
 }
 
+Status Status::AtLine(uint64_t line) const {
+  if (ok()) return *this;
+  Status out = *this;
+  out.line_ = line;
+  return out;
+}
+
 Status Status::WithDetail(std::string name, std::string value) const {
   if (ok()) return *this;
   Status out = *this;

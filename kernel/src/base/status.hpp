@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cassert>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -60,6 +61,12 @@ class Status {
   // Returns a copy whose message is prefixed with `context` ("line 3: ...").
   Status WithContext(const std::string& context) const;
   Status WithField(std::string field) const;
+  // Returns a copy that names the 1-based line of the input where the rule
+  // was broken (the problem document's "line" member); the message is
+  // unchanged, so it still says "line N: ..." for people.
+  Status AtLine(uint64_t line) const;
+  // 0 when the failure is not about one line of the input.
+  uint64_t line() const { return line_; }
 
   // Extra string members of the problem document (RFC 9457 extension
   // members), e.g. where a client finds what remains of an expired object.
@@ -72,6 +79,7 @@ class Status {
   std::string message_;
   std::string field_;
   std::string rule_;
+  uint64_t line_ = 0;
   std::vector<std::pair<std::string, std::string>> details_;
 };
 

@@ -167,11 +167,19 @@ Status FactBatchIngest::ConsumeLine(std::string_view line) {
     if (fact_types_.size() >= max_fact_types_) {
       return Status::Invalid("max-fact-types", "factType",
                              "line " + std::to_string(line_number_) + ": more than " +
-                                 std::to_string(max_fact_types_) + " distinct factType values in one batch");
+                                 std::to_string(max_fact_types_) + " distinct factType values in one batch")
+          .AtLine(line_number_);
     }
     fact_types_.emplace(std::string(fact_type), 1);
   }
   return Status::Ok();
+}
+
+Status FactBatchIngest::LineTooLong() const {
+  return Status::Invalid("max-line-bytes", "",
+                         "line " + std::to_string(line_number_ + 1) + ": longer than " +
+                             std::to_string(max_line_bytes_) + " bytes (kernel.max_line_bytes)")
+      .AtLine(line_number_ + 1);
 }
 
 Status FactBatchIngest::Write(std::string_view chunk) {
@@ -187,9 +195,7 @@ Status FactBatchIngest::Write(std::string_view chunk) {
     if (nl == nullptr) {
       size_t rest = chunk.size() - start;
       if (partial_line_.size() + rest > max_line_bytes_) {
-        return Fail(Status::Invalid("max-line-bytes", "",
-                                    "line " + std::to_string(line_number_ + 1) + ": longer than " +
-                                        std::to_string(max_line_bytes_) + " bytes (kernel.max_line_bytes)"));
+        return Fail(LineTooLong());
       }
       partial_line_.append(chunk.data() + start, rest);
       break;
@@ -198,16 +204,12 @@ Status FactBatchIngest::Write(std::string_view chunk) {
     Status line_status;
     if (partial_line_.empty()) {
       if (end - start > max_line_bytes_) {
-        return Fail(Status::Invalid("max-line-bytes", "",
-                                    "line " + std::to_string(line_number_ + 1) + ": longer than " +
-                                        std::to_string(max_line_bytes_) + " bytes (kernel.max_line_bytes)"));
+        return Fail(LineTooLong());
       }
       line_status = ConsumeLine(chunk.substr(start, end - start));
     } else {
       if (partial_line_.size() + (end - start) > max_line_bytes_) {
-        return Fail(Status::Invalid("max-line-bytes", "",
-                                    "line " + std::to_string(line_number_ + 1) + ": longer than " +
-                                        std::to_string(max_line_bytes_) + " bytes (kernel.max_line_bytes)"));
+        return Fail(LineTooLong());
       }
       partial_line_.append(chunk.data() + start, end - start);
       line_status = ConsumeLine(partial_line_);

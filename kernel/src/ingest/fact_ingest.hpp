@@ -75,6 +75,8 @@ class FactBatchIngest {
  private:
   FactBatchIngest(Kernel& kernel, FactIngestRequest request);
   static Result<std::unique_ptr<FactBatchIngest>> Open(Kernel& kernel, const FactIngestRequest& request);
+  // "line N: longer than kernel.max_line_bytes", for the line being read.
+  Status LineTooLong() const;
   Status ConsumeLine(std::string_view line);
   Status Fail(Status status);
   Result<nlohmann::json> Commit();

@@ -46,7 +46,7 @@ Status LineError(size_t line, std::string_view field, std::string_view rule, con
   std::string text = "line " + std::to_string(line) + ": ";
   if (!field.empty()) text += "field '" + std::string(field) + "': ";
   text += message;
-  return Status::Invalid(std::string(rule), std::string(field), text);
+  return Status::Invalid(std::string(rule), std::string(field), text).AtLine(line);
 }
 
 // A key `object` has more than once, if any. simdjson keeps every member of

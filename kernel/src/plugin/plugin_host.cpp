@@ -43,8 +43,17 @@ signals_status StatusOfCode(Code code) {
   }
 }
 
+// A request that names a tenant or callgraph the kernel does not know is a
+// problem of the caller's configuration, not of its bytes: a source retries
+// it (after someone adds the tenant) instead of dropping the data. HTTP keeps
+// answering 400 with the same rule.
+bool NamesUnknownReference(const Status& status) {
+  return status.rule() == "tenant-exists" || status.rule() == "callgraph-exists";
+}
+
 signals_status Report(const Status& status, signals_sink sink, void* sink_ctx) {
   EmitText(sink, sink_ctx, ProblemJson(status).dump());
+  if (NamesUnknownReference(status)) return SIGNALS_NOT_FOUND;
   return StatusOfCode(status.code());
 }
 

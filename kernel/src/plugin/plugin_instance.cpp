@@ -1,5 +1,8 @@
 #include "plugin/plugin_instance.hpp"
 
+#include <signals/support/posix_file.hpp>
+
+#include <cctype>
 #include <exception>
 #include <vector>
 
@@ -44,12 +47,29 @@ Result<std::unique_ptr<PluginInstance>> PluginInstance::Create(const InstanceCon
 
   std::vector<signals_option_value> values;
   for (const auto& [name, value] : config.options) values.push_back({name.c_str(), value.c_str()});
-  signals_config cfg{sizeof(signals_config), config.section.c_str(), data_dir.c_str(), values.data(),
-                     values.size()};
+  const std::string who = "[" + config.section + "] " + self->component_->name + ": ";
+  // A source keeps what must survive a restart (offsets, checkpoints) in a
+  // directory of its own, named after its section: one path component.
+  std::string state_dir;
+  if (self->component_->kind == SIGNALS_KIND_SOURCE) {
+    bool safe = !config.section.empty() && config.section.size() <= 200 && config.section != "." &&
+                config.section != "..";
+    for (char c : config.section)
+      safe = safe && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
+    if (!safe) {
+      return Status::Config(who + "a source's section name is its state directory's name: use letters, " +
+                            "digits, '.', '_' and '-' (at most 200)");
+    }
+    state_dir = data_dir + "/state/" + config.section;
+    support::FileStatus made = support::MakeDirectories(state_dir, 0750, true);
+    if (!made.ok()) return Status::Config(who + "cannot create its state directory: " + made.message());
+  }
+  signals_config cfg{sizeof(signals_config), config.section.c_str(),
+                     data_dir.c_str(),       values.data(),
+                     values.size(),          state_dir.empty() ? nullptr : state_dir.c_str()};
   char error[1024] = {0};
   void* instance = nullptr;
   signals_status status = SIGNALS_ERROR;
-  const std::string who = "[" + config.section + "] " + self->component_->name + ": ";
   // A C++ plugin that lets an exception escape breaks the ABI (plugin.hpp
   // catches them); catching it here keeps one bad plugin from aborting signalsd.
   try {

@@ -46,6 +46,7 @@ nlohmann::json ProblemJson(const Status& status) {
   };
   if (!status.field().empty()) problem["field"] = status.field();
   if (!status.rule().empty()) problem["rule"] = status.rule();
+  if (status.line() != 0) problem["line"] = status.line();
   // Extension members never replace the standard ones.
   for (const auto& [name, value] : status.details()) {
     if (!problem.contains(name)) problem[name] = value;

@@ -248,6 +248,29 @@ Result<nlohmann::json> CallgraphsByPurl(Kernel& kernel, const nlohmann::json& re
   return nlohmann::json{{"purl", *purl}, {"callgraphs", out}};
 }
 
+// Whether an ingest of runtime facts with this tenant and callgraph would
+// start, so that a source can check its configuration before it has data:
+// ingest_begin's own checks (authorisation, tenant, callgraph), after which
+// the ingest is dropped and nothing is stored. An Idempotency-Key is not
+// claimed by a check.
+Result<nlohmann::json> IngestCheck(Kernel& kernel, const nlohmann::json& request,
+                                   const Principal& principal) {
+  auto kind = StringArg(request, "kind", false);
+  if (!kind.ok()) return kind.status();
+  if (!kind->empty() && *kind != "runtime-facts") {
+    return Status::Invalid("kind", "kind", "ingest.check checks runtime-facts ingests, not '" + *kind + "'");
+  }
+  nlohmann::json begin = request;
+  begin.erase("op");
+  begin.erase("idempotencyKey");
+  auto session = kernel.service().BeginIngest(begin, principal);
+  if (!session.ok()) return session.status();
+  return nlohmann::json{{"kind", "runtime-facts"},
+                        {"tenant", begin.value("tenant", "")},
+                        {"callgraphId", begin.value("callgraphId", "")},
+                        {"accepted", true}};
+}
+
 // The kernel's own operations. The list of all of them, with their request
 // members, is the comment on signals_host.call in plugin.h.
 const std::pair<const char*, ServiceOp> kCoreOps[] = {
@@ -260,6 +283,7 @@ const std::pair<const char*, ServiceOp> kCoreOps[] = {
     {"runtime-facts.attestation", &BatchAttestation},
     {"callgraphs.manifest", &CallgraphManifest},
     {"callgraphs.by-purl", &CallgraphsByPurl},
+    {"ingest.check", &IngestCheck},
 };
 
 }  // namespace

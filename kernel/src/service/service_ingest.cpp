@@ -185,8 +185,9 @@ class FactIngestSession : public IngestSession, public JsonEventsReader::Handler
     line_.assign(canonical_line);
     line_.push_back('\n');
     Status s = ingest_->Write(line_);
-    // The pipeline counts lines; the client sent events[index] (line index + 1).
-    if (!s.ok()) return s.WithContext("events[" + std::to_string(index) + "]");
+    // The pipeline counts lines; the client sent events[index] (line index + 1),
+    // which is no line of its body.
+    if (!s.ok()) return s.WithContext("events[" + std::to_string(index) + "]").AtLine(0);
     return Status::Ok();
   }
 

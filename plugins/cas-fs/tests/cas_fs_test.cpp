@@ -23,7 +23,7 @@
 
 #include <gtest/gtest.h>
 
-#include "plugin_harness.hpp"
+#include <signals/testing/fake_host.hpp>
 
 namespace fs = std::filesystem;
 
@@ -51,7 +51,7 @@ class CasFsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     data_dir_ = MakeTempDir();
-    harness_ = std::make_unique<signals::testing::PluginHarness>(SIGNALS_PLUGIN_UNDER_TEST);
+    harness_ = std::make_unique<signals::testing::PluginUnderTest>(SIGNALS_PLUGIN_UNDER_TEST);
     component_ = &harness_->Component("cas-fs");
     api_ = static_cast<const signals_cas_api*>(component_->api);
   }
@@ -120,7 +120,7 @@ class CasFsTest : public ::testing::Test {
   fs::path StoreDir() const { return fs::path(data_dir_) / "cas" / "signals"; }
 
   std::string data_dir_;
-  std::unique_ptr<signals::testing::PluginHarness> harness_;
+  std::unique_ptr<signals::testing::PluginUnderTest> harness_;
   const signals_component* component_ = nullptr;
   const signals_cas_api* api_ = nullptr;
   std::vector<void*> instances_;

@@ -1,5 +1,5 @@
 // index_sqlite_test.cpp — specification tests for the index-sqlite plugin,
-// driven through its C ABI by the test PluginHarness (dlopen, no kernel):
+// driven through its C ABI by the test PluginUnderTest (dlopen, no kernel):
 // records, queries, name rules, concurrency, the on-disk format as the sqlite3
 // CLI sees it, and durability across a process that dies without closing.
 //
@@ -23,15 +23,15 @@
 #include <thread>
 #include <vector>
 
-#include "plugin_harness.hpp"
+#include <signals/testing/fake_host.hpp>
 
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-signals::testing::PluginHarness& Harness() {
-  static signals::testing::PluginHarness harness(SIGNALS_PLUGIN_UNDER_TEST);
+signals::testing::PluginUnderTest& Harness() {
+  static signals::testing::PluginUnderTest harness(SIGNALS_PLUGIN_UNDER_TEST);
   return harness;
 }
 
@@ -63,8 +63,7 @@ class Index {
 
   signals_status Get(const std::string& collection, const std::string& key, std::string* out) {
     out->clear();
-    return api_->get(instance_, collection.c_str(), key.c_str(), &signals::testing::PluginHarness::Append,
-                     out);
+    return api_->get(instance_, collection.c_str(), key.c_str(), &signals::testing::FakeHost::Append, out);
   }
   signals_status Query(const std::string& collection, const std::string& query,
                        std::vector<std::string>* rows) {
@@ -140,7 +139,7 @@ class IndexSqliteTest : public ::testing::Test {
   // Creates an instance on the test's database; options override defaults.
   std::unique_ptr<Index> Open(std::map<std::string, std::string> options = {}) {
     if (options.count("path") == 0) options["path"] = db_path_;
-    if (options.count("busy_timeout") == 0) options["busy_timeout"] = "5000";
+    if (options.count("busy_timeout") == 0) options["busy_timeout"] = "5000ms";
     void* instance = nullptr;
     std::string error;
     signals_status s = Harness().Create("index-sqlite", options, dir_.string(), &instance, &error);
@@ -544,7 +543,7 @@ TEST_F(IndexSqliteTest, SecondBeginWaitsUntilTheFirstTransactionEnds) {
 }
 
 TEST_F(IndexSqliteTest, BeginFailsWithRetryWhenATransactionStaysOpenPastBusyTimeout) {
-  auto index = Open({{"busy_timeout", "100"}});
+  auto index = Open({{"busy_timeout", "100ms"}});
   ASSERT_TRUE(index);
   signals_index_txn* first = nullptr;
   ASSERT_EQ(index->Begin(&first), SIGNALS_OK);
@@ -669,7 +668,7 @@ TEST_F(IndexSqliteTest, ConcurrentCommitsAreEachCommittedOnReturnAndRollbacksUnd
 }
 
 TEST_F(IndexSqliteTest, ReadWaitsForAFreeConnectionThenFailsWithRetry) {
-  auto index = Open({{"read_connections", "1"}, {"busy_timeout", "100"}});
+  auto index = Open({{"read_connections", "1"}, {"busy_timeout", "100ms"}});
   ASSERT_TRUE(index);
   index->Put("batches", {{"b1", {{"k", "b1"}}}});
   // A sink that reads again while the only read connection streams to it.
@@ -720,7 +719,7 @@ TEST_F(IndexSqliteTest, CommittedRecordSurvivesTheProcessDyingWithoutClosing) {
   if (child == 0) {
     // Ack, then vanish as kill -9 would: no destroy, no close, no atexit.
     void* instance = nullptr;
-    std::map<std::string, std::string> options = {{"path", db_path_}, {"busy_timeout", "5000"}};
+    std::map<std::string, std::string> options = {{"path", db_path_}, {"busy_timeout", "5000ms"}};
     if (Harness().Create("index-sqlite", options, dir_.string(), &instance) != SIGNALS_OK) _exit(2);
     const auto* api = static_cast<const signals_index_api*>(Harness().Component("index-sqlite").api);
     signals_index_txn* txn = nullptr;
@@ -755,7 +754,7 @@ TEST_F(IndexSqliteTest, UncommittedRecordIsGoneAfterTheProcessIsKilled) {
   if (child == 0) {
     close(ready[0]);
     void* instance = nullptr;
-    std::map<std::string, std::string> options = {{"path", db_path_}, {"busy_timeout", "5000"}};
+    std::map<std::string, std::string> options = {{"path", db_path_}, {"busy_timeout", "5000ms"}};
     if (Harness().Create("index-sqlite", options, dir_.string(), &instance) != SIGNALS_OK) _exit(2);
     const auto* api = static_cast<const signals_index_api*>(Harness().Component("index-sqlite").api);
     auto insert = [&](signals_index_txn* txn, const std::string& key) {

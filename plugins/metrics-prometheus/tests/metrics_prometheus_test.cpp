@@ -1,5 +1,5 @@
 // metrics_prometheus_test.cpp — the metrics-prometheus plugin through its C
-// ABI (PluginHarness, no kernel): exact text of a rendered snapshot, escaping,
+// ABI (PluginUnderTest, no kernel): exact text of a rendered snapshot, escaping,
 // histograms, sorting, refusals, and its own listener answering over real HTTP
 // on loopback. The rendered text is checked against promtool by
 // tests/integration/metrics_test.sh.
@@ -16,15 +16,15 @@
 #include <fstream>
 #include <string>
 
-#include "plugin_harness.hpp"
+#include <signals/testing/fake_host.hpp>
 
 namespace {
 
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-signals::testing::PluginHarness& Harness() {
-  static signals::testing::PluginHarness harness(SIGNALS_PLUGIN_UNDER_TEST);
+signals::testing::PluginUnderTest& Harness() {
+  static signals::testing::PluginUnderTest harness(SIGNALS_PLUGIN_UNDER_TEST);
   return harness;
 }
 
@@ -51,7 +51,7 @@ class Exposer {
     std::string text;
     const std::string bytes = snapshot.dump();
     signals_bytes b{reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()};
-    signals_status s = api_->render(instance_, b, &signals::testing::PluginHarness::Append, &text);
+    signals_status s = api_->render(instance_, b, &signals::testing::FakeHost::Append, &text);
     if (s != SIGNALS_OK) return std::string("ERROR: ") + component_.last_error(instance_);
     return text;
   }

@@ -153,7 +153,7 @@ TEST_F(SignerEcdsaP256Test, ConcurrentSigningProducesValidSignatures) {
         signatures[i].clear();
         statuses[i] = api_->sign(
             signer, signals_bytes{reinterpret_cast<const uint8_t*>(message.data()), message.size()},
-            &signals::testing::PluginHarness::Append, &signatures[i]);
+            &signals::testing::FakeHost::Append, &signatures[i]);
         if (statuses[i] != SIGNALS_OK) return;
       }
     });

@@ -1,5 +1,5 @@
 /*
- * signals/plugin.h — the Signals plugin ABI, version 1.2.
+ * signals/plugin.h — the Signals plugin ABI, version 1.3.
  *
  * This one C99 header is the whole contract between the Signals kernel and a
  * plugin shared library. Nothing else crosses the boundary: no C++ types, no
@@ -41,7 +41,7 @@ extern "C" {
 
 #define SIGNALS_PLUGIN_MAGIC 0x5349474e414c5331ULL /* "SIGNALS1" */
 #define SIGNALS_ABI_MAJOR 1
-#define SIGNALS_ABI_MINOR 2
+#define SIGNALS_ABI_MINOR 3
 #define SIGNALS_SDK_VERSION "0.1.0"
 
 /* The one symbol a plugin library exports. */
@@ -105,7 +105,10 @@ typedef struct signals_option {
   const char* default_value; /* textual default, or NULL for none */
   const char* description;   /* one sentence for --help */
   const char* enum_values;   /* SIGNALS_OPT_ENUM: "a|b|c"; else NULL */
-  int64_t min_value;         /* SIGNALS_OPT_INT/DURATION/SIZE bounds when min < max */
+  /* SIGNALS_OPT_INT/DURATION/SIZE bounds, inclusive, in the normalised unit
+   * (milliseconds, bytes). They apply only when min_value < max_value: both 0
+   * means unbounded; for one bound, put INT64_MIN or INT64_MAX on the open side. */
+  int64_t min_value;
   int64_t max_value;
 } signals_option;
 
@@ -123,6 +126,12 @@ typedef struct signals_config {
   const char* data_dir;      /* absolute path of the deployment's data directory */
   const signals_option_value* values;
   size_t value_count;
+  /* --- Added in ABI 1.3 (check struct_size before reading) --- */
+  /* A source instance's own directory for state that must survive restarts
+   * (file offsets, checkpoints): <data_dir>/state/<instance_name>, created by
+   * the kernel (mode 0750) before create. NULL for other kinds. Nothing else
+   * writes there; the plugin makes its writes durable itself. */
+  const char* state_dir;
 } signals_config;
 
 /* ------------------------------------------------------------------------ */
@@ -172,9 +181,22 @@ typedef struct signals_host {
    * passes the JSON result (the provenance record) to `sink` and returns
    * SIGNALS_OK; or passes the result of an earlier identical request (same
    * Idempotency-Key and body) and returns SIGNALS_EXISTS; or passes an RFC 9457
-   * problem JSON object to `sink` and returns SIGNALS_INVALID_ARGUMENT,
-   * SIGNALS_ERROR, SIGNALS_RETRY or SIGNALS_NO_SPACE.
-   * Problems carry "status", the HTTP status that fits. ingest_abort discards
+   * problem JSON object to `sink` and returns a failure status:
+   *   SIGNALS_NOT_FOUND         the request names a tenant or callgraph the
+   *                             kernel does not know (ABI >= 1.3): a problem of
+   *                             configuration, not of the bytes; fix it and
+   *                             send the same bytes again;
+   *   SIGNALS_INVALID_ARGUMENT  the bytes broke a rule (a bad line, bad JSON,
+   *                             a limit); sending them again fails again;
+   *   SIGNALS_RETRY             the kernel or a plugin it needs is unavailable;
+   *   SIGNALS_NO_SPACE          storage is full;
+   *   SIGNALS_ERROR             anything else.
+   * ingest_begin and ingest_write answer with the same statuses.
+   * A problem has the stable members "type" (a URN, urn:signals:problem:<rule>),
+   * "title", "status" (the HTTP status that fits), "code" and "detail", and
+   * when they apply "rule" (the rule broken, e.g. "required", "tenant-exists",
+   * "callgraph-exists"), "field" (the member it concerns) and "line" (ABI 1.3:
+   * the 1-based line of the input, a number). ingest_abort discards
    * everything; nothing is stored. After finish or abort, the handle is gone.
    * A failing ingest_write (problem to `sink`) means the caller must still
    * call ingest_abort. */
@@ -204,7 +226,11 @@ typedef struct signals_host {
    * Operations: "runtime-facts.provenance" {batchId}, "runtime-facts.attestation"
    * {batchId, format?}, "keys.list", "health", "ready", "metrics"
    * (Prometheus text as a JSON string member "text"), and further ones listed
-   * in kernel/README.md ("Service operations"). On success the result JSON goes to `sink`
+   * in kernel/README.md ("Service operations"), and (ABI 1.3) "ingest.check"
+   * {kind?: "runtime-facts", tenant, callgraphId?}: OK when an ingest with that
+   * tenant and callgraph would be accepted, else the problem and status that
+   * ingest_begin would give (SIGNALS_NOT_FOUND for an unknown tenant or
+   * callgraph), so a source can check its configuration in start. On success the result JSON goes to `sink`
    * with SIGNALS_OK; on failure an RFC 9457 problem JSON (with "status", the
    * HTTP status to answer) and a non-OK status. */
   signals_status (*call)(void* ctx, const char* request_json, signals_sink sink, void* sink_ctx);

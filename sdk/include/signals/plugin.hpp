@@ -22,8 +22,11 @@
 #define SIGNALS_PLUGIN_HPP
 
 #include <signals/plugin.h>
+#include <signals/support/json_text.hpp>
+#include <signals/support/option_values.hpp>
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
@@ -43,11 +46,43 @@
 namespace signals {
 namespace sdk {
 
-// Thrown by plugin code to fail a call with a specific status.
+// What the kernel says when it refuses a service call: the stable members of
+// its RFC 9457 problem document (see signals_host.ingest_finish in plugin.h).
+struct Problem {
+  int http_status = 0;  // "status"
+  std::string type;     // "urn:signals:problem:<rule or code>"
+  std::string code;     // e.g. "invalid", "not-found"
+  std::string rule;     // the rule broken, e.g. "required", "tenant-exists"; "" when none
+  std::string field;    // the member concerned; "" when none
+  std::string detail;   // the text for people
+  int64_t line = 0;     // 1-based line of the input; 0 when not about one line
+};
+
+// Thrown by plugin code to fail a call with a specific status. The service
+// API wrappers below throw it with the kernel's problem JSON as the message.
 class Error : public std::runtime_error {
  public:
   Error(signals_status status, const std::string& message) : std::runtime_error(message), status_(status) {}
   signals_status status() const { return status_; }
+
+  // The message read as a problem document; detail = the whole message when
+  // it is not one (an error the plugin threw itself).
+  Problem problem() const {
+    Problem p;
+    auto doc = support::JsonObject::Parse(what());
+    if (!doc) {
+      p.detail = what();
+      return p;
+    }
+    p.http_status = static_cast<int>(doc->Int("status"));
+    p.type = doc->String("type");
+    p.code = doc->String("code");
+    p.rule = doc->String("rule");
+    p.field = doc->String("field");
+    p.detail = doc->String("detail");
+    p.line = doc->Int("line");
+    return p;
+  }
 
  private:
   signals_status status_;
@@ -65,20 +100,116 @@ OptionList MakeOptionList(const signals_option (&options)[N]) {
   return OptionList{options, N};
 }
 
-constexpr signals_option Option(const char* name, uint32_t type, const char* default_value,
-                                const char* description, uint32_t flags = 0,
-                                const char* enum_values = nullptr, int64_t min_value = 0,
-                                int64_t max_value = 0) {
-  return signals_option{sizeof(signals_option),
-                        name,
-                        type,
-                        flags,
-                        default_value,
-                        description,
-                        enum_values,
-                        min_value,
-                        max_value};
-}
+// One option declaration, built by name:
+//
+//   static constexpr signals_option kOptions[] = {
+//       sdk::Option::Path("file").Required().Describe("The NDJSON file to follow."),
+//       sdk::Option::Duration("max_batch_delay").Default("500ms").Range("10ms", "1h")
+//           .Describe("Longest time a fact waits before its batch is sent."),
+//       sdk::Option::Int("max_batch_facts").Default("1000").Range(1, 1000000).Describe("..."),
+//       sdk::Option::Enum("start_at", "beginning|end").Default("end").Describe("..."),
+//       sdk::Option::String("token").Secret().Describe("..."),
+//   };
+//
+// Units (see <signals/support/option_values.hpp>): a duration is written
+// "500ms", "30s", "5m", "2h" or "7d" (a bare number is seconds) and reaches the
+// plugin in milliseconds; a size "512", "64KiB", "16MiB" (a bare number is
+// bytes) and reaches it in bytes. Range() takes bounds in the same notation
+// ("10ms", "64KiB") and is inclusive. Default() and Range() are checked at
+// compile time when the table is constexpr: a default of "5 minutes" does
+// not compile.
+//
+// The positional constructor, Option(name, type, default, description,
+// flags, enum_values, min, max), is the raw form of the same thing.
+class Option {
+ public:
+  constexpr Option(const char* name, uint32_t type, const char* default_value, const char* description,
+                   uint32_t flags = 0, const char* enum_values = nullptr, int64_t min_value = 0,
+                   int64_t max_value = 0)
+      : o_{sizeof(signals_option),
+           name,
+           type,
+           flags,
+           default_value,
+           description,
+           enum_values,
+           min_value,
+           max_value} {}
+
+  static constexpr Option String(const char* name) { return Option(name, SIGNALS_OPT_STRING, nullptr, ""); }
+  static constexpr Option Int(const char* name) { return Option(name, SIGNALS_OPT_INT, nullptr, ""); }
+  static constexpr Option Bool(const char* name) { return Option(name, SIGNALS_OPT_BOOL, nullptr, ""); }
+  static constexpr Option Path(const char* name) { return Option(name, SIGNALS_OPT_PATH, nullptr, ""); }
+  static constexpr Option Duration(const char* name) {
+    return Option(name, SIGNALS_OPT_DURATION, nullptr, "");
+  }
+  static constexpr Option Size(const char* name) { return Option(name, SIGNALS_OPT_SIZE, nullptr, ""); }
+  // `values` is "a|b|c"; the config may use any case, the plugin gets the declared spelling.
+  static constexpr Option Enum(const char* name, const char* values) {
+    return Option(name, SIGNALS_OPT_ENUM, nullptr, "", 0, values);
+  }
+
+  constexpr Option Describe(const char* text) const {
+    Option out = *this;
+    out.o_.description = text;
+    return out;
+  }
+  // The value when the config does not set one (in config notation: "500ms").
+  constexpr Option Default(const char* text) const {
+    CheckValue(text);
+    Option out = *this;
+    out.o_.default_value = text;
+    return out;
+  }
+  // No default: the config must set it.
+  constexpr Option Required() const { return WithFlag(SIGNALS_OPTF_REQUIRED); }
+  // Never logged or printed, even when invalid.
+  constexpr Option Secret() const { return WithFlag(SIGNALS_OPTF_SECRET); }
+  // Inclusive bounds of an Int (or of a Duration/Size in ms/bytes).
+  constexpr Option Range(int64_t min_value, int64_t max_value) const {
+    if (min_value >= max_value) throw std::logic_error("Option::Range: min must be less than max");
+    Option out = *this;
+    out.o_.min_value = min_value;
+    out.o_.max_value = max_value;
+    return out;
+  }
+  // Inclusive bounds of a Duration or Size in config notation: Range("10ms", "1h").
+  constexpr Option Range(const char* min_text, const char* max_text) const {
+    return Range(Parse(min_text), Parse(max_text));
+  }
+  constexpr Option Min(int64_t min_value) const { return Range(min_value, INT64_MAX); }
+  constexpr Option Max(int64_t max_value) const { return Range(INT64_MIN, max_value); }
+
+  constexpr operator signals_option() const { return o_; }  // NOLINT(google-explicit-constructor)
+
+ private:
+  constexpr Option WithFlag(uint32_t flag) const {
+    Option out = *this;
+    out.o_.flags |= flag;
+    return out;
+  }
+  constexpr int64_t Parse(const char* text) const {
+    support::ParsedNumber n{};
+    if (o_.type == SIGNALS_OPT_DURATION) {
+      n = support::ParseDurationMs(text);
+    } else if (o_.type == SIGNALS_OPT_SIZE) {
+      n = support::ParseSizeBytes(text);
+    } else {
+      n = support::ParseInteger(text);
+    }
+    if (!n.ok) throw std::logic_error("Option: a bound is not valid for the option's type");
+    return n.value;
+  }
+  constexpr void CheckValue(const char* text) const {
+    if (o_.type == SIGNALS_OPT_DURATION || o_.type == SIGNALS_OPT_SIZE || o_.type == SIGNALS_OPT_INT) {
+      (void)Parse(text);
+    } else if (o_.type == SIGNALS_OPT_BOOL && support::ParseBoolean(text) < 0) {
+      throw std::logic_error("Option::Default: not a boolean");
+    }
+  }
+
+  signals_option o_;
+};
 
 // The validated options of one instance, as the kernel normalised them.
 class Config {
@@ -86,6 +217,10 @@ class Config {
   explicit Config(const signals_config& config)
       : instance_name_(config.instance_name ? config.instance_name : ""),
         data_dir_(config.data_dir ? config.data_dir : "") {
+    if (config.struct_size >= offsetof(signals_config, state_dir) + sizeof(config.state_dir) &&
+        config.state_dir != nullptr) {
+      state_dir_ = config.state_dir;
+    }
     for (size_t i = 0; i < config.value_count; ++i) {
       values_[config.values[i].name] = config.values[i].value ? config.values[i].value : "";
     }
@@ -93,6 +228,10 @@ class Config {
 
   const std::string& instance_name() const { return instance_name_; }
   const std::string& data_dir() const { return data_dir_; }
+  // A source's own directory for what must survive a restart (offsets,
+  // checkpoints): <data_dir>/state/<instance_name>, made by the kernel before
+  // create. "" for other kinds, and from kernels older than ABI 1.3.
+  const std::string& state_dir() const { return state_dir_; }
 
   bool Has(const std::string& name) const { return values_.count(name) != 0; }
   // The value of a declared option. Throws Error(SIGNALS_INVALID_CONFIG) when unset.
@@ -107,12 +246,29 @@ class Config {
     auto it = values_.find(name);
     return it == values_.end() ? fallback : it->second;
   }
-  int64_t GetInt(const std::string& name) const { return std::stoll(Get(name)); }
+  int64_t GetInt(const std::string& name) const { return Number(name); }
   bool GetBool(const std::string& name) const { return Get(name) == "true"; }
+  // A DURATION option (the kernel passes milliseconds).
+  std::chrono::milliseconds GetDuration(const std::string& name) const {
+    return std::chrono::milliseconds(Number(name));
+  }
+  // A SIZE option, in bytes.
+  uint64_t GetSize(const std::string& name) const {
+    const int64_t n = Number(name);
+    if (n < 0) throw Error(SIGNALS_INVALID_CONFIG, "option '" + name + "' is not a size");
+    return static_cast<uint64_t>(n);
+  }
 
  private:
+  int64_t Number(const std::string& name) const {
+    const support::ParsedNumber n = support::ParseInteger(Get(name));
+    if (!n.ok) throw Error(SIGNALS_INVALID_CONFIG, "option '" + name + "' " + n.error);
+    return n.value;
+  }
+
   std::string instance_name_;
   std::string data_dir_;
+  std::string state_dir_;
   std::map<std::string, std::string> values_;
 };
 
@@ -201,11 +357,20 @@ class Host {
   void Log(int32_t level, const std::string& message) const {
     host_->log(host_->ctx, level, component_.c_str(), message.c_str());
   }
+  void Debug(const std::string& message) const { Log(SIGNALS_LOG_DEBUG, message); }
   void Info(const std::string& message) const { Log(SIGNALS_LOG_INFO, message); }
   void Warn(const std::string& message) const { Log(SIGNALS_LOG_WARN, message); }
+  void Error(const std::string& message) const { Log(SIGNALS_LOG_ERROR, message); }
   int64_t NowUnixMs() const { return host_->now_unix_ms(host_->ctx); }
+  // Metrics: `labels` is "key=value,key=value" or "" (see signals_host).
   void CounterAdd(const char* name, const char* labels, double delta) const {
     host_->counter_add(host_->ctx, name, labels, delta);
+  }
+  void GaugeSet(const char* name, const char* labels, double value) const {
+    host_->gauge_set(host_->ctx, name, labels, value);
+  }
+  void HistogramObserve(const char* name, const char* labels, double value) const {
+    host_->histogram_observe(host_->ctx, name, labels, value);
   }
 
   // Starts an ingest (see signals_host.ingest_begin for request_json).
@@ -214,7 +379,7 @@ class Host {
     signals_ingest* handle = nullptr;
     signals_status s =
         host_->ingest_begin(host_->ctx, request_json.c_str(), &handle, &detail::AppendToString, &problem);
-    if (s != SIGNALS_OK) throw Error(s, problem);
+    if (s != SIGNALS_OK) throw sdk::Error(s, problem);
     return Ingest(host_, handle);
   }
 
@@ -222,11 +387,11 @@ class Host {
   // result JSON; throws Error whose message is the problem JSON.
   std::string Call(const std::string& request_json) const {
     if (host_->struct_size < offsetof(signals_host, call) + sizeof(host_->call) || host_->call == nullptr) {
-      throw Error(SIGNALS_NOT_SUPPORTED, "the kernel does not provide the service call API (ABI < 1.1)");
+      throw sdk::Error(SIGNALS_NOT_SUPPORTED, "the kernel does not provide the service call API (ABI < 1.1)");
     }
     std::string out;
     signals_status s = host_->call(host_->ctx, request_json.c_str(), &detail::AppendToString, &out);
-    if (s != SIGNALS_OK) throw Error(s, out);
+    if (s != SIGNALS_OK) throw sdk::Error(s, out);
     return out;
   }
 
@@ -234,20 +399,20 @@ class Host {
   // whose message is the problem JSON.
   ObjectStream OpenObject(const std::string& request_json) const {
     if (host_->struct_size < offsetof(signals_host, object_close) + sizeof(host_->object_close)) {
-      throw Error(SIGNALS_NOT_SUPPORTED, "the kernel does not provide the object API (ABI < 1.1)");
+      throw sdk::Error(SIGNALS_NOT_SUPPORTED, "the kernel does not provide the object API (ABI < 1.1)");
     }
     std::string meta;
     signals_object* object = nullptr;
     signals_status s =
         host_->object_open(host_->ctx, request_json.c_str(), &object, &detail::AppendToString, &meta);
-    if (s != SIGNALS_OK) throw Error(s, meta);
+    if (s != SIGNALS_OK) throw sdk::Error(s, meta);
     return ObjectStream(host_, object, std::move(meta));
   }
 
   std::string Query(const std::string& request_json) const {
     std::string out;
     signals_status s = host_->query(host_->ctx, request_json.c_str(), &detail::AppendToString, &out);
-    if (s != SIGNALS_OK) throw Error(s, out);
+    if (s != SIGNALS_OK) throw sdk::Error(s, out);
     return out;
   }
 
