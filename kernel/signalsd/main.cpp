@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
     sigaddset(&stop_signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-    auto kernel = signals::Kernel::Open(std::move(*config));
+    auto kernel = signals::Kernel::Open(std::move(*config), signals::DataDirAccess::kDaemon);
     if (!kernel.ok()) return Problem(kernel.status());
     // The reachability.* ops of the service API, before any transport serves it.
     signals::RegisterAnalysisOps((*kernel)->service());

@@ -48,7 +48,10 @@ struct Context {
   char** envp = nullptr;
 
   // Validates the configuration and opens the kernel.
-  signals::Result<std::unique_ptr<signals::Kernel>> OpenKernel();
+  // Opens the kernel, sharing the data directory with signalsd and other
+  // commands unless `access` says otherwise (core/data_dir_lock.hpp).
+  signals::Result<std::unique_ptr<signals::Kernel>> OpenKernel(
+      signals::DataDirAccess access = signals::DataDirAccess::kShared);
   signals::Result<signals::KernelConfig> Config();
 };
 

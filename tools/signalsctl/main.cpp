@@ -90,10 +90,10 @@ signals::Result<signals::KernelConfig> Context::Config() {
   return signals::ResolveConfig(boot.settings, *boot.registry);
 }
 
-signals::Result<std::unique_ptr<signals::Kernel>> Context::OpenKernel() {
+signals::Result<std::unique_ptr<signals::Kernel>> Context::OpenKernel(signals::DataDirAccess access) {
   auto config = Config();
   if (!config.ok()) return config.status();
-  return signals::Kernel::Open(std::move(*config));
+  return signals::Kernel::Open(std::move(*config), access);
 }
 
 int Fail(const signals::Status& status) {

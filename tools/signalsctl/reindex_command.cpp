@@ -2,7 +2,8 @@
 // CAS, in one index transaction (kernel/src/verify/reindex.hpp). Prints what it
 // wrote; warnings (objects it could not use) go to stderr. Exit 0 done, 1
 // when objects were skipped (run fsck), 2 on usage or I/O errors (then the
-// index is unchanged).
+// index is unchanged). Refused while signalsd or another command uses the
+// data directory.
 #include <iostream>
 
 #include "cli.hpp"
@@ -16,7 +17,9 @@ int RunReindex(Context& ctx, const std::vector<std::string>& tokens) {
   if (!args.ok()) return Usage("reindex: " + args.status().message());
   if (!args->positional().empty())
     return Usage("reindex: unexpected argument '" + args->positional()[0] + "'");
-  auto kernel = ctx.OpenKernel();
+  // Rewriting index collections while another process writes them would lose
+  // its rows: reindex runs alone.
+  auto kernel = ctx.OpenKernel(signals::DataDirAccess::kExclusive);
   if (!kernel.ok()) return Fail(kernel.status());
 
   ProgressLine progress("reindex", "objects");

@@ -30,8 +30,11 @@ Kernel::~Kernel() {
   cas_.reset();
 }
 
-Result<std::unique_ptr<Kernel>> Kernel::Open(KernelConfig config) {
+Result<std::unique_ptr<Kernel>> Kernel::Open(KernelConfig config, DataDirAccess access) {
+  auto lock = DataDirLock::Acquire(config.data_dir, access);
+  if (!lock.ok()) return lock.status();
   std::unique_ptr<Kernel> kernel(new Kernel(std::move(config)));
+  kernel->data_dir_lock_ = std::move(*lock);
   kernel->bindings_.push_back(std::make_unique<HostBinding>(HostBinding{kernel.get(), true, "kernel"}));
   InitHostTable(kernel->bindings_.back().get(), &kernel->host_);
   kernel->service_ = std::make_unique<ServiceApi>(*kernel);

@@ -21,6 +21,7 @@
 #include "base/ulid.hpp"
 #include "config/kernel_config.hpp"
 #include "core/access_policy.hpp"
+#include "core/data_dir_lock.hpp"
 #include "core/key_registry.hpp"
 #include "core/metrics_registry.hpp"
 #include "core/tenant_registry.hpp"
@@ -42,8 +43,11 @@ class Kernel {
  public:
   // Creates the cas and index instances (and nothing that signs), and the
   // [tlog] instance when provenance.rekor_enabled is true. Failure names the
-  // section and plugin.
-  static Result<std::unique_ptr<Kernel>> Open(KernelConfig config);
+  // section and plugin. Holds the data directory's lock for `access` first
+  // (core/data_dir_lock.hpp): another process's incompatible use is a
+  // Status::Config naming it, and nothing is opened.
+  static Result<std::unique_ptr<Kernel>> Open(KernelConfig config,
+                                              DataDirAccess access = DataDirAccess::kShared);
   ~Kernel();
   Kernel(const Kernel&) = delete;
   Kernel& operator=(const Kernel&) = delete;
@@ -113,6 +117,7 @@ class Kernel {
   std::vector<PluginInstance*> Instances();
 
   KernelConfig config_;
+  DataDirLock data_dir_lock_;  // released last: every store below is closed by then
   signals_host host_{};
   MetricsRegistry metrics_;
   UlidGenerator ulids_;
