@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -131,12 +132,43 @@ TEST(LoaderFixture, RejectsComponentOfAnUnknownKind) {
                 ", which supports cas, index, signer, tlog, metrics, transport and source");
 }
 
-TEST(LoaderFixture, RejectsComponentWithoutCreate) {
-  PluginRegistry registry;
-  EXPECT_EQ(registry.LoadFile(Fixture("missing_function")).message(),
-            Fixture("missing_function") +
-                ": component 0 'source-fixture-missing-function': create is NULL; create, destroy, "
-                "last_error and health are required");
+// One fixture per required member left NULL: the component's own functions,
+// its table, and a function of a source, a cas and a signer table.
+TEST(LoaderFixture, RejectsARequiredMemberLeftNullNamingLibraryComponentAndMember) {
+  const std::string required = "; plugin.h marks it \"Required: yes\"";
+  const struct {
+    const char* fixture;
+    std::string message;  // after "<path>: "
+  } cases[] = {
+      {"null_create",
+       "component 0 'source-fixture-null-create': required function 'create' of signals_component is NULL"},
+      {"null_destroy",
+       "component 0 'source-fixture-null-destroy': required function 'destroy' of signals_component is NULL"},
+      {"null_last_error",
+       "component 0 'source-fixture-null-last-error': required function 'last_error' of signals_component "
+       "is NULL"},
+      {"null_health",
+       "component 0 'source-fixture-null-health': required function 'health' of signals_component is NULL"},
+      {"null_api",
+       "component 0 'source-fixture-null-api': required member 'api' of signals_component (its "
+       "signals_source_api table) is NULL"},
+      {"null_source_start",
+       "component 0 'source-fixture-null-start': required function 'start' of signals_source_api is NULL"},
+      {"null_cas_function",
+       "component 0 'cas-fixture-null-list': required function 'list' of signals_cas_api is NULL"},
+      {"null_signer_function",
+       "component 0 'signer-fixture-null-public-key': required function 'public_key_pem' of "
+       "signals_signer_api is NULL"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.fixture);
+    PluginRegistry registry;
+    Status status = registry.LoadFile(Fixture(c.fixture));
+    EXPECT_EQ(status.code(), Code::kConfig);
+    EXPECT_EQ(status.message(), Fixture(c.fixture) + ": " + c.message + required);
+    EXPECT_TRUE(registry.components().empty());
+    EXPECT_TRUE(registry.libraries().empty());
+  }
 }
 
 TEST(LoaderFixture, RejectsKindTableShorterThanTheAbiDefines) {
@@ -188,16 +220,106 @@ const char* LastError(void*) { return ""; }
 signals_status Ok(void*) { return SIGNALS_OK; }
 
 const signals_source_api kSourceApi = {sizeof(signals_source_api), &Ok, &Ok};
-// Kind tables for stubs that are registered but never created.
+
+// Kind tables of components that are registered but never created: every
+// function is set, as the loader requires, to one that fails the test if
+// called.
+template <typename R, typename... A>
+void SetNeverCalled(R (*&slot)(A...)) {
+  slot = [](A...) -> R {
+    ADD_FAILURE() << "a function of an in-process kind table was called";
+    return R();
+  };
+}
+
 template <typename Api>
-Api EmptyTable() {
-  Api api{};
-  api.struct_size = sizeof(Api);
+Api FullTable();
+
+template <>
+signals_cas_api FullTable() {
+  signals_cas_api api{};
+  api.struct_size = sizeof(api);
+  SetNeverCalled(api.put_begin);
+  SetNeverCalled(api.put_write);
+  SetNeverCalled(api.put_commit);
+  SetNeverCalled(api.put_abort);
+  SetNeverCalled(api.get_open);
+  SetNeverCalled(api.get_read);
+  SetNeverCalled(api.get_close);
+  SetNeverCalled(api.stat);
+  SetNeverCalled(api.remove);
+  SetNeverCalled(api.list);
   return api;
 }
-const signals_cas_api kCasApi = EmptyTable<signals_cas_api>();
-const signals_index_api kIndexApi = EmptyTable<signals_index_api>();
-const signals_signer_api kSignerApi = EmptyTable<signals_signer_api>();
+
+template <>
+signals_index_api FullTable() {
+  signals_index_api api{};
+  api.struct_size = sizeof(api);
+  SetNeverCalled(api.begin);
+  SetNeverCalled(api.insert);
+  SetNeverCalled(api.upsert);
+  SetNeverCalled(api.remove);
+  SetNeverCalled(api.commit);
+  SetNeverCalled(api.rollback);
+  SetNeverCalled(api.get);
+  SetNeverCalled(api.query);
+  return api;
+}
+
+template <>
+signals_signer_api FullTable() {
+  signals_signer_api api{};
+  api.struct_size = sizeof(api);
+  SetNeverCalled(api.algorithm);
+  SetNeverCalled(api.key_id);
+  SetNeverCalled(api.public_key_pem);
+  SetNeverCalled(api.sign);
+  return api;
+}
+
+template <>
+signals_tlog_api FullTable() {
+  signals_tlog_api api{};
+  api.struct_size = sizeof(api);
+  SetNeverCalled(api.submit);
+  SetNeverCalled(api.log_public_key_pem);
+  SetNeverCalled(api.url);
+  return api;
+}
+
+template <>
+signals_metrics_api FullTable() {
+  signals_metrics_api api{};
+  api.struct_size = sizeof(api);
+  SetNeverCalled(api.render);
+  SetNeverCalled(api.content_type);
+  SetNeverCalled(api.start);
+  SetNeverCalled(api.stop);
+  return api;
+}
+
+template <>
+signals_transport_api FullTable() {
+  signals_transport_api api{};
+  api.struct_size = sizeof(api);
+  SetNeverCalled(api.start);
+  SetNeverCalled(api.stop);
+  return api;
+}
+
+template <>
+signals_source_api FullTable() {
+  signals_source_api api{};
+  api.struct_size = sizeof(api);
+  SetNeverCalled(api.start);
+  SetNeverCalled(api.stop);
+  return api;
+}
+
+const signals_cas_api kCasApi = FullTable<signals_cas_api>();
+const signals_index_api kIndexApi = FullTable<signals_index_api>();
+const signals_signer_api kSignerApi = FullTable<signals_signer_api>();
 
 signals_component Component(const char* name, uint32_t kind = SIGNALS_KIND_SOURCE,
                             const void* api = &kSourceApi) {
@@ -276,6 +398,97 @@ TEST(PluginRegistry, RejectsAComponentWithoutAName) {
   PluginRegistry registry;
   EXPECT_EQ(registry.Register(&descriptor, "(in-process)").message(),
             "(in-process): component 0: the component has no name");
+}
+
+// A kind's full table with one function NULL.
+struct NullMemberCase {
+  uint32_t kind;
+  std::string table;   // "signals_cas_api"
+  std::string member;  // the NULL one
+  std::shared_ptr<const void> api;
+};
+
+template <typename Api>
+NullMemberCase WithNull(uint32_t kind, const char* table, const char* member, void (*clear)(Api&)) {
+  auto api = std::make_shared<Api>(FullTable<Api>());
+  clear(*api);
+  return NullMemberCase{kind, table, member, api};
+}
+
+#define SIGNALS_NULL_MEMBER(Kind, Api, member) \
+  WithNull<Api>(Kind, #Api, #member, [](Api& api) { api.member = nullptr; })
+
+// Every function of every kind table: plugin.h marks them all "Required: yes".
+std::vector<NullMemberCase> EveryKindFunctionLeftNull() {
+  return {
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_CAS, signals_cas_api, put_begin),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_CAS, signals_cas_api, put_write),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_CAS, signals_cas_api, put_commit),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_CAS, signals_cas_api, put_abort),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_CAS, signals_cas_api, get_open),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_CAS, signals_cas_api, get_read),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_CAS, signals_cas_api, get_close),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_CAS, signals_cas_api, stat),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_CAS, signals_cas_api, remove),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_CAS, signals_cas_api, list),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_INDEX, signals_index_api, begin),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_INDEX, signals_index_api, insert),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_INDEX, signals_index_api, upsert),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_INDEX, signals_index_api, remove),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_INDEX, signals_index_api, commit),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_INDEX, signals_index_api, rollback),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_INDEX, signals_index_api, get),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_INDEX, signals_index_api, query),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_SIGNER, signals_signer_api, algorithm),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_SIGNER, signals_signer_api, key_id),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_SIGNER, signals_signer_api, public_key_pem),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_SIGNER, signals_signer_api, sign),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_TLOG, signals_tlog_api, submit),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_TLOG, signals_tlog_api, log_public_key_pem),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_TLOG, signals_tlog_api, url),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_METRICS, signals_metrics_api, render),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_METRICS, signals_metrics_api, content_type),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_METRICS, signals_metrics_api, start),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_METRICS, signals_metrics_api, stop),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_TRANSPORT, signals_transport_api, start),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_TRANSPORT, signals_transport_api, stop),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_SOURCE, signals_source_api, start),
+      SIGNALS_NULL_MEMBER(SIGNALS_KIND_SOURCE, signals_source_api, stop),
+  };
+}
+
+#undef SIGNALS_NULL_MEMBER
+
+TEST(PluginRegistry, AcceptsEveryKindWithEveryFunctionSet) {
+  const signals_tlog_api tlog = FullTable<signals_tlog_api>();
+  const signals_metrics_api metrics = FullTable<signals_metrics_api>();
+  const signals_transport_api transport = FullTable<signals_transport_api>();
+  const signals_source_api source = FullTable<signals_source_api>();
+  const signals_component components[] = {Component("cas-full", SIGNALS_KIND_CAS, &kCasApi),
+                                          Component("index-full", SIGNALS_KIND_INDEX, &kIndexApi),
+                                          Component("signer-full", SIGNALS_KIND_SIGNER, &kSignerApi),
+                                          Component("tlog-full", SIGNALS_KIND_TLOG, &tlog),
+                                          Component("metrics-full", SIGNALS_KIND_METRICS, &metrics),
+                                          Component("transport-full", SIGNALS_KIND_TRANSPORT, &transport),
+                                          Component("source-full", SIGNALS_KIND_SOURCE, &source)};
+  const signals_plugin_descriptor descriptor = Descriptor(components, 7);
+  PluginRegistry registry;
+  Status status = registry.Register(&descriptor, "(in-process)");
+  EXPECT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(registry.components().size(), 7u);
+}
+
+TEST(PluginRegistry, RefusesEveryKindFunctionLeftNull) {
+  for (const NullMemberCase& c : EveryKindFunctionLeftNull()) {
+    SCOPED_TRACE(c.table + "." + c.member);
+    const signals_component components[] = {Component("x-null", c.kind, c.api.get())};
+    const signals_plugin_descriptor descriptor = Descriptor(components, 1);
+    PluginRegistry registry;
+    EXPECT_EQ(registry.Register(&descriptor, "(in-process)").message(),
+              "(in-process): component 0 'x-null': required function '" + c.member + "' of " + c.table +
+                  " is NULL; plugin.h marks it \"Required: yes\"");
+    EXPECT_TRUE(registry.components().empty());
+  }
 }
 
 TEST(PluginRegistry, RejectsAMalformedOptionTable) {
@@ -445,21 +658,23 @@ TEST_F(LoaderCreate, RejectsCreateThatSucceedsWithoutAnInstance) {
 // --- config validation against a declared option table ------------------------------
 
 // A registry with declares_options (source-fixture-options) and in-process
-// cas, index and signer stubs, so that ResolveConfig sees a complete config.
+// cas, index and signer components that are registered but never created, so
+// that ResolveConfig sees a complete config.
 class ConfigValidation : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(registry_.LoadFile(Fixture("declares_options")).ok());
-    static const signals_component core[] = {Component("cas-stub", SIGNALS_KIND_CAS, &kCasApi),
-                                             Component("index-stub", SIGNALS_KIND_INDEX, &kIndexApi),
-                                             Component("signer-stub", SIGNALS_KIND_SIGNER, &kSignerApi)};
+    static const signals_component core[] = {
+        Component("cas-never-created", SIGNALS_KIND_CAS, &kCasApi),
+        Component("index-never-created", SIGNALS_KIND_INDEX, &kIndexApi),
+        Component("signer-never-created", SIGNALS_KIND_SIGNER, &kSignerApi)};
     static const signals_plugin_descriptor descriptor = Descriptor(core, 3);
     ASSERT_TRUE(registry_.Register(&descriptor, "(in-process)").ok());
 
     Set("kernel", "data_dir", "/srv/signals");
-    Set("cas", "plugin", "cas-stub");
-    Set("index", "plugin", "index-stub");
-    Set("signing", "plugin", "signer-stub");
+    Set("cas", "plugin", "cas-never-created");
+    Set("index", "plugin", "index-never-created");
+    Set("signing", "plugin", "signer-never-created");
     Set("source.opts", "plugin", "source-fixture-options");
   }
 

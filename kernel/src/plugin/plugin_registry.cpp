@@ -6,6 +6,7 @@
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 #include <cinttypes>
+#include <cstddef>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -31,33 +32,115 @@ std::vector<boost::dll::shared_library>& OpenLibraries() {
   return *libs;
 }
 
-size_t KindApiMinimumSize(uint32_t kind) {
-  switch (kind) {
-    case SIGNALS_KIND_CAS:
-      return sizeof(signals_cas_api);
-    case SIGNALS_KIND_INDEX:
-      return sizeof(signals_index_api);
-    case SIGNALS_KIND_SIGNER:
-      return sizeof(signals_signer_api);
-    case SIGNALS_KIND_TLOG:
-      return sizeof(signals_tlog_api);
-    case SIGNALS_KIND_METRICS:
-      return sizeof(signals_metrics_api);
-    case SIGNALS_KIND_SOURCE:
-      return sizeof(signals_source_api);
-    case SIGNALS_KIND_TRANSPORT:
-      return sizeof(signals_transport_api);
-    default:
-      return 0;
+// A member the loader insists on: the kernel calls it without testing for
+// NULL, so plugin.h marks it "Required: yes". `end` is where the member ends
+// in its struct: a table whose struct_size stops before that lacks the member
+// (it came with a later minor than the plugin's), which is not the same as
+// NULL; the table's minimum size decides whether it may lack it.
+struct RequiredMember {
+  const char* name;
+  size_t end;
+  bool (*is_set)(const void* table);
+};
+
+RequiredMember Required(const char* name, size_t end, bool (*is_set)(const void* table)) {
+  return RequiredMember{name, end, is_set};
+}
+
+// Type-checked at compile time: naming a member the struct does not have, or
+// one that is not a pointer, does not build.
+#define SIGNALS_REQUIRED(Struct, member)                               \
+  Required(#member, offsetof(Struct, member) + sizeof(Struct::member), \
+           [](const void* table) { return static_cast<const Struct*>(table)->member != nullptr; })
+
+// A kind's function table as this kernel knows it.
+struct KindTable {
+  uint32_t kind;
+  const char* type;     // "signals_cas_api", for messages
+  size_t minimum_size;  // the table of the minor that introduced the kind
+  std::vector<RequiredMember> required;
+};
+
+// Every table is as its kind introduced it, so the minimum is the whole
+// table; every function in it is required. A minor that appends a function
+// keeps minimum_size at the old size and lists the new member here only if
+// plugins of that minor must set it (older plugins lack it, see RequiredMember).
+const std::vector<KindTable>& KindTables() {
+  static const auto* tables = new std::vector<KindTable>{
+      {SIGNALS_KIND_CAS,
+       "signals_cas_api",
+       sizeof(signals_cas_api),
+       {SIGNALS_REQUIRED(signals_cas_api, put_begin), SIGNALS_REQUIRED(signals_cas_api, put_write),
+        SIGNALS_REQUIRED(signals_cas_api, put_commit), SIGNALS_REQUIRED(signals_cas_api, put_abort),
+        SIGNALS_REQUIRED(signals_cas_api, get_open), SIGNALS_REQUIRED(signals_cas_api, get_read),
+        SIGNALS_REQUIRED(signals_cas_api, get_close), SIGNALS_REQUIRED(signals_cas_api, stat),
+        SIGNALS_REQUIRED(signals_cas_api, remove), SIGNALS_REQUIRED(signals_cas_api, list)}},
+      {SIGNALS_KIND_INDEX,
+       "signals_index_api",
+       sizeof(signals_index_api),
+       {SIGNALS_REQUIRED(signals_index_api, begin), SIGNALS_REQUIRED(signals_index_api, insert),
+        SIGNALS_REQUIRED(signals_index_api, upsert), SIGNALS_REQUIRED(signals_index_api, remove),
+        SIGNALS_REQUIRED(signals_index_api, commit), SIGNALS_REQUIRED(signals_index_api, rollback),
+        SIGNALS_REQUIRED(signals_index_api, get), SIGNALS_REQUIRED(signals_index_api, query)}},
+      {SIGNALS_KIND_SIGNER,
+       "signals_signer_api",
+       sizeof(signals_signer_api),
+       {SIGNALS_REQUIRED(signals_signer_api, algorithm), SIGNALS_REQUIRED(signals_signer_api, key_id),
+        SIGNALS_REQUIRED(signals_signer_api, public_key_pem), SIGNALS_REQUIRED(signals_signer_api, sign)}},
+      {SIGNALS_KIND_TLOG,
+       "signals_tlog_api",
+       sizeof(signals_tlog_api),
+       {SIGNALS_REQUIRED(signals_tlog_api, submit), SIGNALS_REQUIRED(signals_tlog_api, log_public_key_pem),
+        SIGNALS_REQUIRED(signals_tlog_api, url)}},
+      {SIGNALS_KIND_METRICS,
+       "signals_metrics_api",
+       sizeof(signals_metrics_api),
+       {SIGNALS_REQUIRED(signals_metrics_api, render), SIGNALS_REQUIRED(signals_metrics_api, content_type),
+        SIGNALS_REQUIRED(signals_metrics_api, start), SIGNALS_REQUIRED(signals_metrics_api, stop)}},
+      {SIGNALS_KIND_TRANSPORT,
+       "signals_transport_api",
+       sizeof(signals_transport_api),
+       {SIGNALS_REQUIRED(signals_transport_api, start), SIGNALS_REQUIRED(signals_transport_api, stop)}},
+      {SIGNALS_KIND_SOURCE,
+       "signals_source_api",
+       sizeof(signals_source_api),
+       {SIGNALS_REQUIRED(signals_source_api, start), SIGNALS_REQUIRED(signals_source_api, stop)}},
+  };
+  return *tables;
+}
+
+// The component's own functions; `api` is checked on its own, since it is a
+// table, not a function.
+const std::vector<RequiredMember>& ComponentFunctions() {
+  static const auto* functions = new std::vector<RequiredMember>{
+      SIGNALS_REQUIRED(signals_component, create), SIGNALS_REQUIRED(signals_component, destroy),
+      SIGNALS_REQUIRED(signals_component, last_error), SIGNALS_REQUIRED(signals_component, health)};
+  return *functions;
+}
+
+#undef SIGNALS_REQUIRED
+
+const KindTable* FindKindTable(uint32_t kind) {
+  for (const KindTable& table : KindTables()) {
+    if (table.kind == kind) return &table;
   }
+  return nullptr;
+}
+
+// The first required member that `table` (struct_size bytes long) leaves
+// NULL, or nullptr.
+const char* FirstNullMember(const std::vector<RequiredMember>& required, const void* table,
+                            size_t struct_size) {
+  for (const RequiredMember& member : required) {
+    if (member.end <= struct_size && !member.is_set(table)) return member.name;
+  }
+  return nullptr;
 }
 
 // "cas, index, signer, tlog, metrics, transport and source": the kinds this kernel has tables for.
 std::string SupportedKinds() {
   std::vector<std::string> kinds;
-  for (uint32_t kind = SIGNALS_KIND_CAS; kind <= SIGNALS_KIND_SOURCE; ++kind) {
-    if (KindApiMinimumSize(kind) != 0) kinds.emplace_back(KindName(kind));
-  }
+  for (const KindTable& table : KindTables()) kinds.emplace_back(KindName(table.kind));
   std::string text;
   for (size_t i = 0; i < kinds.size(); ++i) {
     text += (i == 0 ? "" : i + 1 == kinds.size() ? " and " : ", ") + kinds[i];
@@ -137,26 +220,30 @@ Status PluginRegistry::Register(const signals_plugin_descriptor* d, const std::s
     std::string cname = c.name ? c.name : "";
     if (cname.empty()) return fail(where + ": the component has no name");
     where += " '" + cname + "'";
-    size_t api_size = KindApiMinimumSize(c.kind);
-    if (api_size == 0) {
+    const KindTable* kind = FindKindTable(c.kind);
+    if (kind == nullptr) {
       return fail(where + ": kind " + std::to_string(c.kind) + " (" + KindName(c.kind) +
                   ") is not supported by this kernel's ABI " + kernel_abi + ", which supports " +
                   SupportedKinds());
     }
-    for (auto [fn, fn_name] :
-         {std::pair{c.create != nullptr, "create"}, std::pair{c.destroy != nullptr, "destroy"},
-          std::pair{c.last_error != nullptr, "last_error"}, std::pair{c.health != nullptr, "health"}}) {
-      if (!fn) {
-        return fail(where + ": " + fn_name + " is NULL; create, destroy, last_error and health are required");
-      }
+    // The kernel calls these without testing for NULL; refusing the library
+    // here names the member instead of crashing at the first call.
+    const std::string required = "; plugin.h marks it \"Required: yes\"";
+    if (const char* missing = FirstNullMember(ComponentFunctions(), &c, c.struct_size)) {
+      return fail(where + ": required function '" + missing + "' of signals_component is NULL" + required);
     }
     if (c.api == nullptr) {
-      return fail(where + ": its " + KindName(c.kind) + " function table (api) is NULL");
+      return fail(where + ": required member 'api' of signals_component (its " + kind->type +
+                  " table) is NULL" + required);
     }
     uint32_t table_size = *static_cast<const uint32_t*>(c.api);
-    if (table_size < api_size) {
+    if (table_size < kind->minimum_size) {
       return fail(where + ": its " + KindName(c.kind) + " function table is " + std::to_string(table_size) +
-                  " bytes, but ABI " + plugin_abi + " defines " + std::to_string(api_size) + rebuild);
+                  " bytes, but ABI " + plugin_abi + " defines " + std::to_string(kind->minimum_size) +
+                  rebuild);
+    }
+    if (const char* missing = FirstNullMember(kind->required, c.api, table_size)) {
+      return fail(where + ": required function '" + missing + "' of " + kind->type + " is NULL" + required);
     }
     if (c.option_count > 0 && c.options == nullptr) {
       return fail(where + ": declares " + std::to_string(c.option_count) +

@@ -1,7 +1,8 @@
 // PluginRegistry: loads plugin libraries and knows every component they
 // provide. Loading checks the descriptor (magic, ABI major/minor, structure
-// sizes, component tables, unique names) and rejects a library with a message
-// that names the file, both versions and what to do.
+// sizes, component tables, unique names) and that every member plugin.h marks
+// "Required: yes" is set, and rejects a library with a message that names the
+// file, the component and member or both versions, and what to do.
 //
 // Libraries are loaded with RTLD_NOW | RTLD_LOCAL and stay loaded until the
 // process exits, so a component pointer is valid for the life of the process.
