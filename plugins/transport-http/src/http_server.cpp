@@ -593,7 +593,8 @@ HttpServer::After HttpServer::ServeRequest(Connection& connection) {
   x.authorization = std::string(parser.get()[beast::http::field::authorization]);
   x.received_at_ms = connection.received_at_ms;
   RequestStream stream(
-      connection.socket, connection.buffer, parser, limits_.max_body_bytes, stopping_,
+      connection.socket, connection.buffer, parser, limits_.max_body_bytes,
+      BodyPace{limits_.min_body_rate, limits_.read_timeout_ms}, stopping_,
       [this, &connection](bool armed) {
         connection.busy_deadline_ms = armed ? NowMs() + limits_.read_timeout_ms : 0;
       },

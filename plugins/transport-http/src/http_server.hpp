@@ -48,7 +48,10 @@ struct ServerLimits {
   uint32_t max_connections = 128;  // requests served at once (worker threads)
   uint32_t max_open_connections = 10'000;
   uint32_t max_connections_per_address = 1'000;
-  int64_t read_timeout_ms = 30'000;    // per read or write step
+  int64_t read_timeout_ms = 30'000;  // per read or write step
+  // A body still arriving after read_timeout_ms must average at least this
+  // (bytes/s) since its first byte was asked for; 0 = no floor.
+  uint64_t min_body_rate = 64 * 1024;
   int64_t idle_timeout_ms = 60'000;    // between requests on a keep-alive connection
   int64_t header_timeout_ms = 10'000;  // a request's whole header
   int64_t shutdown_grace_ms = 30'000;

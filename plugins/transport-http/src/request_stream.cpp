@@ -36,12 +36,13 @@ bool ClientGone(const error_code& ec) {
 }  // namespace
 
 RequestStream::RequestStream(net::ip::tcp::socket& socket, beast::flat_buffer& buffer, Parser& parser,
-                             uint64_t max_body_bytes, bool stopping, std::function<void(bool)> set_deadline,
-                             std::function<void()> cut)
+                             uint64_t max_body_bytes, BodyPace pace, bool stopping,
+                             std::function<void(bool)> set_deadline, std::function<void()> cut)
     : socket_(socket),
       buffer_(buffer),
       parser_(parser),
       max_body_bytes_(max_body_bytes),
+      pace_(pace),
       version_(parser.get().version()),
       head_(parser.get().method() == beast::http::verb::head),
       set_deadline_(std::move(set_deadline)),
@@ -78,6 +79,9 @@ int64_t RequestStream::ReadBody(Exchange& x, char* out, size_t capacity) {
     }
   }
   if (parser_.is_done()) return 0;
+  if (body_bytes_ == 0 && body_started_ == std::chrono::steady_clock::time_point{}) {
+    body_started_ = std::chrono::steady_clock::now();
+  }
   parser_.get().body().data = out;
   parser_.get().body().size = capacity;
   const StepDeadline step(set_deadline_);
@@ -97,7 +101,24 @@ int64_t RequestStream::ReadBody(Exchange& x, char* out, size_t capacity) {
     keep_alive_ = false;
     return -1;
   }
-  return static_cast<int64_t>(capacity - parser_.get().body().size);
+  const auto n = static_cast<int64_t>(capacity - parser_.get().body().size);
+  body_bytes_ += static_cast<uint64_t>(n);
+  if (pace_.min_bytes_per_second > 0 && !parser_.is_done()) {
+    const int64_t elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now() - body_started_)
+                                   .count();
+    if (elapsed_ms > pace_.grace_ms &&
+        static_cast<double>(body_bytes_) <
+            static_cast<double>(pace_.min_bytes_per_second) * elapsed_ms / 1000.0) {
+      x.error_status = 408;
+      x.error_detail =
+          "the body arrives slower than min_body_rate (" + std::to_string(pace_.min_bytes_per_second) +
+          " bytes/s): " + std::to_string(body_bytes_) + " bytes in " + std::to_string(elapsed_ms) + " ms";
+      keep_alive_ = false;
+      return -1;
+    }
+  }
+  return n;
 }
 
 bool RequestStream::Respond(Exchange& x, int status, const std::string& content_type, const std::string& body,

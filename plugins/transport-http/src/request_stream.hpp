@@ -17,6 +17,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -27,13 +28,24 @@
 
 namespace signals::http {
 
+// How slowly a body may arrive. Each read step is bounded by read_timeout,
+// but a client that sends a little just before each step's deadline would
+// hold a worker for as long as it likes: once a body has been arriving for
+// longer than `grace_ms`, it must average `min_bytes_per_second` since its
+// first byte was asked for, or the request ends with 408. Bodies that finish
+// within the grace period are never measured.
+struct BodyPace {
+  uint64_t min_bytes_per_second = 0;  // 0: no floor
+  int64_t grace_ms = 0;
+};
+
 class RequestStream {
  public:
   using Parser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
 
   // REQUIRES: `parser` holds a complete header; everything outlives this.
   RequestStream(boost::asio::ip::tcp::socket& socket, boost::beast::flat_buffer& buffer, Parser& parser,
-                uint64_t max_body_bytes, bool stopping, std::function<void(bool)> set_deadline,
+                uint64_t max_body_bytes, BodyPace pace, bool stopping, std::function<void(bool)> set_deadline,
                 std::function<void()> cut);
 
   // Points x.read_body, x.respond and x.respond_stream at this stream.
@@ -63,6 +75,9 @@ class RequestStream {
   boost::beast::flat_buffer& buffer_;
   Parser& parser_;
   const uint64_t max_body_bytes_;
+  const BodyPace pace_;
+  std::chrono::steady_clock::time_point body_started_{};  // first ReadBody
+  uint64_t body_bytes_ = 0;
   const unsigned version_;
   const bool head_;
   std::function<void(bool)> set_deadline_;

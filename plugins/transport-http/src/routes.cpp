@@ -112,6 +112,13 @@ void Routes::Problem(Exchange& x, int status, const std::string& code, const std
   x.respond(status, kProblem, ProblemJson(status, code, detail, field), {});
 }
 
+void Routes::BodyProblem(Exchange& x) {
+  const char* code = x.error_status == 413   ? "too-large"
+                     : x.error_status == 408 ? "slow-body"
+                                             : "bad-request";
+  Problem(x, x.error_status, code, x.error_detail);
+}
+
 void Routes::KernelProblem(Exchange& x, const std::string& problem_json) {
   auto problem = nlohmann::json::parse(problem_json, nullptr, false);
   int status = problem.is_object() ? problem.value("status", 500) : 500;
@@ -347,7 +354,7 @@ void Routes::PostJsonCall(Exchange& x, const std::string& op) {
     int64_t n = x.read_body(buffer.data(), buffer.size());
     if (n < 0) {
       if (x.error_status == 0) return;
-      return Problem(x, x.error_status, x.error_status == 413 ? "too-large" : "bad-request", x.error_detail);
+      return BodyProblem(x);
     }
     if (n == 0) break;
     if (body.size() + static_cast<size_t>(n) > kMaxQuestionBytes) {
@@ -496,7 +503,7 @@ void Routes::Upload(Exchange& x, nlohmann::json request, const std::string& loca
       // The client went away or broke HTTP: nothing is stored (the ingest
       // aborts when it goes out of scope).
       if (x.error_status == 0) return;
-      return Problem(x, x.error_status, x.error_status == 413 ? "too-large" : "bad-request", x.error_detail);
+      return BodyProblem(x);
     }
     if (wire_digest && n > 0) wire_digest->Update(buffer.data(), static_cast<size_t>(n));
     std::string error =

@@ -76,6 +76,9 @@ class Routes {
                const std::string& field = "");
   // Answers a problem JSON produced by the kernel (its "status" member).
   void KernelProblem(Exchange& x, const std::string& problem_json);
+  // The answer to a body read_body could not deliver (x.error_status: 413
+  // too large, 408 too slow, else 400).
+  void BodyProblem(Exchange& x);
   nlohmann::json Credentials(const Exchange& x) const;
   // Answers 400 and returns false when a part of the request that may reach
   // the kernel (path segment, query parameter, header value) is not UTF-8.

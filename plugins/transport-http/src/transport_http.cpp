@@ -49,6 +49,11 @@ class HttpTransport : public sdk::TransportComponent {
                     0, nullptr, 100, 3600000),
         sdk::Option("read_timeout", SIGNALS_OPT_DURATION, "30s",
                     "Longest wait for any read or write step of a request.", 0, nullptr, 100, 3600000),
+        sdk::Option::Size("min_body_rate")
+            .Default("64KiB")
+            .Range("0", "1GiB")
+            .Describe("A body still arriving after read_timeout must average at least this many bytes per "
+                      "second since it began, else 408; 0 = no floor."),
         sdk::Option("idle_timeout", SIGNALS_OPT_DURATION, "60s",
                     "How long a keep-alive connection may wait for the first byte of its next request.", 0,
                     nullptr, 100, 3600000),
@@ -73,6 +78,7 @@ class HttpTransport : public sdk::TransportComponent {
     limits_.max_header_bytes = static_cast<uint32_t>(config.GetInt("max_header_bytes"));
     limits_.max_connections = static_cast<uint32_t>(config.GetInt("max_connections"));
     limits_.read_timeout_ms = config.GetInt("read_timeout");
+    limits_.min_body_rate = config.GetSize("min_body_rate");
     limits_.idle_timeout_ms = config.GetInt("idle_timeout");
     limits_.header_timeout_ms = config.GetInt("header_timeout");
     limits_.max_open_connections = static_cast<uint32_t>(config.GetInt("max_open_connections"));

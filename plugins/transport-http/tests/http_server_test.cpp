@@ -253,6 +253,69 @@ TEST(HttpServer, ReadTimeoutBoundsEachSocketStepNotTheRoutesOwnWork) {
   ::close(fd);
 }
 
+// Reads the body as a route does and answers 408 (or whatever read_body said).
+void ReadBodyThenAnswer(Exchange& x) {
+  char buffer[4096];
+  int64_t n = 0;
+  while ((n = x.read_body(buffer, sizeof(buffer))) > 0) {
+  }
+  if (n < 0) {
+    if (x.error_status != 0) x.respond(x.error_status, "text/plain", x.error_detail, {});
+    return;
+  }
+  AnswerOk(x);
+}
+
+TEST(HttpServer, ABodyTrickledJustUnderEachStepsDeadlineIsCutByTheRateFloor) {
+  // Each piece arrives well within read_timeout, so no step ever times out;
+  // only the average rate since the body began shows the client is holding a
+  // worker hostage.
+  ServerLimits limits;
+  limits.read_timeout_ms = 400;
+  limits.min_body_rate = 64 * 1024;
+  TestServer server(&ReadBodyThenAnswer, limits);
+  int fd = Connect(server.port());
+  SendAll(fd, "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n\r\n");
+  const auto start = Clock::now();
+  std::string answer;
+  for (int i = 0; i < 100 && answer.empty(); ++i) {
+    if (::send(fd, std::string(5000, 'x').data(), 5000, MSG_NOSIGNAL) <= 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 0) > 0) answer = ReadToClose(fd);
+  }
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+  EXPECT_EQ(answer.rfind("HTTP/1.1 408", 0), 0u) << answer;
+  EXPECT_NE(answer.find("slower than min_body_rate (65536 bytes/s)"), std::string::npos) << answer;
+  EXPECT_LT(waited, 3000) << "the slow body held the worker for " << waited << " ms";
+  ::close(fd);
+
+  // A body that arrives fast enough, even over more than read_timeout, is served.
+  int fast = Connect(server.port());
+  SendAll(fast, "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 800000\r\n\r\n");
+  for (int i = 0; i < 8; ++i) {
+    SendAll(fast, std::string(100000, 'y'));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::string ok = ReadUntil(fast, "ok");
+  EXPECT_EQ(ok.rfind("HTTP/1.1 200", 0), 0u) << ok;
+  ::close(fast);
+}
+
+TEST(HttpServer, ABodyThatEndsWithinTheGracePeriodIsNeverMeasured) {
+  ServerLimits limits;
+  limits.read_timeout_ms = 2000;
+  limits.min_body_rate = 1 << 30;  // no real client could average this
+  TestServer server(&ReadBodyThenAnswer, limits);
+  int fd = Connect(server.port());
+  SendAll(fd, "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nhello");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  SendAll(fd, "world");
+  std::string ok = ReadUntil(fd, "ok");
+  EXPECT_EQ(ok.rfind("HTTP/1.1 200", 0), 0u) << ok;
+  ::close(fd);
+}
+
 TEST(HttpServer, HealthChecksAreServedWhenEveryWorkerIsBusy) {
   // One worker, busy until released: another request gets 503, but /healthz
   // and /readyz (GET, HEAD, with a query) are still answered.
