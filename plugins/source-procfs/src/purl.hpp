@@ -17,9 +17,9 @@ std::string PurlEncode(std::string_view text);
 
 // The canonical string of decoded components. `namespace_` segments are
 // separated by '/' (each encoded); qualifiers are sorted by key, keys
-// lowercased, empty values left out. The type is lowercased; for "deb" (and
-// "generic" none) the name and namespace are lowercased, as the deb type's
-// rules say.
+// lowercased, empty values left out. The type is lowercased; for "deb" the
+// name and namespace are lowercased too, as that type's rules say ("generic"
+// keeps them as given).
 std::string BuildPurl(std::string_view type, std::string_view namespace_, std::string_view name,
                       std::string_view version, const std::map<std::string, std::string>& qualifiers);
 

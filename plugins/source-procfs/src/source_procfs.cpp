@@ -61,7 +61,7 @@ constexpr signals_option kOptions[] = {
             "anchored); unset: every process."),
     sdk::Option::String("cgroup_prefix")
         .Describe("Only processes with a cgroup path (any line of /proc/<pid>/cgroup) starting with this."),
-    sdk::Option::Int("uid").Min(0).Describe("Only processes whose real user id is this."),
+    sdk::Option::Int("uid").Range(0, 4294967294).Describe("Only processes whose real user id is this."),
     sdk::Option::Int("max_batch_facts")
         .Default("1000")
         .Range(1, 100000)
@@ -146,17 +146,21 @@ class ProcfsSource final : public sdk::SourceComponent {
   void Start() override {
     if (worker_.joinable()) return;
     // Whether the kernel would take our batches: logged, never fatal, since
-    // the tenant may be added while signalsd runs.
-    support::JsonWriter check;
-    check.BeginObject().Key("op").String("ingest.check").Key("tenant").String(tenant_);
-    if (!fixed_graph_.empty()) check.Key("callgraphId").String(fixed_graph_);
-    check.EndObject();
-    try {
-      host_.Call(check.text());
-    } catch (const sdk::Error& e) {
-      const sdk::Problem p = e.problem();
-      host_.Error("the kernel would refuse this source's facts (" + p.detail +
-                  "); scans go on and batches are kept and sent again when it accepts them");
+    // the tenant or callgraph may be added while signalsd runs. ingest.check
+    // needs a callgraph; the module graph's does not exist before the first
+    // scan, and its first ingest is that check (a refusal is logged then).
+    if (!fixed_graph_.empty()) {
+      support::JsonWriter check;
+      check.BeginObject().Key("op").String("ingest.check").Key("tenant").String(tenant_);
+      check.Key("callgraphId").String(fixed_graph_).EndObject();
+      try {
+        host_.Call(check.text());
+      } catch (const sdk::Error& e) {
+        const sdk::Problem p = e.problem();
+        host_.Error("the kernel would refuse this source's facts (" +
+                    (p.detail.empty() ? std::string(e.what()) : p.detail) +
+                    "); scans go on and batches are kept and sent again when it accepts them");
+      }
     }
     stopping_ = false;
     worker_ = std::thread([this] { Run(); });
