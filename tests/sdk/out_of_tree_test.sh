@@ -10,104 +10,27 @@
 #   4. the installed signalsd runs it (after a callgraph is stored, where the
 #      kernel requires facts to refer to one): a valid NDJSON file dropped into the
 #      spool is ingested (provenance record beside it, `verify batch` passes),
-#      an invalid one is rejected with a problem document, and SIGTERM stops
-#      the daemon with exit status 0.
+#      an invalid one is rejected with a problem document; a spool whose tenant
+#      does not exist keeps its file (an error names the tenant) until
+#      `signalsctl tenant add` creates it while signalsd runs, and then ingests
+#      it; SIGTERM stops the daemon with exit status 0.
 #
-# Optional environment (set by tests/sdk/CMakeLists.txt): SDK_TEST_CMAKE,
-# SDK_TEST_CXX, SDK_TEST_MAKE_PROGRAM, SDK_TEST_BUILD_TYPE, SDK_TEST_LIBDIR.
-# SDK_TEST_KEEP_TMP=1 keeps the temporary directory for a post-mortem.
+# Shared steps live in sdk_test_lib.sh (environment: see there).
 set -euo pipefail
+source "$(dirname "$0")/sdk_test_lib.sh"
+sdk_test_init "$@"
 
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 <build-dir> <source-dir>" >&2
-  exit 2
-fi
-BUILD_DIR=$(cd "$1" && pwd)
-SOURCE_DIR=$(cd "$2" && pwd)
-CMAKE=${SDK_TEST_CMAKE:-cmake}
-CXX_COMPILER=${SDK_TEST_CXX:-c++}
-BUILD_TYPE=${SDK_TEST_BUILD_TYPE:-Release}
-LIBDIR=${SDK_TEST_LIBDIR:-lib}
-CALLGRAPH_ID=01ARZ3NDEKTSV4RRFFQ69G5FAV  # replaced by a stored graph's id where the kernel has a callgraph store
+SPOOL=$TMP/spool
+SPOOL_LATE=$TMP/spool-late
+LATE_TENANT=late-tenant
 WAIT_SECONDS=20
 
-# Settings in the environment would change what the daemon and CLI see.
-while read -r name; do unset "$name"; done < <(compgen -e | grep '^SIGNALS_' || true)
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/signals-sdk-test.XXXXXX")
-PREFIX=$TMP/prefix
-DATA=$TMP/data
-SPOOL=$TMP/spool
-DAEMON_LOG=$TMP/signalsd.log
-DAEMON_PID=
-
-step() { echo "== $*"; }
-fail() {
-  echo "FAIL: $*" >&2
-  if [[ -s $DAEMON_LOG ]]; then
-    echo "--- signalsd log ($DAEMON_LOG) ---" >&2
-    cat "$DAEMON_LOG" >&2
-    echo "--- end of signalsd log ---" >&2
-  fi
-  exit 1
-}
-# Runs a command quietly; on failure shows its output and fails with `what`.
-run() {
-  local what=$1 log=$TMP/step.log
-  shift
-  if ! "$@" >"$log" 2>&1; then
-    cat "$log" >&2
-    fail "$what (command: $*)"
-  fi
-}
-cleanup() {
-  local rc=$?
-  if [[ -n $DAEMON_PID ]] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-    kill -KILL "$DAEMON_PID" 2>/dev/null || true
-    wait "$DAEMON_PID" 2>/dev/null || true
-  fi
-  if [[ ${SDK_TEST_KEEP_TMP:-0} == 1 ]]; then
-    echo "kept $TMP"
-  else
-    rm -rf "$TMP"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM  # interrupted (e.g. a ctest timeout): still clean up
-
 # --- 1. install Signals ------------------------------------------------------
-step "installing $BUILD_DIR into $PREFIX"
-run "cmake --install of the build tree failed" "$CMAKE" --install "$BUILD_DIR" --prefix "$PREFIX"
-for f in bin/signalsd bin/signalsctl include/signals/plugin.h include/signals/plugin.hpp \
-         "$LIBDIR/cmake/SignalsSDK/SignalsSDKConfig.cmake" share/signals/sdk-examples/source-spool/CMakeLists.txt; do
-  [[ -e $PREFIX/$f ]] || fail "the install lacks $f"
-done
+install_signals
 
 # --- 2. build the example against the installed SDK only ----------------------
-# The shipped copy of the example is built, so what users get is what is tested;
-# it must equal the one in the source tree.
-EXAMPLE_SRC=$TMP/example-src
-cp -R "$PREFIX/share/signals/sdk-examples/source-spool" "$EXAMPLE_SRC"
-diff -r -x "build*" -x ".*" "$SOURCE_DIR/sdk/examples/source-spool" "$EXAMPLE_SRC" >/dev/null ||
-  fail "the installed example differs from sdk/examples/source-spool"
-
-step "building the example plugin out of tree"
-generator=(-G Ninja)
-[[ -n ${SDK_TEST_MAKE_PROGRAM:-} ]] && generator+=("-DCMAKE_MAKE_PROGRAM=$SDK_TEST_MAKE_PROGRAM")
-# No package registries: the prefix must be the only way to the SDK.
-run "configuring the example against the installed SDK failed" \
-  "$CMAKE" -S "$EXAMPLE_SRC" -B "$TMP/example-build" "${generator[@]}" \
-  "-DCMAKE_CXX_COMPILER=$CXX_COMPILER" "-DCMAKE_BUILD_TYPE=$BUILD_TYPE" \
-  "-DCMAKE_PREFIX_PATH=$PREFIX" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF \
-  -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF
-sdk_dir=$(sed -n 's/^SignalsSDK_DIR:PATH=//p' "$TMP/example-build/CMakeCache.txt")
-[[ $sdk_dir == "$PREFIX"/* ]] || fail "the example found SignalsSDK in '$sdk_dir', not under $PREFIX"
-run "building the example failed" "$CMAKE" --build "$TMP/example-build"
-if grep -q -e "$SOURCE_DIR/sdk" -e "$BUILD_DIR" "$TMP/example-build/build.ninja"; then
-  fail "the example build refers to the Signals source or build tree"
-fi
-run "installing the example failed" "$CMAKE" --install "$TMP/example-build" --prefix "$PREFIX"
+build_example source-spool
+run "installing the example failed" "$CMAKE" --install "$EXAMPLE_BUILD" --prefix "$PREFIX"
 PLUGIN=$PREFIX/$LIBDIR/signals/plugins/libsignals-source-spool.so
 [[ -f $PLUGIN ]] || fail "the example did not install $PLUGIN"
 
@@ -136,60 +59,26 @@ grep -q "^source-spool  *source  *1\.0\.0 .*$PREFIX/$LIBDIR/signals/plugins/libs
   fail "plugins list shows source-spool with the wrong kind, version or path"
 
 # --- 4. end to end in signalsd --------------------------------------------------
-mkdir -p "$SPOOL" "$DATA"
-# A kernel with a callgraph store only accepts facts for a stored callgraph:
-# store one first (before the daemon starts, with the same data directory).
-# (The help is captured first: `grep -q` in a pipeline would end early and,
-# under pipefail, turn the writer's SIGPIPE into "no".)
-signalsctl_help=$("$PREFIX/bin/signalsctl" --help 2>&1 || true)
-if grep -q "ingest callgraph" <<<"$signalsctl_help"; then
-  step "storing a callgraph for the facts to refer to"
-  cat >"$TMP/callgraph.json" <<'EOF'
-{"nodes":[{"id":"n1","name":"main","kind":"method"},{"id":"n2","name":"Foo.bar","kind":"method"}],
- "edges":[{"sourceId":"n1","targetId":"n2","kind":"static"}],
- "entrypoints":[{"nodeId":"n1","kind":"main"}]}
-EOF
-  manifest=$("$PREFIX/bin/signalsctl" --data-dir "$DATA" ingest callgraph "$TMP/callgraph.json" --tenant global \
-    --purl pkg:maven/com.example/app@1.0.0 --language java 2>"$TMP/step.log") ||
-    { cat "$TMP/step.log" >&2; fail "signalsctl ingest callgraph failed"; }
-  CALLGRAPH_ID=$(sed -n 's/.*"graphId":"\([0-9A-HJKMNP-TV-Z]\{26\}\)".*/\1/p' <<<"$manifest")
-  [[ -n $CALLGRAPH_ID ]] || fail "no graphId in the callgraph manifest: $manifest"
-fi
+mkdir -p "$SPOOL" "$SPOOL_LATE" "$DATA"
+# The kernel only accepts facts for a stored callgraph: store one first
+# (before the daemon starts, with the same data directory). A global graph
+# serves every tenant, the one added later too.
+step "storing a callgraph for the facts to refer to"
+store_callgraph global
 CONFIG=$TMP/signals.ini
-# The default configuration plus one spool source. The install ships the
-# default as share/signals/configs/signals.conf (the same bytes signalsd
-# embeds); older trees did not, so fall back to a copy of it.
-SHIPPED_DEFAULT=$PREFIX/share/signals/configs/signals.conf
-if [[ -f $SHIPPED_DEFAULT ]]; then
-  cp "$SHIPPED_DEFAULT" "$CONFIG"
-else
-  cat >"$CONFIG" <<'EOF'
-[kernel]
-data_dir = var/signals
-
-[provenance]
-rekor_enabled = false
-
-[cas]
-plugin = cas-fs
-root = cas
-
-[index]
-plugin = index-sqlite
-path = index.sqlite
-
-[signing]
-plugin = signer-ed25519
-algorithm = Ed25519
-key_dir = keys
-create_if_missing = true
-EOF
-fi
+default_config "$CONFIG"
 cat >>"$CONFIG" <<EOF
 
 [source.spool-a]
 plugin = source-spool
 dir = $SPOOL
+callgraph_id = $CALLGRAPH_ID
+poll_interval = 200ms
+
+[source.spool-late]
+plugin = source-spool
+dir = $SPOOL_LATE
+tenant = $LATE_TENANT
 callgraph_id = $CALLGRAPH_ID
 poll_interval = 200ms
 EOF
@@ -199,30 +88,32 @@ run "signalsd --check-config rejected the configuration" \
   "$PREFIX/bin/signalsd" --data-dir "$DATA" --config "$CONFIG" --check-config
 
 step "starting signalsd"
-"$PREFIX/bin/signalsd" --data-dir "$DATA" --config "$CONFIG" >"$DAEMON_LOG" 2>&1 &
-DAEMON_PID=$!
+start_daemon "$CONFIG"
+grep -q "spool-late.*the kernel would refuse these files now.*unknown tenant '$LATE_TENANT'" "$DAEMON_LOG" ||
+  fail "the spool with an unknown tenant did not warn at start (ingest.check)"
 
 # Producers write under a dot-name (ignored by the spool) and rename into place.
 drop() {
-  printf '%s\n' "${@:2}" >"$SPOOL/.$1"
-  mv "$SPOOL/.$1" "$SPOOL/$1"
+  local dir=$1 name=$2
+  shift 2
+  printf '%s\n' "$@" >"$dir/.$name"
+  mv "$dir/.$name" "$dir/$name"
 }
-drop facts-ok.ndjson \
+drop "$SPOOL" facts-ok.ndjson \
   '{"symbolId":"java:com.example.Foo#bar()","hitCount":3}' \
   '{"symbolId":"java:com.example.Foo#baz()","factType":"runtime.module.loaded"}' \
   '{"symbolId":"java:com.example.Qux#run()","processId":42,"metadata":{"pod":"web-1"}}'
-drop facts-bad.ndjson \
+drop "$SPOOL" facts-bad.ndjson \
   '{"symbolId":"java:com.example.Foo#bar()"}' \
   '{"factType":"runtime.symbol.hit","hitCount":1}'
+drop "$SPOOL_LATE" facts-late.ndjson \
+  '{"symbolId":"java:com.example.Late#one()"}' \
+  '{"symbolId":"java:com.example.Late#two()"}'
 
 step "waiting (at most ${WAIT_SECONDS}s) for the spool to be processed"
 processed() { [[ -e $SPOOL/$1.done || -e $SPOOL/$1.rejected ]]; }
-deadline=$((SECONDS + WAIT_SECONDS))
-until processed facts-ok.ndjson && processed facts-bad.ndjson; do
-  kill -0 "$DAEMON_PID" 2>/dev/null || { wait "$DAEMON_PID" || true; DAEMON_PID=; fail "signalsd exited early"; }
-  ((SECONDS < deadline)) || fail "after ${WAIT_SECONDS}s the spool holds: $(ls -A "$SPOOL" | tr '\n' ' ')"
-  sleep 0.2
-done
+spool_processed() { processed facts-ok.ndjson && processed facts-bad.ndjson; }
+wait_until "$WAIT_SECONDS" "the spool was not processed (see: ls $SPOOL)" spool_processed
 ls -A "$SPOOL"
 [[ -e $SPOOL/facts-ok.ndjson.done ]] ||
   fail "the valid file was rejected: $(cat "$SPOOL/facts-ok.ndjson.problem.json" 2>/dev/null)"
@@ -248,17 +139,29 @@ verify=$("$PREFIX/bin/signalsctl" --data-dir "$DATA" verify batch "$batch_id" 2>
 echo "$verify"
 grep -q "valid (3 facts" <<<"$verify" || fail "verify batch did not report 3 valid facts"
 
+step "an unknown tenant: the file waits in the spool, with one error naming the tenant"
+late_error() { grep -q "spool-late.*facts-late.ndjson: not ingested: unknown tenant '$LATE_TENANT'" "$DAEMON_LOG"; }
+wait_until "$WAIT_SECONDS" "no error about the unknown tenant '$LATE_TENANT'" late_error
+grep "spool-late" "$DAEMON_LOG" | grep "not ingested" | head -n 1
+# Several polls (200ms) later the file is still there, neither rejected nor
+# done, and the error was not repeated at every poll.
+sleep 1
+[[ -e $SPOOL_LATE/facts-late.ndjson ]] || fail "the file of the unknown tenant left the spool: $(ls -A "$SPOOL_LATE")"
+[[ ! -e $SPOOL_LATE/facts-late.ndjson.rejected ]] || fail "the file of the unknown tenant was rejected"
+errors=$(grep -c "facts-late.ndjson: not ingested" "$DAEMON_LOG" || true)
+((errors == 1)) || fail "the unknown tenant was logged $errors times (expected once per file)"
+
+step "signalsctl tenant add $LATE_TENANT, with signalsd running: the waiting file is ingested"
+run "signalsctl tenant add failed" "$PREFIX/bin/signalsctl" --data-dir "$DATA" tenant add "$LATE_TENANT"
+late_done() { [[ -e $SPOOL_LATE/facts-late.ndjson.done ]]; }
+wait_until "$WAIT_SECONDS" "the waiting file was not ingested after tenant add" late_done
+grep -q '"tenantId":"'"$LATE_TENANT"'"' "$SPOOL_LATE/facts-late.ndjson.provenance.json" ||
+  fail "the late file's provenance record does not name tenant $LATE_TENANT"
+grep -q '"factCount":2[,}]' "$SPOOL_LATE/facts-late.ndjson.provenance.json" ||
+  fail "the late file's provenance record does not say factCount 2"
+
 step "stopping signalsd with SIGTERM"
-kill -TERM "$DAEMON_PID"
-deadline=$((SECONDS + 10))
-while kill -0 "$DAEMON_PID" 2>/dev/null; do
-  ((SECONDS < deadline)) || fail "signalsd did not stop within 10s of SIGTERM"
-  sleep 0.1
-done
-rc=0
-wait "$DAEMON_PID" || rc=$?
-DAEMON_PID=
-((rc == 0)) || fail "signalsd exited with status $rc after SIGTERM"
+stop_daemon
 grep -q "source-spool\|spool-a" "$DAEMON_LOG" || fail "the plugin logged nothing through the host"
 
 echo "PASS: the example plugin builds against the installed SDK and runs in the installed signalsd"

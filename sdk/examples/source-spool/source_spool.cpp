@@ -10,8 +10,14 @@
 //   rejected: `<name>.rejected`, RFC 9457 problem in  `<name>.problem.json`
 // The sidecar is written before the rename, so whoever sees `.done` or
 // `.rejected` can read it. Delivery is at least once: a crash between commit and
-// rename ingests that file again at the next start. Transient failures (kernel
-// busy, disk full) leave the file where it is for the next poll.
+// rename ingests that file again at the next start.
+//
+// Only a file the kernel refuses for its bytes (SIGNALS_INVALID_ARGUMENT: a bad
+// line, bad JSON) is rejected. An unknown tenant or callgraph
+// (SIGNALS_NOT_FOUND) is a problem of the configuration, not of the file: the
+// file stays in the spool, an error says what to fix, and it is ingested once
+// the tenant or callgraph exists. Transient failures (kernel busy, disk full)
+// leave the file where it is for the next poll too.
 //
 // Threading: the kernel calls the constructor, Start(), Stop() and the
 // destructor on its control thread; only the worker thread touches the spool.
@@ -92,6 +98,8 @@ class SpoolSource final : public sdk::SourceComponent {
   SpoolSource(const sdk::Host& host, const sdk::Config& config)
       : host_(host),
         dir_(config.Get("dir")),
+        tenant_(config.Get("tenant")),
+        callgraph_id_(config.Get("callgraph_id")),
         poll_interval_(config.GetInt("poll_interval")),
         request_json_("{\"kind\":\"runtime-facts\",\"tenant\":" + JsonString(config.Get("tenant")) +
                       ",\"callgraphId\":" + JsonString(config.Get("callgraph_id")) +
@@ -103,8 +111,21 @@ class SpoolSource final : public sdk::SourceComponent {
   // The ABI requires a plugin to join its threads in destroy at the latest.
   ~SpoolSource() override { Stop(); }
 
+  // Asks the kernel whether it would accept ingests for this tenant and
+  // callgraph. An unknown one is a warning, not a failure: it may be added
+  // while signalsd runs, and the files wait in the spool until then.
   void Start() override {
     if (worker_.joinable()) return;
+    try {
+      host_.Call("{\"op\":\"ingest.check\",\"kind\":\"runtime-facts\",\"tenant\":" + JsonString(tenant_) +
+                 ",\"callgraphId\":" + JsonString(callgraph_id_) + "}");
+    } catch (const sdk::Error& e) {
+      if (e.status() == SIGNALS_NOT_FOUND) {
+        host_.Warn("the kernel would refuse these files now: " + e.problem().detail +
+                   "; they wait in the spool until tenant '" + tenant_ + "' and callgraph " + callgraph_id_ +
+                   " exist");
+      }  // anything else (an older kernel without ingest.check): the first file will tell
+    }
     stopping_ = false;
     worker_ = std::thread([this] { Run(); });
     host_.Info("polling " + dir_.string() + " every " + std::to_string(poll_interval_.count()) + " ms");
@@ -178,11 +199,22 @@ class SpoolSource final : public sdk::SourceComponent {
       fs::rename(file, dir_ / (name + ".done"));
       host_.Info(name + ": ingested");
       host_.CounterAdd("signals_source_spool_files_total", "result=done", 1);
+      waiting_.erase(name);
     } catch (const sdk::Error& e) {
-      if (e.status() != SIGNALS_INVALID_ARGUMENT) {  // transient or not the file's fault
+      if (e.status() == SIGNALS_NOT_FOUND) {  // the configuration's fault: the file waits
+        // Once per file: the next polls would say the same.
+        if (waiting_.insert(name).second) {
+          host_.Error(name + ": not ingested: " + e.problem().detail +
+                      ". The file stays in the spool until tenant '" + tenant_ + "' and callgraph " +
+                      callgraph_id_ + " exist (or this source's tenant/callgraph_id are corrected)");
+        }
+        return;
+      }
+      if (e.status() != SIGNALS_INVALID_ARGUMENT) {  // transient: try again at the next poll
         host_.Warn(name + ": will retry: " + e.what());
         return;
       }
+      waiting_.erase(name);
       try {  // what() is the problem JSON the kernel sent
         WriteFileAtomically(dir_ / (name + ".problem.json"), e.what());
         fs::rename(file, dir_ / (name + ".rejected"));
@@ -198,6 +230,8 @@ class SpoolSource final : public sdk::SourceComponent {
 
   const sdk::Host host_;
   const fs::path dir_;
+  const std::string tenant_;
+  const std::string callgraph_id_;
   const std::chrono::milliseconds poll_interval_;
   const std::string request_json_;
 
@@ -205,6 +239,8 @@ class SpoolSource final : public sdk::SourceComponent {
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread worker_;
+  // Files waiting for their tenant or callgraph, already reported (worker thread only).
+  std::set<std::string> waiting_;
 };
 
 }  // namespace
