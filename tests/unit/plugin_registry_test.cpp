@@ -575,13 +575,19 @@ class LoaderCreate : public ::testing::Test {
     host_.struct_size = sizeof(host_);
     host_.abi_major = SIGNALS_ABI_MAJOR;
     host_.abi_minor = SIGNALS_ABI_MINOR;
+    // A source instance gets a state directory under the data directory.
+    std::string pattern = (std::filesystem::temp_directory_path() / "signals-loader-create-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) != nullptr) data_dir_ = pattern;
+  }
+  ~LoaderCreate() override {
+    if (!data_dir_.empty()) std::filesystem::remove_all(data_dir_);
   }
 
   Result<std::unique_ptr<PluginInstance>> Create(const LoadedComponent* component) {
     InstanceConfig config;
     config.section = "source.fixture";
     config.component = component;
-    return PluginInstance::Create(config, "/srv/signals", &host_);
+    return PluginInstance::Create(config, data_dir_, &host_);
   }
   const LoadedComponent* Load(const std::string& fixture, const std::string& component) {
     Status s = registry_.LoadFile(Fixture(fixture));
@@ -591,6 +597,7 @@ class LoaderCreate : public ::testing::Test {
 
   PluginRegistry registry_;
   signals_host host_;
+  std::string data_dir_;
 };
 
 TEST_F(LoaderCreate, CreatesAnInstanceOfAValidPlugin) {

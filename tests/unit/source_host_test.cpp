@@ -6,15 +6,19 @@
 // questions without storing anything, and a source instance gets a state
 // directory of its own.
 #include <sys/stat.h>
+#include <unistd.h>
 #include <signals/plugin.hpp>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "base/sha256.hpp"
 #include "ingest/callgraph_ingest.hpp"
 #include "plugin/plugin_host.hpp"
 #include "plugin/plugin_instance.hpp"
@@ -153,6 +157,48 @@ TEST_F(SourceHostTest, IngestCheckAnswersWithoutStoringOrClaimingTheKey) {
   EXPECT_EQ(again, SIGNALS_EXISTS) << replay;
   EXPECT_EQ(replay, answer_json);
   EXPECT_EQ(StoredBatches(), 1u);
+}
+
+// Writes the pending record a request with `key` leaves when its process dies
+// mid-ingest, owned by `owner` ("<pid>:<start time>").
+void LeavePendingKey(Kernel& kernel, const std::string& key, const std::string& owner) {
+  const std::string index_key = Sha256Hex("signals-service\nglobal\n" + key);
+  const int64_t now = kernel.NowMs();
+  nlohmann::json pending = {{"state", "pending"}, {"createdAtMs", now}, {"createdAt", "x"}, {"owner", owner}};
+  auto txn = kernel.index().Begin();
+  ASSERT_TRUE(txn.ok());
+  ASSERT_TRUE((*txn)->Upsert("idempotency", index_key, pending.dump()).ok());
+  ASSERT_TRUE((*txn)->Commit().ok());
+}
+
+std::string ThisProcessStartTime() {
+  std::ifstream in("/proc/self/stat");
+  std::string stat;
+  std::getline(in, stat);
+  std::istringstream fields(stat.substr(stat.rfind(')') + 1));
+  std::string field;
+  for (int i = 3; i <= 22; ++i) fields >> field;
+  return field;
+}
+
+TEST_F(SourceHostTest, AKeyHeldByADeadProcessIsTakenOverAtOnce) {
+  // The pid is ours, the start time is not: the process that wrote the
+  // record is gone and its pid was reused.
+  ASSERT_NO_FATAL_FAILURE(LeavePendingKey(*kernel_, "k-dead", std::to_string(::getpid()) + ":1"));
+  auto [status, answer] = Ingest(Request("global", graph_id_, "k-dead"), kTwoFacts);
+  EXPECT_EQ(status, SIGNALS_OK) << answer;
+  EXPECT_EQ(StoredBatches(), 1u);
+}
+
+TEST_F(SourceHostTest, AKeyHeldByALiveRequestIsRetryNotARefusal) {
+  ASSERT_NO_FATAL_FAILURE(
+      LeavePendingKey(*kernel_, "k-live", std::to_string(::getpid()) + ":" + ThisProcessStartTime()));
+  auto [status, problem] = Ingest(Request("global", graph_id_, "k-live"), kTwoFacts);
+  EXPECT_EQ(status, SIGNALS_RETRY) << problem;
+  sdk::Problem p = sdk::Error(status, problem).problem();
+  EXPECT_EQ(p.rule, "idempotency-in-progress");
+  EXPECT_EQ(p.http_status, 409);
+  EXPECT_EQ(StoredBatches(), 0u);
 }
 
 TEST_F(SourceHostTest, IngestCheckRefusesOtherIngestKinds) {

@@ -54,6 +54,9 @@ bool NamesUnknownReference(const Status& status) {
 signals_status Report(const Status& status, signals_sink sink, void* sink_ctx) {
   EmitText(sink, sink_ctx, ProblemJson(status).dump());
   if (NamesUnknownReference(status)) return SIGNALS_NOT_FOUND;
+  // The first request with this Idempotency-Key has not finished: the same
+  // request later gets its answer, so this is a retry, not a refusal.
+  if (status.rule() == "idempotency-in-progress") return SIGNALS_RETRY;
   return StatusOfCode(status.code());
 }
 

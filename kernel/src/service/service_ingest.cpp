@@ -7,9 +7,15 @@
 // of a second batch; on success the record becomes "complete" with the body's
 // hash and the answer. A later request with the same key and the same body
 // hash gets that answer again (nothing new is stored); with another body, 409.
-// Pending records older than a few minutes are left over from crashes and are
-// taken over.
+// A pending record names the process that wrote it (pid and start time); one
+// whose process is gone, or that is older than a few minutes, is left over
+// from a crash and is taken over at once, so that a source restarted after a
+// kill -9 can resend its batch with the same key without waiting.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
 
 #include "base/canonical_json.hpp"
 #include "base/sha256.hpp"
@@ -27,6 +33,45 @@ namespace signals {
 namespace {
 
 constexpr int64_t kStalePendingMs = 10 * 60 * 1000;
+
+// "<pid>:<start time in clock ticks since boot>" of process `pid`, or "" when
+// it does not exist. The start time tells a reused pid from the original.
+std::string ProcessIdentity(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return "";
+  // The command name (field 2) is in parentheses and may hold spaces or ')'.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return "";
+  std::istringstream fields(stat.substr(close + 1));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+    if (i == 22) return std::to_string(pid) + ":" + field;
+  }
+  return "";
+}
+
+const std::string& ThisProcess() {
+  static const std::string identity = ProcessIdentity(static_cast<long>(::getpid()));
+  return identity;
+}
+
+// Whether the process that wrote a pending record still runs. Records
+// without an owner (written before owners were recorded) count as alive:
+// only their age retires them.
+bool OwnerAlive(const nlohmann::json& record) {
+  const std::string owner = record.value("owner", "");
+  if (owner.empty()) return true;
+  const size_t colon = owner.find(':');
+  if (colon == std::string::npos) return true;
+  long pid = 0;
+  try {
+    pid = std::stol(owner.substr(0, colon));
+  } catch (...) {
+    return true;
+  }
+  return ProcessIdentity(pid) == owner;
+}
 
 struct Idempotency {
   std::string key;          // index key: sha256 of principal, tenant and the client's key
@@ -48,7 +93,8 @@ Result<Idempotency> ClaimIdempotencyKey(Kernel& kernel, const Principal& princip
   if (existing.ok()) {
     claim.existing = nlohmann::json::parse(*existing, nullptr, false);
     int64_t created = claim.existing.value("createdAtMs", int64_t{0});
-    bool stale_pending = claim.existing.value("state", "") == "pending" && now - created > kStalePendingMs;
+    bool stale_pending = claim.existing.value("state", "") == "pending" &&
+                         (now - created > kStalePendingMs || !OwnerAlive(claim.existing));
     bool expired = now - created > ttl;
     if (!stale_pending && !expired) return claim;
   } else if (existing.status().code() != Code::kNotFound) {
@@ -56,8 +102,10 @@ Result<Idempotency> ClaimIdempotencyKey(Kernel& kernel, const Principal& princip
   }
   auto txn = kernel.index().Begin();
   if (!txn.ok()) return txn.status();
-  nlohmann::json pending = {
-      {"state", "pending"}, {"createdAtMs", now}, {"createdAt", FormatRfc3339Millis(now)}};
+  nlohmann::json pending = {{"state", "pending"},
+                            {"createdAtMs", now},
+                            {"createdAt", FormatRfc3339Millis(now)},
+                            {"owner", ThisProcess()}};
   SIGNALS_RETURN_IF_ERROR((*txn)->Upsert("idempotency", claim.key, CanonicalJson(pending)));
   SIGNALS_RETURN_IF_ERROR((*txn)->Commit());
   claim.owner = true;
@@ -118,8 +166,9 @@ class FactIngestSession : public IngestSession, public JsonEventsReader::Handler
       finished_ = true;
       const nlohmann::json& record = idem_->existing;
       if (record.value("state", "") != "complete") {
-        return Status(Code::kConflict, "a request with this Idempotency-Key is still in progress",
-                      "Idempotency-Key", "idempotency-key");
+        return Status(Code::kConflict,
+                      "a request with this Idempotency-Key is still in progress; retry later",
+                      "Idempotency-Key", "idempotency-in-progress");
       }
       if (record.value("bodyHash", "") != body_hash) {
         return Status(Code::kConflict, "this Idempotency-Key was used with a different body",

@@ -243,10 +243,11 @@ typedef struct signals_object signals_object;
  *   SIGNALS_INVALID_ARGUMENT  the request or the bytes broke a rule (a bad line,
  *                             bad JSON, a limit: 400, 401, 403, 410, 413, 415
  *                             or 422 in the problem; 409 from ingest_finish);
- *                             sending the same again fails again, except for
- *                             the 409 "still in progress" (IDEMPOTENCY);
+ *                             sending the same again fails again;
  *   SIGNALS_RETRY             the kernel or a plugin it needs is unavailable
- *                             (503); send it again later;
+ *                             (503), or the first request with the same
+ *                             idempotencyKey is still in progress (409, rule
+ *                             "idempotency-in-progress"); send it again later;
  *   SIGNALS_NO_SPACE          storage is full (507);
  *   SIGNALS_ERROR             anything else (500).
  * A problem has the stable members "type" (a URN, urn:signals:problem:<rule>,
@@ -333,12 +334,12 @@ typedef struct signals_object signals_object;
  *   - same key, another body: a 409 problem (rule "idempotency-key"),
  *     SIGNALS_INVALID_ARGUMENT; sending it again fails again;
  *   - same key while the first request is still in progress: a 409 problem
- *     "a request with this Idempotency-Key is still in progress",
- *     SIGNALS_INVALID_ARGUMENT. Send it again later: once the first request
- *     has finished, the retry gets its answer. A request that was in progress
- *     when the process died holds its key for up to ten minutes after it
- *     began (or idempotency_ttl, when shorter); then the key is taken over
- *     and the batch ingested anew.
+ *     (rule "idempotency-in-progress"), SIGNALS_RETRY. Send it again later:
+ *     once the first request has finished, the retry gets its answer. A
+ *     request that was in progress when its process died is taken over at
+ *     once (the kernel records which process holds a key, by pid and start
+ *     time), and otherwise ten minutes after it began (or idempotency_ttl,
+ *     when shorter); the batch is then ingested anew.
  * The body is compared only at ingest_finish; a duplicate is read but never
  * validated or stored. "ingest.check" never claims a key.
  *
@@ -721,8 +722,8 @@ typedef struct signals_signer_api {
  * kernel had committed it, the answer is the first one with SIGNALS_EXISTS,
  * else it is stored now. Advance the checkpoint after ingest_finish has
  * returned SIGNALS_OK or SIGNALS_EXISTS. Resend within `[auth]
- * idempotency_ttl` (default 24h), and treat a 409 "still in progress" as
- * "try again later" (IDEMPOTENCY, above signals_host). */
+ * idempotency_ttl` (default 24h); SIGNALS_RETRY covers a first request
+ * still in progress (IDEMPOTENCY, above signals_host). */
 typedef struct signals_source_api {
   uint32_t struct_size; /* sizeof(signals_source_api) */
   /* Starts producing on the plugin's own threads and returns.
