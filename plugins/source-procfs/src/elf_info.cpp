@@ -178,6 +178,7 @@ class Reader {
     if (len > kMaxStringBytes) len = kMaxStringBytes;
     std::vector<uint8_t> bytes;
     ReadAt(fd_, size_, offset, static_cast<size_t>(len), &bytes);
+    if (bytes.empty()) return "";
     const void* nul = std::memchr(bytes.data(), 0, bytes.size());
     if (nul == nullptr) return "";
     return std::string(reinterpret_cast<const char*>(bytes.data()),

@@ -232,6 +232,8 @@ class ProcfsSource final : public sdk::SourceComponent {
     const Observation obs = collector_.Collect([this] { return stopping_.load(); });
     if (obs.scan.stopped) return;
     Count(obs);
+    // Stopping: the batch in flight is finished, no new ingest is started.
+    if (stopping_) return;
     const std::string graph = fixed_graph_.empty() ? UpdateGraph() : fixed_graph_;
     Enqueue(obs, now_ms, graph);
     Send(graph);
@@ -276,10 +278,10 @@ class ProcfsSource final : public sdk::SourceComponent {
   // Ingests the module graph when it differs from the one stored last;
   // returns the graphId to link facts to ("" while none is stored).
   std::string UpdateGraph() {
+    if (collector_.graph().node_count() == 0) return graph_id_;  // nothing matched yet
     const std::string doc = collector_.graph().ToJson();
     const uint64_t digest = Fnv1a64(doc);
-    if (digest == graph_digest_ && (!graph_id_.empty() || refused_digest_ == digest)) return graph_id_;
-    if (digest == refused_digest_) return graph_id_;
+    if ((digest == graph_digest_ && !graph_id_.empty()) || digest == refused_digest_) return graph_id_;
     support::JsonWriter request;
     request.BeginObject()
         .Key("kind")
@@ -365,7 +367,7 @@ class ProcfsSource final : public sdk::SourceComponent {
   }
 
   void Send(const std::string& graph) {
-    while (!pending_.empty()) {
+    while (!pending_.empty() && !stopping_) {
       Batch& batch = pending_.front();
       if (batch.graph_id.empty()) batch.graph_id = graph;
       if (batch.graph_id.empty()) return;  // no graph stored yet: keep the batches
