@@ -6,6 +6,8 @@
 
 #include <dlfcn.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -309,6 +311,118 @@ TEST(Collector, ObservesThisProcess) {
     }
   }
   ::dlclose(handle);
+}
+
+// A library replaced or deleted under a running process (a package upgrade
+// under a service): the fact says so, has no purl, and the build-id is read
+// from the mapped file itself through map_files.
+TEST(Collector, DeletedLibrary) {
+  procfs_test::TempDir dir;
+  std::string source;
+  std::ifstream maps("/proc/self/maps");
+  std::stringstream text;
+  text << maps.rdbuf();
+  for (const char* name : {"libexpat.so.1", "liblzma.so.5", "libbz2.so.1.0", "libz.so.1"}) {
+    const std::string path = "/lib/x86_64-linux-gnu/" + std::string(name);
+    if (fs::exists(path) && text.str().find(fs::canonical(path).string()) == std::string::npos) {
+      source = fs::canonical(path).string();
+      break;
+    }
+  }
+  if (source.empty()) GTEST_SKIP() << "no library to copy";
+  const std::string copy = dir.path() + "/libcopy.so";
+  fs::copy_file(source, copy);
+  void* handle = ::dlopen(copy.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(handle, nullptr) << ::dlerror();
+  fs::remove(copy);
+
+  const std::string exe = fs::read_symlink("/proc/self/exe").string();
+  CollectorOptions options;
+  options.filter.exe_regex.emplace("^" + RegexEscape(exe) + "$");
+  Collector collector(options);
+  const Observation obs = collector.Collect(nullptr);
+  bool found = false;
+  for (size_t m = 0; m < obs.scan.modules.size(); ++m) {
+    if (obs.scan.modules[m].path != copy) continue;
+    found = true;
+    EXPECT_TRUE(obs.scan.modules[m].deleted);
+    EXPECT_EQ(obs.modules[m].purl, "");
+    if (fs::exists("/var/lib/dpkg/status")) {
+      EXPECT_EQ(obs.modules[m].no_purl, "deleted");
+    }
+    // map_files opens with CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE only:
+    // where this test can open it, so can the collector.
+    std::ifstream probe(obs.scan.modules[m].map_files, std::ios::binary);
+    if (probe) {
+      EXPECT_EQ(obs.modules[m].build_id, ReadelfBuildId(source));
+    } else {
+      EXPECT_EQ(obs.modules[m].build_id, "");
+    }
+    for (const ModuleFact& f : obs.facts) {
+      if (f.module != m) continue;
+      const auto line =
+          nlohmann::json::parse(FactLine(obs.scan.modules[m], obs.modules[m], f, "2026-12-07T10:00:00.000Z"));
+      EXPECT_EQ(line["symbolId"], "module:" + copy);
+      EXPECT_FALSE(line.contains("purl"));
+      if (fs::exists("/var/lib/dpkg/status")) {
+        EXPECT_EQ(line["metadata"]["deleted"], "true");
+      }
+    }
+  }
+  EXPECT_TRUE(found) << copy << " is not among the modules";
+  ::dlclose(handle);
+}
+
+// A process in another mount namespace (what a container is): its files
+// are read through /proc/<pid>/root and get no purl from the host's dpkg.
+TEST(Collector, OtherMountNamespace) {
+  procfs_test::TempDir dir;
+  const std::string program = dir.path() + "/procfs-ns-sleeper";
+  fs::copy_file("/bin/sleep", program);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::execl("/usr/bin/unshare", "unshare", "--mount", "--propagation", "private", program.c_str(), "30",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ASSERT_GT(child, 0);
+  // Wait until the child runs the program in its own namespace.
+  bool ready = false;
+  const std::string self_ns = fs::read_symlink("/proc/self/ns/mnt").string();
+  for (int i = 0; i < 100 && !ready; ++i) {
+    std::error_code ec;
+    ready = fs::read_symlink("/proc/" + std::to_string(child) + "/exe", ec).string() == program &&
+            fs::read_symlink("/proc/" + std::to_string(child) + "/ns/mnt", ec).string() != self_ns;
+    if (!ready) ::usleep(20000);
+  }
+  if (!ready) {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    GTEST_SKIP() << "unshare --mount is not permitted here";
+  }
+  CollectorOptions options;
+  options.filter.exe_regex.emplace("^" + RegexEscape(program) + "$");
+  Collector collector(options);
+  const Observation obs = collector.Collect(nullptr);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ASSERT_EQ(obs.scan.processes.size(), 1u);
+  const ObservedProcess& p = obs.scan.processes[0];
+  ASSERT_GE(p.exe_module, 0);
+  const ObservedModule& exe = obs.scan.modules[p.exe_module];
+  EXPECT_TRUE(exe.foreign);
+  EXPECT_EQ(exe.root, "/proc/" + std::to_string(child) + "/root");
+  EXPECT_EQ(obs.modules[p.exe_module].build_id, ReadelfBuildId("/bin/sleep"));
+  for (uint32_t m : p.modules)
+    EXPECT_EQ(obs.modules[m].no_purl, "other-mount-namespace") << obs.scan.modules[m].path;
+  // The graph was resolved inside that root: the program links libc.
+  bool edge = false;
+  const nlohmann::json graph = nlohmann::json::parse(collector.graph().ToJson());
+  for (const auto& e : graph["edges"]) {
+    edge = edge || (e["sourceId"] == "module:" + program &&
+                    e["targetId"].get<std::string>().find("/libc.so.6") != std::string::npos);
+  }
+  EXPECT_TRUE(edge) << graph.dump();
 }
 
 TEST(Collector, FactLimitAndGraphLimit) {
