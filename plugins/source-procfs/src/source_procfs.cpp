@@ -333,10 +333,14 @@ class ProcfsSource final : public sdk::SourceComponent {
     return graph_id_;
   }
 
-  // Logs a problem once until it changes or things work again: a kernel
-  // that refuses every interval must not fill the log.
+  // Logs a problem as an error once until it changes or things work again
+  // (repeats at debug level): a kernel that refuses every interval must not
+  // fill the log.
   void Report(const std::string& text) {
-    if (text == problem_) return;
+    if (text == problem_) {
+      host_.Debug(text);
+      return;
+    }
     problem_ = text;
     host_.Error(text);
   }
@@ -405,7 +409,9 @@ class ProcfsSource final : public sdk::SourceComponent {
         pending_.pop_front();
       } catch (const sdk::Error& e) {
         const sdk::Problem p = e.problem();
-        if (e.status() == SIGNALS_INVALID_ARGUMENT) {
+        // 409: an earlier attempt under this key has not finished; it is the
+        // key that is busy, not the bytes that are wrong.
+        if (e.status() == SIGNALS_INVALID_ARGUMENT && p.http_status != 409) {
           host_.CounterAdd("signals_source_procfs_batches_total", "result=rejected", 1);
           if (p.line >= 1 && static_cast<size_t>(p.line) <= batch.lines.size()) {
             // That line is wrong and stays wrong: drop it, send the rest now.

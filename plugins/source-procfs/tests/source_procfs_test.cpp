@@ -344,7 +344,9 @@ TEST_F(SourceProcfs, UnknownCallgraphKeepsTheBatchesUntilItExists) {
   EXPECT_TRUE(fake_.Logged("does not know", SIGNALS_LOG_ERROR));
   // Said once, however many intervals it lasted.
   size_t said = 0;
-  for (const auto& l : fake_.Logs()) said += l.message.find("does not know") != std::string::npos ? 1 : 0;
+  for (const auto& l : fake_.Logs()) {
+    said += l.level == SIGNALS_LOG_ERROR && l.message.find("does not know") != std::string::npos ? 1 : 0;
+  }
   EXPECT_EQ(said, 1u);
 }
 
@@ -370,6 +372,25 @@ TEST_F(SourceProcfs, RetriedAndLostAnswersAreStoredOnce) {
   std::map<std::string, int> stored;
   for (const auto& i : ingests) stored[i.idempotency_key] += i.stored ? 1 : 0;
   for (const auto& [key, count] : stored) EXPECT_LE(count, 1) << key;
+}
+
+TEST_F(SourceProcfs, ABusyKeyIsRetriedNotDropped) {
+  fake_.AddCallgraph("global", "01FIXED0000000000000000000");
+  fake_.FailNextIngests(1, SIGNALS_INVALID_ARGUMENT, 409,
+                        "a request with this Idempotency-Key is still in progress");
+  Source source(component(), fake_.table(),
+                Config({{"interval", "100ms"},
+                        {"exe_regex", SelfRegex()},
+                        {"callgraph_id", "01FIXED0000000000000000000"}}));
+  ASSERT_EQ(source.Start(), SIGNALS_OK);
+  ASSERT_TRUE(fake_.WaitFor([&] { return fake_.Ingests().size() >= 2; }));
+  source.Stop();
+  const auto ingests = fake_.Ingests();
+  EXPECT_EQ(ingests[0].status, SIGNALS_INVALID_ARGUMENT);
+  EXPECT_EQ(ingests[1].idempotency_key, ingests[0].idempotency_key);
+  EXPECT_EQ(ingests[1].body, ingests[0].body);
+  EXPECT_TRUE(ingests[1].stored);
+  EXPECT_EQ(fake_.Counter("signals_source_procfs_facts_total", "result=dropped_invalid"), 0);
 }
 
 TEST_F(SourceProcfs, ARefusedLineIsDroppedAndTheRestSent) {
