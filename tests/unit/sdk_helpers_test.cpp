@@ -215,6 +215,26 @@ TEST_F(FakeHostIngest, ScriptsOutagesAndLostAnswers) {
   EXPECT_EQ(fake_.StoredFacts().size(), 2u);
 }
 
+TEST_F(FakeHostIngest, StoresCallgraphsThatFactsMayThenName) {
+  fake_.AddTenant("acme");
+  const std::string request =
+      R"({"kind":"callgraph","tenant":"acme","componentPurl":"pkg:generic/m","language":"binary"})";
+  const std::string graph = R"({"nodes":[{"id":"module:/bin/x","kind":"module"}],"edges":[]})";
+  auto [status, manifest] = Ingest(request, graph);
+  ASSERT_EQ(status, SIGNALS_OK) << manifest;
+  const std::string graph_id = support::JsonObject::Parse(manifest)->String("graphId");
+  auto [again, same] = Ingest(request, graph);
+  EXPECT_EQ(again, SIGNALS_EXISTS);
+  EXPECT_EQ(same, manifest);
+  EXPECT_EQ(Ingest(R"({"kind":"callgraph","tenant":"acme","language":"binary"})", graph).first,
+            SIGNALS_INVALID_ARGUMENT)
+      << "componentPurl is required";
+  EXPECT_EQ(Ingest(request, "[]").first, SIGNALS_INVALID_ARGUMENT);
+  const std::string facts = R"({"kind":"runtime-facts","tenant":"acme","callgraphId":")" + graph_id + "\"}";
+  EXPECT_EQ(Ingest(facts, kFacts).first, SIGNALS_OK) << "the stored graph is known";
+  EXPECT_EQ(fake_.StoredFacts().size(), 2u) << "callgraphs are not facts";
+}
+
 TEST_F(FakeHostIngest, RecordsLogsMetricsAndScriptedCalls) {
   sdk::Host host = fake_.host("source.x");
   host.Warn("careful");

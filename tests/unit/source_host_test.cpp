@@ -148,6 +148,15 @@ TEST_F(SourceHostTest, IngestCheckAnswersWithoutStoringOrClaimingTheKey) {
   }
   EXPECT_EQ(StoredBatches(), 0u);
 
+  // Without a callgraph, the tenant alone is checked.
+  EXPECT_NO_THROW(host().Call(R"({"op":"ingest.check","tenant":"global"})"));
+  try {
+    host().Call(R"({"op":"ingest.check","tenant":"acme"})");
+    ADD_FAILURE() << "an unknown tenant was accepted";
+  } catch (const sdk::Error& e) {
+    EXPECT_EQ(e.status(), SIGNALS_NOT_FOUND) << e.what();
+  }
+
   // The key the check carried is still free: the first real ingest with it stores.
   auto [status, answer_json] = Ingest(Request("global", graph_id_, "k-1"), kTwoFacts);
   EXPECT_EQ(status, SIGNALS_OK) << answer_json;

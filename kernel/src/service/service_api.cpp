@@ -263,6 +263,16 @@ Result<nlohmann::json> IngestCheck(Kernel& kernel, const nlohmann::json& request
   nlohmann::json begin = request;
   begin.erase("op");
   begin.erase("idempotencyKey");
+  if (!begin.contains("callgraphId")) {
+    // A source that stores its own callgraph first (source-procfs's module
+    // graph) checks its tenant alone.
+    SIGNALS_RETURN_IF_ERROR(RequireAuthenticated(principal));
+    const std::string tenant = begin.value("tenant", "");
+    SIGNALS_RETURN_IF_ERROR(
+        Authorize(kernel.policy(), principal, tenant, Resource::kRuntimeFacts, Action::kWrite));
+    SIGNALS_RETURN_IF_ERROR(kernel.tenants().Check(tenant, "tenant"));
+    return nlohmann::json{{"kind", "runtime-facts"}, {"tenant", tenant}, {"accepted", true}};
+  }
   auto session = kernel.service().BeginIngest(begin, principal);
   if (!session.ok()) return session.status();
   return nlohmann::json{{"kind", "runtime-facts"},

@@ -14,7 +14,7 @@
 //  * FakeHost is a scriptable signals_host: it records log lines and metrics,
 //    runs a clock you can set, and answers the service API the way the kernel
 //    does where a plugin can observe it:
-//      - ingests: captured (request, bytes); a tenant or callgraph it was not
+//      - ingests of runtime facts: captured (request, bytes); a tenant or callgraph it was not
 //        told about is refused with SIGNALS_NOT_FOUND (once you declared any);
 //        a line that is not a JSON object with a string "symbolId" with
 //        SIGNALS_INVALID_ARGUMENT and a problem naming the line; an
@@ -23,6 +23,10 @@
 //        409 problem; FailNextIngests() scripts outages (RETRY, NO_SPACE, ...)
 //        and LoseNextAnswers() a batch that is stored but whose answer never
 //        arrives (the kernel committed, then the connection or process died);
+//      - ingests of callgraphs ("kind": "callgraph", with tenant, componentPurl
+//        and language): a JSON object with "nodes" is stored under a new
+//        graphId, which facts may then name; the same graph again (tenant,
+//        purl and bytes) is answered with its manifest and SIGNALS_EXISTS;
 //      - call: "ingest.check" and "health" built in, any op scriptable with
 //        OnCall; unknown ops get the kernel's 400 problem (rule "op");
 //      - query and object_open: scriptable with OnCall / not provided
@@ -204,12 +208,14 @@ inline TestConfig MakeConfig(sdk::OptionList options, uint32_t kind, std::map<st
 
 // One ingest as the plugin performed it.
 struct IngestRecord {
-  std::string request_json;  // as given to ingest_begin
+  std::string request_json;    // as given to ingest_begin
+  std::string kind;            // "runtime-facts" or "callgraph"
+  std::string component_purl;  // callgraphs
   std::string tenant, callgraph_id, idempotency_key, source;
   std::string body;                    // every byte written
   signals_status status = SIGNALS_OK;  // what ingest_finish returned (or the failing begin/write)
   std::string answer;                  // the provenance record or the problem JSON
-  std::string batch_id;                // "" unless stored
+  std::string batch_id;                // "" unless stored (a callgraph: its graphId)
   bool stored = false;                 // the batch was kept (also when its answer was lost)
   bool aborted = false;                // ended with ingest_abort
 };
@@ -309,7 +315,7 @@ class FakeHost {
     std::lock_guard<std::mutex> lock(mutex_);
     std::vector<std::string> lines;
     for (const auto& record : ingests_) {
-      if (!record->stored) continue;
+      if (!record->stored || record->kind != "runtime-facts") continue;
       for (const auto& line : Lines(record->body)) {
         if (!Blank(line)) lines.push_back(line);
       }
@@ -479,12 +485,22 @@ class FakeHost {
     record->callgraph_id = request->String("callgraphId");
     record->idempotency_key = request->String("idempotencyKey");
     record->source = request->String("source");
-    const std::string kind = request->String("kind", "runtime-facts");
+    record->kind = request->String("kind", "runtime-facts");
+    record->component_purl = request->String("componentPurl");
     std::string problem;
     signals_status status = SIGNALS_INVALID_ARGUMENT;
-    if (kind != "runtime-facts") {
-      problem =
-          ProblemJson(400, "kind", "kind", "the fake host ingests runtime-facts, not '" + kind + "'", 0);
+    if (record->kind == "callgraph") {
+      for (const char* member : {"componentPurl", "language"}) {
+        if (problem.empty() && request->String(member).empty()) {
+          problem = ProblemJson(400, "required", member, std::string(member) + " is required", 0);
+        }
+      }
+      if (problem.empty()) {
+        problem = UnknownReference(record->tenant, "");
+        status = SIGNALS_NOT_FOUND;
+      }
+    } else if (record->kind != "runtime-facts") {
+      problem = ProblemJson(400, "kind", "kind", "unsupported ingest kind '" + record->kind + "'", 0);
     } else if (request->Has("idempotencyKey") &&
                (record->idempotency_key.empty() || record->idempotency_key.size() > 256)) {
       problem = ProblemJson(400, "idempotency-key", "Idempotency-Key",
@@ -528,10 +544,11 @@ class FakeHost {
       failures_.erase(failures_.begin());
       return answer(failure.first, failure.second);
     }
+    if (record.kind == "callgraph") return FinishCallgraph(record, answer);
     if (!record.idempotency_key.empty()) {
       for (const auto& earlier : ingests_) {
-        if (earlier.get() == &record || !earlier->stored || earlier->tenant != record.tenant ||
-            earlier->idempotency_key != record.idempotency_key) {
+        if (earlier.get() == &record || !earlier->stored || earlier->kind != record.kind ||
+            earlier->tenant != record.tenant || earlier->idempotency_key != record.idempotency_key) {
           continue;
         }
         if (earlier->body != record.body) {
@@ -576,6 +593,37 @@ class FakeHost {
       return SIGNALS_RETRY;
     }
     return answer(SIGNALS_OK, record.answer);
+  }
+
+  // REQUIRES: mutex_ held.
+  template <typename AnswerFn>
+  signals_status FinishCallgraph(IngestRecord& record, AnswerFn& answer) {
+    auto graph = support::JsonObject::Parse(record.body, 1000);
+    if (!graph || !graph->Has("nodes")) {
+      return answer(SIGNALS_INVALID_ARGUMENT,
+                    ProblemJson(400, "json", "body", "a callgraph is a JSON object with \"nodes\"", 0));
+    }
+    for (const auto& earlier : ingests_) {
+      if (earlier.get() != &record && earlier->stored && earlier->kind == "callgraph" &&
+          earlier->tenant == record.tenant && earlier->component_purl == record.component_purl &&
+          earlier->body == record.body) {
+        record.batch_id = earlier->batch_id;
+        return answer(SIGNALS_EXISTS, earlier->answer);
+      }
+    }
+    record.stored = true;
+    record.batch_id = BatchId(++batches_);
+    callgraphs_.insert({record.tenant, record.batch_id});
+    support::JsonWriter w;
+    w.BeginObject()
+        .Key("graphId")
+        .String(record.batch_id)
+        .Key("tenantId")
+        .String(record.tenant)
+        .Key("componentPurl")
+        .String(record.component_purl)
+        .EndObject();
+    return answer(SIGNALS_OK, w.text());
   }
 
   void IngestAbort(signals_ingest* ingest) {
@@ -718,9 +766,13 @@ class Instance {
  public:
   // Throws std::runtime_error with create's status and message.
   Instance(const signals_component& component, const FakeHost& host, const TestConfig& config)
+      : Instance(component, host.table(), config) {}
+  // With a host table of your own (e.g. one that forwards to a FakeHost and
+  // adds something); `host` must outlive the instance.
+  Instance(const signals_component& component, const signals_host* host, const TestConfig& config)
       : component_(component), config_(config) {
     char error[1024] = {0};
-    status_ = component.create(host.table(), config.get(), &instance_, error, sizeof(error));
+    status_ = component.create(host, config.get(), &instance_, error, sizeof(error));
     if (status_ != SIGNALS_OK) {
       throw std::runtime_error("create of " + std::string(component.name) + " failed with status " +
                                std::to_string(status_) + ": " + error);
