@@ -470,7 +470,10 @@ typedef struct signals_host {
    *                                  ingest_begin would give (SIGNALS_NOT_FOUND
    *                                  for an unknown tenant or callgraph), so a
    *                                  source can check its configuration in
-   *                                  start. Nothing is stored, no key claimed.
+   *                                  start. Without "callgraphId" only the
+   *                                  tenant is checked (for a source that
+   *                                  stores its own callgraph first). Nothing
+   *                                  is stored, no key claimed.
    * When the program registered them (signalsd does; RegisterAnalysisOps in
    * kernel/src/analysis/analysis_ops.cpp), with read access to the graphs'
    * tenants (and runtime evidence counted only from tenants the caller reads):
