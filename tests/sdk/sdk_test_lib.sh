@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # sdk_test_lib.sh — what the SDK's end-to-end scripts share: a temporary
 # prefix with Signals installed into it, an example plugin built out of tree
 # against that prefix only, a data directory with a callgraph, and signalsd
@@ -15,6 +16,7 @@
 # from the environment, and sets BUILD_DIR, SOURCE_DIR, CMAKE, CTEST,
 # CXX_COMPILER, BUILD_TYPE, LIBDIR, TMP (removed on exit), PREFIX, DATA and
 # DAEMON_LOG.
+# shellcheck disable=SC2034  # the variables are for the scripts that source this
 sdk_test_init() {
   if [[ $# -ne 2 ]]; then
     echo "usage: $0 <build-dir> <source-dir>" >&2
