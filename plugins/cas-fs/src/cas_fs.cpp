@@ -68,10 +68,13 @@ std::string Quote(const std::string& key) {
   return out;
 }
 
-// Fails a call for errno `err`. Full disks and quotas get their own status so
-// the kernel can report 507 and stop retrying blindly.
+// Fails a call for errno `err`. Storage that cannot take the write — a full
+// disk, a quota, a file system remounted read-only (ext4's errors=remount-ro,
+// an operator) — gets its own status, so the kernel answers 507: the request
+// was fine, the client keeps its data and retries later, and an operator has
+// to act on the storage. Anything else (EIO, ...) is an internal error.
 [[noreturn]] void ThrowErrno(int err, const std::string& what) {
-  signals_status status = (err == ENOSPC || err == EDQUOT) ? SIGNALS_NO_SPACE : SIGNALS_ERROR;
+  signals_status status = (err == ENOSPC || err == EDQUOT || err == EROFS) ? SIGNALS_NO_SPACE : SIGNALS_ERROR;
   throw sdk::Error(status, what + ": " + ErrnoText(err));
 }
 
@@ -84,16 +87,18 @@ class FsObjectWriter final : public sdk::CasWriter {
  public:
   // `lock`: the exclusive flock that marks the temp file as a live write.
   // `directories`: the store's group fsync of directories; nullptr when the
-  // store is not durable. REQUIRES: it outlives the writer.
+  // store is not durable. REQUIRES: it outlives the writer. `mark`: its
+  // Mark() from before the put touched any directory.
   FsObjectWriter(std::string key, std::string final_path, std::string temp_path, UniqueFd fd, UniqueFd lock,
-                 DirectorySync* directories)
+                 DirectorySync* directories, uint64_t mark)
       : key_(std::move(key)),
         final_path_(std::move(final_path)),
         temp_path_(std::move(temp_path)),
         fd_(std::move(fd)),
         lock_(std::move(lock)),
         durable_(directories != nullptr),
-        directories_(directories) {
+        directories_(directories),
+        mark_(mark) {
     buffer_.reserve(kWriteBufferBytes);
   }
   FsObjectWriter(const FsObjectWriter&) = delete;
@@ -118,6 +123,10 @@ class FsObjectWriter final : public sdk::CasWriter {
   void Commit() override {
     RequireOpen();
     Flush();
+    // A failed fsync discards the temp file (Fail): the kernel may already
+    // have dropped the pages it could not write and marked them clean, so
+    // fsyncing again would "succeed" over lost data. A retry of the put
+    // writes the object again from the caller's bytes.
     if (durable_ && ::fsync(fd_.get()) != 0) Fail(errno, "fsync " + temp_path_);
     if (int err = fd_.Close(); err != 0) Fail(err, "close " + temp_path_);
     if (int err = PublishNoReplace(temp_path_, final_path_); err != 0) {
@@ -131,9 +140,10 @@ class FsObjectWriter final : public sdk::CasWriter {
     temp_path_.clear();  // nothing left to clean up
     lock_.Close();
     if (durable_) {
-      if (int err = directories_->Sync(Parent(final_path_)); err != 0) {
-        // The object is visible but may not survive a crash. Take it back so
-        // that failure means "nothing stored" and a retry can write it again.
+      if (int err = directories_->Sync(Parent(final_path_), mark_); err != 0) {
+        // The object is visible but may not survive a crash: our fsync, or
+        // one since the put began, failed (DirectorySync::Mark). Take it back
+        // so that failure means "nothing stored" and a retry writes it again.
         ::unlink(final_path_.c_str());
         ThrowErrno(err, "put " + Quote(key_) + ": fsync directory " + Parent(final_path_));
       }
@@ -180,6 +190,7 @@ class FsObjectWriter final : public sdk::CasWriter {
   UniqueFd lock_;
   bool durable_;
   DirectorySync* directories_;
+  uint64_t mark_;
   bool committed_ = false;
   std::vector<uint8_t> buffer_;
 };
@@ -264,13 +275,16 @@ class FsCas final : public sdk::CasComponent {
                        "put " + Quote(key) + ": object already exists (objects are immutable)");
     }
     const std::string dir = Parent(final_path);
+    // Before any directory changes: a directory fsync that fails from now on
+    // refuses this put (see DirectorySync).
+    const uint64_t mark = durable_ ? directories_.Mark() : 0;
     for (int attempt = 0; attempt < kTempNameAttempts; ++attempt) {
       std::string temp_path = TempPathFor(final_path);  // dir + "/." + name + ".tmp." + 16 hex
       UniqueFd fd(
           ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, kObjectMode));
       if (!fd.valid() && errno == ENOENT) {
         // First object under this prefix: make the directories, then retry.
-        MakeParents(key, dir);
+        MakeParents(key, dir, mark);
         fd = UniqueFd(
             ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, kObjectMode));
       }
@@ -288,7 +302,7 @@ class FsCas final : public sdk::CasComponent {
         struct stat st {};
         if (::fstat(fd.get(), &st) == 0 && st.st_nlink == 0) continue;
         return std::make_unique<FsObjectWriter>(key, final_path, std::move(temp_path), std::move(fd),
-                                                std::move(lock), durable_ ? &directories_ : nullptr);
+                                                std::move(lock), durable_ ? &directories_ : nullptr, mark);
       }
       int err = errno;
       if (err == EEXIST) continue;  // a random-name collision; draw again
@@ -426,7 +440,10 @@ class FsCas final : public sdk::CasComponent {
 
   // Creates the directories between the store and `dir`, fsyncing the parent
   // of each new one so the object's path survives a crash, not just its data.
-  void MakeParents(const std::string& key, const std::string& dir) {
+  // A directory whose parent's fsync failed is removed again (when empty), so
+  // that the next put creates it anew and fsyncs a fresh change, rather than
+  // finding it and trusting an entry that may never reach the disk.
+  void MakeParents(const std::string& key, const std::string& dir, uint64_t mark) {
     std::string path = store_dir_;
     const std::string rest = dir.substr(store_dir_.size());  // "" or "/a/b"
     size_t pos = 1;
@@ -435,13 +452,21 @@ class FsCas final : public sdk::CasComponent {
       if (slash == std::string::npos) slash = rest.size();
       path = store_dir_ + rest.substr(0, slash);
       bool created = false;
-      if (FileStatus made = MakeDirectory(path, kDirectoryMode, durable_, &created); !made.ok()) {
+      if (FileStatus made = MakeDirectory(path, kDirectoryMode, /*durable=*/false, &created); !made.ok()) {
         const int err = made.err();
         if (err == ENOTDIR) {
           throw sdk::Error(SIGNALS_INVALID_ARGUMENT,
                            "put " + Quote(key) + ": a leading part of the key is an existing object");
         }
         ThrowErrno(err, "put " + Quote(key) + ": mkdir " + path);
+      }
+      // Also when the directory existed: whoever made it a moment ago may not
+      // have finished its fsync.
+      if (durable_) {
+        if (int err = directories_.Sync(Parent(path), mark); err != 0) {
+          if (created) ::rmdir(path.c_str());
+          ThrowErrno(err, "put " + Quote(key) + ": fsync directory " + Parent(path));
+        }
       }
       pos = slash + 1;
     }

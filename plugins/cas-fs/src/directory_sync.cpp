@@ -30,7 +30,11 @@ int DirectorySync::Sync(const std::string& directory) {
     lock.lock();
     state.running = false;
     state.synced = last;
-    if (error != 0) state.failures.push_back(Failure{first, last, error, last - first + 1});
+    if (error != 0) {
+      state.failures.push_back(Failure{first, last, error, last - first + 1});
+      ++failed_fsyncs_;
+      last_error_ = error;
+    }
     state.done.notify_all();
   }
   for (auto f = state.failures.begin(); f != state.failures.end(); ++f) {
@@ -40,6 +44,20 @@ int DirectorySync::Sync(const std::string& directory) {
     return error;
   }
   return 0;
+}
+
+uint64_t DirectorySync::Mark() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failed_fsyncs_;
+}
+
+int DirectorySync::Sync(const std::string& directory, uint64_t mark) {
+  if (const int error = Sync(directory); error != 0) return error;
+  std::lock_guard<std::mutex> lock(mu_);
+  // Our own fsync succeeded, but one that ran after the mark failed: the
+  // kernel may have dropped our entry with the pages it could not write, and
+  // has reported that only once, to whoever ran that fsync.
+  return failed_fsyncs_ == mark ? 0 : last_error_;
 }
 
 }  // namespace signals::cas_fs

@@ -7,6 +7,15 @@
 //
 // Sync() returns only after such an fsync has completed, with its errno (0
 // on success), so durability is the same as an fsync per caller.
+//
+// A failed fsync is never retried as if the data were safe (PostgreSQL's
+// "fsyncgate"): Linux reports a writeback error once and may drop the dirty
+// pages, so a later fsync that succeeds says nothing about entries changed
+// before the failure. A writer therefore takes a Mark() before it changes a
+// directory and passes it to Sync(directory, mark), which fails when any
+// directory fsync of the store failed since the mark, even if its own fsync
+// succeeded. That also refuses writers whose entries were in another
+// directory: conservative, and only on a device that is failing anyway.
 // Thread-safe.
 #ifndef SIGNALS_CAS_FS_DIRECTORY_SYNC_HPP
 #define SIGNALS_CAS_FS_DIRECTORY_SYNC_HPP
@@ -34,6 +43,14 @@ class DirectorySync {
   // call); returns 0 or the errno of that fsync.
   int Sync(const std::string& directory);
 
+  // The store's count of failed directory fsyncs so far; take it before
+  // creating, renaming or removing an entry whose durability Sync() must vouch for.
+  uint64_t Mark();
+
+  // Sync(directory), but also returns the errno of a directory fsync that
+  // failed after `mark` was taken (by any caller, in any directory).
+  int Sync(const std::string& directory, uint64_t mark);
+
  private:
   struct Failure {
     uint64_t first, last;  // the tickets the failed fsync covered
@@ -53,6 +70,8 @@ class DirectorySync {
   Fsync fsync_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<State>> states_;  // one per directory ever synced
+  uint64_t failed_fsyncs_ = 0;                            // in every directory, since the store was opened
+  int last_error_ = 0;                                    // the errno of the latest failed fsync
 };
 
 }  // namespace signals::cas_fs

@@ -508,4 +508,54 @@ TEST_F(CasFsTest, FullFilesystemReportsNoSpaceAndRemovesTheTempFile) {
          "13 message lacks errno text, 14 temp file left behind";
 }
 
+// A file system remounted read-only (ext4's errors=remount-ro, an operator)
+// cannot take the write either: SIGNALS_NO_SPACE (507 at the REST API), the
+// errno text in the message, nothing left behind, and reads still work.
+TEST_F(CasFsTest, ReadOnlyFilesystemReportsNoSpaceAndReadsStillWork) {
+  const std::string mount_point = data_dir_ + "/readonly";
+  fs::create_directories(mount_point);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::unshare(CLONE_NEWNS) != 0 && ::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) ::_exit(77);
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(77);
+    if (::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=256k") != 0) ::_exit(77);
+    void* cas = nullptr;
+    std::string error;
+    if (harness_->Create("cas-fs", {{"root", mount_point}}, data_dir_, &cas, &error) != SIGNALS_OK) {
+      ::_exit(10);
+    }
+    auto put = [&](const char* key) {
+      signals_cas_writer* writer = nullptr;
+      signals_status s = api_->put_begin(cas, key, &writer);
+      if (s != SIGNALS_OK) return s;
+      s = api_->put_write(cas, writer, Bytes("payload"));
+      if (s != SIGNALS_OK) {
+        api_->put_abort(cas, writer);
+        return s;
+      }
+      return api_->put_commit(cas, writer);
+    };
+    if (put("dir/before") != SIGNALS_OK) ::_exit(11);
+    if (::mount(nullptr, mount_point.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) != 0) ::_exit(77);
+    if (put("dir/after") != SIGNALS_NO_SPACE) ::_exit(12);
+    if (std::string(component_->last_error(cas)).find("Read-only file system") == std::string::npos) {
+      ::_exit(13);
+    }
+    if (put("newdir/after") != SIGNALS_NO_SPACE) ::_exit(14);
+    uint64_t size = 0;
+    if (api_->stat(cas, "dir/before", &size) != SIGNALS_OK || size != 7) ::_exit(15);
+    if (FilesUnder(fs::path(mount_point) / "signals").size() != 1) ::_exit(16);
+    ::_exit(0);
+  }
+  int wstatus = 0;
+  ASSERT_EQ(::waitpid(child, &wstatus, 0), child);
+  ASSERT_TRUE(WIFEXITED(wstatus));
+  if (WEXITSTATUS(wstatus) == 77) GTEST_SKIP() << "cannot mount and remount a private tmpfs here";
+  EXPECT_EQ(WEXITSTATUS(wstatus), 0)
+      << "10 create failed, 11 first put failed, 12 put on the read-only mount was not "
+         "SIGNALS_NO_SPACE, 13 message lacks errno text, 14 put needing a new directory was not "
+         "SIGNALS_NO_SPACE, 15 the earlier object is unreadable, 16 files added or lost";
+}
+
 }  // namespace

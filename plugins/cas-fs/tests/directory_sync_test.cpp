@@ -1,6 +1,7 @@
 // DirectorySync: a failed group fsync reaches exactly the callers it covered
 // (those whose renames came before it started), every one of them, however
-// many failures follow.
+// many failures follow; and a caller that took a Mark() before the failure
+// gets it too, even when its own later fsync succeeds (fsyncgate).
 #include "directory_sync.hpp"
 
 #include <gtest/gtest.h>
@@ -67,6 +68,25 @@ TEST(DirectorySync, EveryCallerOfFailingFsyncsGetsTheError) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(succeeded.load(), 0);
+}
+
+TEST(DirectorySync, AFailureAfterTheMarkFailsASyncWhoseOwnFsyncSucceeded) {
+  int calls = 0;
+  DirectorySync sync([&](const std::string&) { return ++calls == 1 ? EIO : 0; });
+  // A writer marks, renames its entry into "d"; before it syncs, another
+  // writer's fsync of "d" fails. Linux reports that once: the first writer's
+  // own fsync would succeed although its entry may be lost.
+  const uint64_t before = sync.Mark();
+  EXPECT_EQ(sync.Sync("d"), EIO);
+  EXPECT_EQ(sync.Sync("d", before), EIO) << "its own fsync succeeded, the earlier failure still counts";
+  EXPECT_EQ(calls, 2);
+  // A failure in another directory counts too: the store refuses rather than guess.
+  const uint64_t other = before;
+  EXPECT_EQ(sync.Sync("e", other), EIO);
+  // A writer that marked after the failure is not refused for it.
+  const uint64_t after = sync.Mark();
+  EXPECT_EQ(sync.Sync("d", after), 0);
+  EXPECT_EQ(sync.Sync("e", after), 0);
 }
 
 }  // namespace

@@ -75,9 +75,15 @@ signals_status StatusForSqlite(int extended_rc, int system_errno) {
     case SQLITE_FULL:
       return SIGNALS_NO_SPACE;
     case SQLITE_IOERR:
-      // A write that hit a full disk surfaces as SQLITE_IOERR_WRITE/FSYNC with
-      // the OS error still recorded; the caller's remedy is the same as FULL.
-      return (system_errno == ENOSPC || system_errno == EDQUOT) ? SIGNALS_NO_SPACE : SIGNALS_ERROR;
+    case SQLITE_READONLY:
+      // A write that hit a full disk or quota surfaces as SQLITE_IOERR_WRITE/
+      // FSYNC with the OS error still recorded, and one on a file system
+      // remounted read-only as an IOERR or READONLY with EROFS: the caller's
+      // remedy is the same as FULL (507, retry once the storage takes data).
+      // Any other I/O error (EIO) is an internal error; the failed COMMIT was
+      // rolled back and the connection stays usable.
+      return (system_errno == ENOSPC || system_errno == EDQUOT || system_errno == EROFS) ? SIGNALS_NO_SPACE
+                                                                                         : SIGNALS_ERROR;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       return SIGNALS_RETRY;
