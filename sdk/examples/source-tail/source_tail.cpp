@@ -44,6 +44,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -158,6 +159,7 @@ struct Checkpoint {
   uint64_t fingerprint_len = 0;   // 0..kFingerprintBytes
   uint64_t pending_end = 0;       // > offset: the batch [offset, pending_end) is being sent
   uint64_t pending_hash = 0;      // Fnv1a of the file's bytes [offset, pending_end)
+  uint64_t pending_since_ms = 0;  // the host's clock when the pending batch was written down
   std::vector<uint64_t> dropped;  // offsets of lines left out of the pending batch
 
   bool pending() const { return pending_end > offset; }
@@ -171,6 +173,7 @@ struct Checkpoint {
     w.Key("epoch").Uint(epoch).Key("offset").Uint(offset).Key("sequence").Uint(sequence);
     w.Key("fingerprint").String(Hex(fingerprint)).Key("fingerprintLength").Uint(fingerprint_len);
     w.Key("pendingEnd").Uint(pending_end).Key("pendingHash").String(Hex(pending_hash));
+    w.Key("pendingSince").Uint(pending_since_ms);
     // JsonObject reads top-level members only, so the list is one string.
     w.Key("dropped").String(dropped_text).EndObject();
     return w.text() + "\n";
@@ -186,7 +189,8 @@ struct Checkpoint {
     bool ok = !id.empty() && ReadU64(*o, "dev", &file.dev) && ReadU64(*o, "ino", &file.ino) &&
               ReadU64(*o, "epoch", &epoch) && ReadU64(*o, "offset", &offset) &&
               ReadU64(*o, "sequence", &sequence) && ReadU64(*o, "fingerprintLength", &fingerprint_len) &&
-              ReadU64(*o, "pendingEnd", &pending_end) && fingerprint_len <= kFingerprintBytes;
+              ReadU64(*o, "pendingEnd", &pending_end) && ReadU64(*o, "pendingSince", &pending_since_ms) &&
+              fingerprint_len <= kFingerprintBytes;
     fingerprint = std::strtoull(o->String("fingerprint").c_str(), nullptr, 16);
     pending_hash = std::strtoull(o->String("pendingHash").c_str(), nullptr, 16);
     dropped.clear();
@@ -248,6 +252,8 @@ class TailSource final : public sdk::SourceComponent {
     }
     checkpoint_path_ = config.state_dir() + "/checkpoint.json";
     LoadCheckpoint();
+    // A batch pending at start was in flight when the last process stopped.
+    check_pending_ = cp_.pending();
   }
 
   // The ABI requires a plugin to join its threads in destroy at the latest.
@@ -510,6 +516,7 @@ class TailSource final : public sdk::SourceComponent {
     cp_.pending_end = 0;
     cp_.dropped.clear();
     pending_bytes_.clear();
+    check_pending_ = false;
     SetFingerprint(fd_.get());
     SaveCheckpoint();
   }
@@ -544,6 +551,7 @@ class TailSource final : public sdk::SourceComponent {
     cp_.dropped.clear();
     cp_.fingerprint_len = 0;
     pending_bytes_.clear();
+    check_pending_ = false;
     waiting_ = false;
     SaveCheckpoint();
   }
@@ -609,6 +617,7 @@ class TailSource final : public sdk::SourceComponent {
     if (n != pending_bytes_.size()) throw std::runtime_error("the file shrank while it was read");
     cp_.pending_end = end;
     cp_.pending_hash = Fnv1a(pending_bytes_.data(), pending_bytes_.size());
+    cp_.pending_since_ms = static_cast<uint64_t>(host_.NowUnixMs());
     cp_.dropped.clear();
     SaveCheckpoint();
   }
@@ -627,6 +636,18 @@ class TailSource final : public sdk::SourceComponent {
     if (body.facts == 0) {  // only blank or dropped lines: nothing for the kernel
       Completed(body, true, "");
       return Ms(0);
+    }
+    // The batch was in flight when the last process stopped. A resend under
+    // its key gets the stored answer when the kernel recorded one; but a crash
+    // right after the kernel committed the batch, before it recorded the
+    // answer, leaves a key that a resend takes over and stores again. So ask
+    // first whether the batch is there (README.md, "How exactly once works").
+    if (check_pending_) {
+      check_pending_ = false;
+      if (AlreadyStored(body)) {
+        Completed(body, false, "");
+        return Ms(0);
+      }
     }
     support::JsonWriter w;
     w.BeginObject().Key("kind").String("runtime-facts").Key("tenant").String(tenant_);
@@ -662,6 +683,45 @@ class TailSource final : public sdk::SourceComponent {
       key += ":d" + Hex(Fnv1a(list.data(), list.size()));
     }
     return key;
+  }
+
+  // Whether the kernel holds `body` in a batch of this tenant and callgraph
+  // ingested since the pending batch was written down: the facts stored since
+  // then (normally this batch or nothing) are read as one NDJSON stream and
+  // searched for the batch's bytes. Another batch with the very same bytes in
+  // that window would have to come from another source. False when the kernel
+  // cannot tell (e.g. a host without the object API): the batch is resent.
+  bool AlreadyStored(const Body& body) {
+    support::JsonWriter w;
+    w.BeginObject().Key("op").String("runtime-facts.stream").Key("tenant").String(tenant_);
+    w.Key("callgraphId").String(callgraph_id_).Key("since").String(Rfc3339(cp_.pending_since_ms));
+    w.Key("includeProvenance").Bool(false).EndObject();
+    try {
+      sdk::ObjectStream stream = host_.OpenObject(w.text());
+      std::string window;  // the stream's last bytes, enough to hold the batch
+      std::vector<uint8_t> chunk(kChunkBytes);
+      while (const size_t n = stream.Read(chunk.data(), chunk.size())) {
+        window.append(reinterpret_cast<const char*>(chunk.data()), n);
+        if (window.find(body.text) != std::string::npos) return true;
+        if (window.size() >= body.text.size()) window.erase(0, window.size() - body.text.size() + 1);
+      }
+    } catch (const sdk::Error& e) {
+      host_.Debug(std::string("cannot tell whether the batch in flight was stored, sending it again: ") +
+                  e.what());
+    }
+    return false;
+  }
+
+  // "2025-01-02T03:04:05.678Z" for milliseconds since the epoch.
+  static std::string Rfc3339(uint64_t ms) {
+    const auto seconds = static_cast<time_t>(ms / 1000);
+    struct tm utc {};
+    ::gmtime_r(&seconds, &utc);
+    char text[64];  // room for any int, so that the compiler sees no truncation
+    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                  utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                  static_cast<int>(ms % 1000));
+    return text;
   }
 
   Body MakeBody() const {
@@ -700,8 +760,10 @@ class TailSource final : public sdk::SourceComponent {
       if (created) {
         host_.Debug(what + "stored as " + batch_id);
       } else {
-        host_.Info(what + "was stored before as " + batch_id +
-                   " (sent again after a restart or a lost answer): not stored twice");
+        host_.Info(
+            what + "was stored before" +
+            (batch_id.empty() ? " (found among the facts stored since it was sent)" : " as " + batch_id) +
+            ", by an attempt whose answer was lost (a restart, a lost answer): not stored twice");
       }
     }
     // The fingerprint: the batch's last bytes, as they were sent.
@@ -713,27 +775,31 @@ class TailSource final : public sdk::SourceComponent {
     cp_.dropped.clear();
     ++cp_.sequence;
     pending_bytes_.clear();
+    check_pending_ = false;
     SaveCheckpoint();
   }
 
   // What to do when the kernel refuses the batch.
   Ms Refused(const sdk::Error& e, const Body& body) {
     const sdk::Problem p = e.problem();
+    // Another attempt under this key has not finished (SIGNALS_RETRY, rule
+    // idempotency-in-progress; kernels before it said so with a 409 of rule
+    // idempotency-key): when it has, the same request gets its answer.
+    if (p.rule == "idempotency-in-progress" ||
+        (p.rule == "idempotency-key" && p.detail.find("in progress") != std::string::npos)) {
+      return Retry("in-progress", SIGNALS_LOG_WARN,
+                   "an earlier attempt under this batch's key has not finished: " + p.detail);
+    }
     switch (e.status()) {
       case SIGNALS_INVALID_ARGUMENT:
         if (p.line > 0 && static_cast<uint64_t>(p.line) <= body.line_offsets.size()) {
           DropLine(body.line_offsets[static_cast<size_t>(p.line - 1)], p);
           return Ms(0);  // the rest of the batch goes again at once, under a new key
         }
+        // The two 409s share a rule; only the detail tells "another body".
         if (p.rule == "idempotency-key" && p.detail.find("different body") != std::string::npos) {
           Rewritten("the kernel holds other bytes under this batch's key");
           return Ms(0);
-        }
-        if (p.rule == "idempotency-key") {  // 409 "still in progress"
-          return Retry("in-progress", SIGNALS_LOG_WARN,
-                       "the kernel still holds this batch's key for an attempt that did not finish (signalsd "
-                       "stopped during it?): " +
-                           p.detail);
         }
         return Retry("refused", SIGNALS_LOG_ERROR, "the kernel refuses the batch: " + p.detail);
       case SIGNALS_NOT_FOUND:
@@ -800,6 +866,7 @@ class TailSource final : public sdk::SourceComponent {
     cp_.pending_end = 0;
     cp_.dropped.clear();
     pending_bytes_.clear();
+    check_pending_ = false;
     SaveCheckpoint();
   }
 
@@ -856,9 +923,10 @@ class TailSource final : public sdk::SourceComponent {
   Clock::time_point drain_since_;
   bool waiting_ = false;  // complete lines are waiting for max_batch_delay
   Clock::time_point waiting_since_;
-  std::string pending_bytes_;  // the file's bytes [cp_.offset, cp_.pending_end)
-  uint64_t failures_ = 0;      // failed attempts of the pending batch
-  std::string last_problem_;   // what was logged last about them
+  std::string pending_bytes_;   // the file's bytes [cp_.offset, cp_.pending_end)
+  bool check_pending_ = false;  // the pending batch was in flight when the last process stopped
+  uint64_t failures_ = 0;       // failed attempts of the pending batch
+  std::string last_problem_;    // what was logged last about them
   std::string io_problem_;
   bool missing_logged_ = false;
 };

@@ -354,6 +354,112 @@ TEST_F(SourceTailTest, CrashBetweenCommitAndCheckpointIsReplayedAfterRestart) {
   ExpectStoredExactly(Facts(0, 7));
 }
 
+// A host table that forwards to a FakeHost, but behaves like a kernel that
+// crashed after it committed a batch and before it recorded the answer to the
+// batch's idempotency key: it no longer knows any key (a resend would be
+// stored again). It serves "runtime-facts.stream" from what the fake host
+// stored, which the FakeHost itself does not.
+class ForgetfulKernel {
+ public:
+  explicit ForgetfulKernel(const FakeHost& fake) : fake_(fake), table_(*fake.table()) {
+    current_ = this;
+    table_.ingest_begin = &IngestBegin;
+    table_.object_open = &ObjectOpen;
+    table_.object_read = &ObjectRead;
+    table_.object_close = &ObjectClose;
+  }
+  ~ForgetfulKernel() { current_ = nullptr; }
+  const signals_host* table() const { return &table_; }
+  std::vector<std::string> streams_opened() const { return streams_; }
+
+ private:
+  struct Stream {
+    std::string bytes;
+    size_t pos = 0;
+  };
+
+  static signals_status IngestBegin(void* ctx, const char* request_json, signals_ingest** out,
+                                    signals_sink sink, void* sink_ctx) {
+    auto request = signals::support::JsonObject::Parse(request_json);
+    signals::support::JsonWriter w;
+    w.BeginObject()
+        .Key("kind")
+        .String(request->String("kind"))
+        .Key("tenant")
+        .String(request->String("tenant"));
+    w.Key("callgraphId")
+        .String(request->String("callgraphId"))
+        .Key("source")
+        .String(request->String("source"));
+    w.EndObject();  // no idempotencyKey
+    return current_->fake_.table()->ingest_begin(ctx, w.text().c_str(), out, sink, sink_ctx);
+  }
+  static signals_status ObjectOpen(void*, const char* request_json, signals_object** out, signals_sink sink,
+                                   void* sink_ctx) {
+    current_->streams_.push_back(request_json);
+    auto stream = std::make_unique<Stream>();
+    for (const auto& record : current_->fake_.Ingests()) {
+      if (!record.stored) continue;
+      stream->bytes += record.body;
+      if (!record.body.empty() && record.body.back() != '\n') stream->bytes += '\n';
+    }
+    const std::string meta = "{\"contentType\":\"application/x-ndjson\",\"contentEncoding\":\"identity\"}";
+    sink(sink_ctx, reinterpret_cast<const uint8_t*>(meta.data()), meta.size());
+    *out = reinterpret_cast<signals_object*>(stream.release());
+    return SIGNALS_OK;
+  }
+  static signals_status ObjectRead(void*, signals_object* object, uint8_t* buffer, size_t capacity,
+                                   size_t* out_len) {
+    auto* stream = reinterpret_cast<Stream*>(object);
+    *out_len = std::min(capacity, stream->bytes.size() - stream->pos);
+    std::copy_n(stream->bytes.data() + stream->pos, *out_len, buffer);
+    stream->pos += *out_len;
+    return *out_len == 0 ? SIGNALS_EOF : SIGNALS_OK;
+  }
+  static void ObjectClose(void*, signals_object* object) { delete reinterpret_cast<Stream*>(object); }
+
+  static inline ForgetfulKernel* current_ = nullptr;
+  const FakeHost& fake_;
+  signals_host table_;
+  std::vector<std::string> streams_;
+};
+
+// The gap a resend cannot close: the kernel committed the batch, then died
+// before it recorded the answer to the key. After the restart the source
+// finds the batch among the stored facts and does not send it again.
+TEST_F(SourceTailTest, BatchStoredWithoutItsAnswerIsFoundNotResent) {
+  AppendLines(file_, Facts(0, 3));
+  host_.LoseNextAnswers(1);
+  {
+    auto source = Started({{"retry_delay", "1h"}});
+    ASSERT_TRUE(host_.WaitFor([&] { return host_.Ingests().size() == 1 && host_.Ingests()[0].stored; }));
+  }
+  AppendLines(file_, Facts(3, 7));
+  ForgetfulKernel kernel(host_);
+  Instance source(Component(), kernel.table(),
+                  MakeConfig(Component(),
+                             {{"file", file_},
+                              {"tenant", "acme"},
+                              {"callgraph_id", kGraph},
+                              {"max_batch_delay", "20ms"},
+                              {"poll_interval", "10ms"},
+                              {"retry_delay", "10ms"}},
+                             dir_));
+  ASSERT_EQ(source.Start(), SIGNALS_OK) << source.LastError();
+  ASSERT_TRUE(WaitStored(7));
+  ASSERT_TRUE(host_.WaitFor([&] { return host_.Logged("found among the facts stored", SIGNALS_LOG_INFO); }));
+  ExpectStoredExactly(Facts(0, 7));
+  EXPECT_EQ(host_.Ingests().size(), 2u) << "the batch in flight was sent again";
+  const auto streams = kernel.streams_opened();
+  ASSERT_EQ(streams.size(), 1u);
+  auto request = signals::support::JsonObject::Parse(streams[0]);
+  ASSERT_TRUE(request);
+  EXPECT_EQ(request->String("op"), "runtime-facts.stream");
+  EXPECT_EQ(request->String("tenant"), "acme");
+  EXPECT_EQ(request->String("callgraphId"), kGraph);
+  EXPECT_EQ(request->String("since").size(), 24u) << request->String("since");  // 2025-01-02T03:04:05.678Z
+}
+
 TEST_F(SourceTailTest, UnknownTenantWaitsUntilItIsAdded) {
   // A host of its own, where "acme" is unknown: only "other" and a global graph exist.
   FakeHost strict;
