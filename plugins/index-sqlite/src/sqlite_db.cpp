@@ -153,8 +153,31 @@ Statement Connection::Prepare(const std::string& sql, const std::string& context
   return Statement(*this, stmt, /*owned=*/!cacheable, context);
 }
 
+// The errno behind an I/O error. sqlite3_system_errno() reads errno only when
+// the statement is abandoned, after the rollback's own system calls, and so
+// is often 0 (seen with an EROFS write of the WAL). The unix VFS also keeps
+// the errno of each file's last failed call: the WAL's (where a commit
+// writes and syncs) first, then the database file's (checkpoints).
+static int SystemErrno(sqlite3* db) {
+  if (int err = sqlite3_system_errno(db); err != 0) return err;
+  for (bool wal : {true, false}) {
+    sqlite3_file* file = nullptr;
+    if (sqlite3_file_control(db, "main", wal ? SQLITE_FCNTL_JOURNAL_POINTER : SQLITE_FCNTL_FILE_POINTER,
+                             &file) != SQLITE_OK ||
+        file == nullptr || file->pMethods == nullptr) {
+      continue;
+    }
+    int err = 0;
+    if (file->pMethods->xFileControl(file, SQLITE_FCNTL_LAST_ERRNO, &err) == SQLITE_OK && err != 0)
+      return err;
+  }
+  return 0;
+}
+
 void Connection::Fail(int rc, const std::string& context) const {
-  FailWith(StatusForSqlite(rc, sqlite3_system_errno(db_)), rc, context, sqlite3_errmsg(db_));
+  const int primary = rc & 0xff;
+  const int err = primary == SQLITE_IOERR || primary == SQLITE_READONLY ? SystemErrno(db_) : 0;
+  FailWith(StatusForSqlite(rc, err), rc, context, sqlite3_errmsg(db_));
 }
 
 void Connection::FailWith(signals_status status, int rc, const std::string& context,
