@@ -337,6 +337,7 @@ Result<nlohmann::json> FactBatchIngest::Commit() {
   // Queued with the row, in its transaction: acknowledged means it will be logged.
   if (queued) SIGNALS_RETURN_IF_ERROR(tlog->Enqueue(**txn, tlog_subject, logged));
   SIGNALS_RETURN_IF_ERROR(kernel_.keys().RecordKeyUse(**txn, signer_->key_id(), ingested_at_ms));
+  if (commit_hook_) SIGNALS_RETURN_IF_ERROR(commit_hook_(**txn, provenance));
   SIGNALS_RETURN_IF_ERROR((*txn)->Commit());  // the commit point
   committed_keys_.clear();
   if (queued) tlog->NoteEnqueued();

@@ -11,6 +11,7 @@
 // Not thread-safe: one thread drives one ingest.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -69,6 +70,13 @@ class FactBatchIngest {
   // Completes the batch and returns the provenance record (README.md#the-provenance-record).
   Result<nlohmann::json> Finish();
 
+  // Rows that must commit with the batch or not at all: `hook` runs inside the
+  // batch's index transaction, after its rows, with the provenance record (an
+  // Idempotency-Key's answer, so that a crash can never leave a stored batch
+  // whose key would store it again).
+  using CommitHook = std::function<Status(IndexStore::Txn& txn, const nlohmann::json& provenance)>;
+  void CommitWith(CommitHook hook) { commit_hook_ = std::move(hook); }
+
   const std::string& batch_id() const { return batch_id_; }
   uint64_t fact_count() const { return fact_count_; }
 
@@ -100,6 +108,7 @@ class FactBatchIngest {
   std::vector<std::string> committed_keys_;
   Status failure_;
   bool finished_ = false;
+  CommitHook commit_hook_;
 };
 
 }  // namespace signals

@@ -11,7 +11,6 @@
 // whose process is gone, or that is older than a few minutes, is left over
 // from a crash and is taken over at once, so that a source restarted after a
 // kill -9 can resend its batch with the same key without waiting.
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -182,24 +181,26 @@ class FactIngestSession : public IngestSession, public JsonEventsReader::Handler
       // No events: the pipeline still says what is wrong (graph, emptiness).
       if (!ingest_) SIGNALS_RETURN_IF_ERROR(BeginPipeline());
     }
+    if (idem_) {
+      // The answer is remembered in the batch's own index transaction: a
+      // crash between two transactions would leave a stored batch whose key
+      // is free again, and the client's resend would store it twice.
+      ingest_->CommitWith([this, body_hash](IndexStore::Txn& txn, const nlohmann::json& provenance) {
+        const int64_t now = kernel_.NowMs();
+        // An NDJSON body is stored as received, so the pipeline's
+        // provenanceHash already is the body's hash.
+        nlohmann::json record = {
+            {"state", "complete"},
+            {"bodyHash", json_form_ ? body_hash : provenance.value("provenanceHash", "")},
+            {"response", provenance},
+            {"createdAtMs", now},
+            {"createdAt", FormatRfc3339Millis(now)}};
+        return txn.Upsert("idempotency", idem_->key, CanonicalJson(record));
+      });
+    }
     auto result = ingest_->Finish();
     if (!result.ok()) return result.status();
     finished_ = true;
-    if (idem_) {
-      // An NDJSON body is stored as received, so the pipeline's
-      // provenanceHash already is the body's hash.
-      if (!json_form_) body_hash = result->value("provenanceHash", "");
-      const int64_t now = kernel_.NowMs();
-      nlohmann::json record = {{"state", "complete"},
-                               {"bodyHash", body_hash},
-                               {"response", *result},
-                               {"createdAtMs", now},
-                               {"createdAt", FormatRfc3339Millis(now)}};
-      // The batch is committed; failing to remember the answer only loses
-      // replay, so it is logged rather than failing the request.
-      Status s = WriteIdempotencyRecord(kernel_, idem_->key, &record);
-      if (!s.ok()) spdlog::warn("could not record an idempotency answer: {}", s.message());
-    }
     return result;
   }
 
