@@ -1,14 +1,20 @@
 // signalsd: the Signals daemon. Loads the plugins, validates the whole
-// configuration, creates every instance, starts transports and sources, and
-// runs retention GC on its schedule, until SIGTERM or SIGINT; then it stops GC
-// (between two objects), the services in reverse order, and exits 0.
+// configuration, creates every instance, removes the temp files a crash left
+// in the CAS, starts transports and sources, and runs retention GC on its
+// schedule, until SIGTERM or SIGINT; then it stops GC (between two objects),
+// the services in reverse order, and exits 0.
 #include <csignal>
+#include <cstring>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "analysis/analysis_ops.hpp"
 #include "base/logging.hpp"
 #include "config/bootstrap.hpp"
 #include "core/kernel.hpp"
+#include "model/cas_object.hpp"
+#include "plugin/plugin_instance.hpp"
 #include "retention/retention_scheduler.hpp"
 #include "service/problem.hpp"
 
@@ -32,6 +38,51 @@ the command line (--section.key=value); command line beats environment beats fil
 int Problem(const signals::Status& status) {
   std::cerr << "signalsd: " << status.message() << "\n";
   return signals::ExitCodeOf(status);
+}
+
+// Removes the temp files of CAS writes that a killed process left
+// (README.md#fsck), so that crashes do not pile them up. Only a CAS plugin
+// that can list them (cas-fs: list_leftovers) is asked, through a second
+// instance with that option on, so that the serving instance keeps them
+// invisible. signalsd is the only daemon on its data directory, but
+// signalsctl writers may run beside it: their temp files are locked, so the
+// plugin neither lists nor removes them (remove takes the lock first).
+// Failures are logged and never stop the start: fsck reports what remains.
+void RemoveInterruptedWrites(signals::Kernel& kernel) {
+  const signals::InstanceConfig* cas = kernel.config().Instance("cas");
+  if (cas == nullptr) return;
+  const signals_component* component = cas->component->component;
+  bool lists_leftovers = false;
+  for (size_t i = 0; i < component->option_count; ++i) {
+    if (std::strcmp(component->options[i].name, "list_leftovers") == 0) lists_leftovers = true;
+  }
+  if (!lists_leftovers) return;
+  signals::InstanceConfig lister = *cas;
+  lister.options["list_leftovers"] = "true";
+  auto instance = signals::PluginInstance::Create(lister, kernel.config().data_dir, kernel.host());
+  if (!instance.ok()) {
+    spdlog::warn("temp files of interrupted writes not removed: {}", instance.status().message());
+    return;
+  }
+  signals::CasStore store(std::move(*instance));
+  std::vector<std::string> leftovers;
+  signals::Status listed = store.List("", [&](const std::string& key) {
+    if (signals::ClassifyCasKey(key).kind == signals::CasObjectKind::kLeftover) leftovers.push_back(key);
+  });
+  if (!listed.ok()) {
+    spdlog::warn("temp files of interrupted writes not removed: {}", listed.message());
+    return;
+  }
+  size_t removed = 0;
+  for (const auto& key : leftovers) {
+    signals::Status s = store.Remove(key);
+    if (s.ok()) {
+      ++removed;
+    } else if (s.code() != signals::Code::kNotFound) {
+      spdlog::warn("temp file {} of an interrupted write not removed: {}", key, s.message());
+    }
+  }
+  if (removed > 0) spdlog::info("temp files of interrupted writes removed from the CAS: {}", removed);
 }
 
 }  // namespace
@@ -80,6 +131,9 @@ int main(int argc, char** argv) {
 
     auto kernel = signals::Kernel::Open(std::move(*config), signals::DataDirAccess::kDaemon);
     if (!kernel.ok()) return Problem(kernel.status());
+    // Before anything of this process writes: every unlocked temp file is
+    // then another process's leftover.
+    RemoveInterruptedWrites(**kernel);
     // The reachability.* ops of the service API, before any transport serves it.
     signals::RegisterAnalysisOps((*kernel)->service());
     auto signer = (*kernel)->signer();

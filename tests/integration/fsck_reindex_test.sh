@@ -4,11 +4,14 @@
 #   * one flipped byte in each kind of stored object (fact blob, provenance,
 #     attestation, callgraph blob, meta, manifest, manifest envelope, key
 #     record) makes fsck exit 1 with a line naming that object; so does a
-#     deleted object, and a batch row deleted with the sqlite3 CLI names the
-#     objects left without it;
-#   * a leftover temp file of an interrupted write (one planted, and the one
-#     an ingest killed with SIGKILL leaves) is reported, and `fsck --repair`
-#     removes it and nothing else (file listing before/after);
+#     deleted object;
+#   * what a crash leaves is no damage (README.md#fsck): a batch row deleted
+#     with the sqlite3 CLI (as a kill before the index commit leaves it) and a
+#     temp file of an interrupted write (one planted, and the one an ingest
+#     killed with SIGKILL leaves) are reported as leftovers and fsck exits 0;
+#     damage beside a leftover still exits 1; `fsck --repair` removes the
+#     temp file and nothing else (file listing before/after), and so does
+#     signalsd's start, which keeps a temp file that a writer holds locked;
 #   * deleting the index file and running `reindex` gives the same answers to
 #     every list and get query — signalsctl's and the REST API's (through
 #     signalsd and curl) — byte for byte;
@@ -90,26 +93,35 @@ expect_fsck_names "manifests/$G_GLOBAL.json.dsse" missing-object
 mv env.saved "$CAS/manifests/$G_GLOBAL.json.dsse"
 expect_fsck_clean "objects restored"
 
-step "an index row deleted with sqlite3 names the objects left without it"
+step "an index row deleted with sqlite3: the objects left without it are leftovers, fsck exits 0"
 cp -p "$DATA/index.sqlite" index.saved
 sqlite3 "$DATA/index.sqlite" "DELETE FROM batches WHERE key = '$B3'"
-run_expect 1 fsck.out fsck.err ctl fsck
+run_expect 0 fsck.out fsck.err ctl fsck
 for key in "runtime-facts/global/$B3.ndjson.zst" "runtime-facts/global/$B3.provenance.json" "attestations/$B3.dsse"; do
-  expect_in fsck.out "$key: object-without-row: " "fsck output (deleted row)"
+  expect_in fsck.out "$key: leftover: no index row batches/$B3: " "fsck output (deleted row)"
 done
-[[ $(grep -c ': object-without-row: ' fsck.out) -eq 3 ]] || fail "more than the batch's 3 objects reported: $(cat fsck.out)"
+[[ $(grep -c ': leftover: ' fsck.out) -eq 3 ]] || fail "more than the batch's 3 objects reported: $(cat fsck.out)"
+expect_in fsck.out "; 0 problems, 3 leftovers" "fsck summary (deleted row)"
 step "reindex restores the row"
 run_expect 0 reindex.out reindex.err ctl reindex
 expect_fsck_clean "after reindex of a deleted row"
 
-step "a leftover of an interrupted write: reported, and --repair removes it and nothing else"
+step "a temp file of an interrupted write: a leftover (exit 0); damage beside it still exits 1"
 LEFTOVER=runtime-facts/acme/.$B1.ndjson.zst.tmp.0123456789abcdef
 printf 'half a blob' >"$CAS/$LEFTOVER"
-expect_fsck_names "$LEFTOVER" leftover
+run_expect 0 fsck.out fsck.err ctl fsck
+expect_in fsck.out "$LEFTOVER: leftover: temp file of an interrupted write" "fsck output (temp file)"
+expect_in fsck.out "; 0 problems, 1 leftover" "fsck summary (temp file)"
+flip "$CAS/attestations/$B1.dsse"
+expect_fsck_names "attestations/$B1.dsse"
+expect_in fsck.out "$LEFTOVER: leftover: " "fsck output (damage and a leftover)"
+grep -qE '; [1-9][0-9]* problems?, 1 leftover$' fsck.out || fail "fsck summary (damage and a leftover): $(tail -n1 fsck.out)"
+unflip "$CAS/attestations/$B1.dsse"
+step "--repair removes the temp file and nothing else"
 before=$(files_under "$DATA/cas")
 run_expect 0 repair.out repair.err ctl fsck --repair
 expect_in repair.out "$LEFTOVER: leftover: temp file of an interrupted write; removed" "fsck --repair output"
-expect_in repair.out "; 0 problems, 1 repaired" "fsck --repair summary"
+expect_in repair.out "; 0 problems, 0 leftovers, 1 repaired" "fsck --repair summary"
 after=$(files_under "$DATA/cas")
 [[ $after == "$(grep -vF "/.$B1.ndjson.zst.tmp." <<<"$before")" ]] || fail "--repair removed more than the leftover"
 [[ ! -e $CAS/$LEFTOVER ]] || fail "--repair left the leftover"
@@ -128,11 +140,31 @@ kill -KILL "$INGEST_PID"
 wait "$INGEST_PID" 2>/dev/null || true
 temp=$(compgen -G "$CAS/runtime-facts/acme/.*.ndjson.zst.tmp.*" | head -n1 || true)
 [[ -n $temp ]] || fail "the killed ingest left no temp file (it finished too early?)"
-run_expect 1 fsck.out fsck.err ctl fsck
-expect_in fsck.out "runtime-facts/acme/$(basename "$temp"): leftover: " "fsck after kill -9"
+run_expect 0 fsck.out fsck.err ctl fsck
+expect_in fsck.out "runtime-facts/acme/$(basename "$temp"): leftover: temp file" "fsck after kill -9"
 [[ $(grep -vc '^fsck: ' fsck.out) -eq 1 ]] || fail "fsck after kill -9 reports more than the leftover: $(cat fsck.out)"
-run_expect 0 repair.out repair.err ctl fsck --repair
-[[ $(files_under "$DATA/cas") == "$before" ]] || fail "--repair after kill -9 did not restore the file listing"
+
+step "signalsd's start removes the temp file, and keeps one that a writer holds locked"
+# A cas-fs writer holds an exclusive flock on its temp file; this process
+# holds one the same way while signalsd starts (as a signalsctl ingest would).
+HELD=$CAS/runtime-facts/acme/.held.ndjson.zst.tmp.fedcba9876543210
+printf 'a write in progress' >"$HELD"
+"$PY" -c 'import fcntl, sys, time
+f = open(sys.argv[1], "r+"); fcntl.flock(f, fcntl.LOCK_EX); print("locked", flush=True); time.sleep(120)' \
+  "$HELD" >held.out &
+HOLDER=$!
+for _ in $(seq 100); do grep -q locked held.out && break; sleep 0.05; done
+grep -q locked held.out || fail "the holder did not lock $HELD"
+start_signalsd "$DATA"
+stop_signalsd
+[[ ! -e $temp ]] || fail "signalsd's start left the temp file of the killed ingest"
+[[ -e $HELD ]] || fail "signalsd's start removed a temp file that a writer holds"
+expect_in "$SIGNALSD_LOG" "temp files of interrupted writes removed from the CAS: 1" "signalsd log"
+kill "$HOLDER"
+wait "$HOLDER" 2>/dev/null || true
+rm -f "$HELD"
+[[ $(files_under "$DATA/cas") == "$before" ]] || fail "signalsd's start after kill -9 did not restore the file listing"
+expect_fsck_clean "after signalsd's start"
 
 # capture DIR: every list and get answer, from signalsctl and the REST API.
 capture() {

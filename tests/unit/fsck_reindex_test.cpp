@@ -1,10 +1,15 @@
-// Specification of fsck and reindex (README.md#what-is-stored): a flipped byte in any stored
-// object, a deleted object and a deleted index row are each found and named;
-// --repair removes leftovers of interrupted writes and nothing else; reindex
-// rebuilds every derived row from the CAS alone, and restores tombstoned rows
-// verbatim. Runs on the real cas-fs, index-sqlite and signer-ed25519 plugins.
+// Specification of fsck and reindex (README.md#fsck, README.md#what-is-stored): a flipped
+// byte in any stored object and a deleted object are each found and named as
+// damage; what a crash may leave at any point of an ingest, a key
+// registration or rotation, or a retention-GC deletion (temp files, objects
+// without their index row, tombstones not yet in effect, objects whose
+// removal is pending) is named as a leftover and is no damage; --repair
+// removes temp files and nothing else; reindex rebuilds every derived row
+// from the CAS alone, and restores tombstoned rows verbatim. Runs on the real
+// cas-fs, index-sqlite and signer-ed25519 plugins.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,6 +25,8 @@
 #include "ingest/fact_ingest.hpp"
 #include "model/cas_object.hpp"
 #include "model/cas_paths.hpp"
+#include "model/key_objects.hpp"
+#include "retention/retention_gc.hpp"
 #include "test_kernel.hpp"
 #include "verify/fsck.hpp"
 #include "verify/reindex.hpp"
@@ -91,6 +98,25 @@ class FsckReindexTest : public ::testing::Test {
     std::string out;
     for (const auto& p : report.problems) out += "\n  " + p.object + ": " + p.rule + ": " + p.detail;
     return out.empty() ? " (none)" : out;
+  }
+
+  // The objects reported as leftovers, sorted.
+  static std::vector<std::string> LeftoverObjects(const FsckReport& report) {
+    std::vector<std::string> objects;
+    for (const auto& p : report.problems) {
+      if (p.leftover) {
+        EXPECT_EQ(p.rule, "leftover") << p.object;
+        objects.push_back(p.object);
+      }
+    }
+    return objects;
+  }
+
+  void RemoveRows(const std::vector<std::pair<std::string, std::string>>& rows) {
+    auto txn = kernel_->index().Begin();
+    ASSERT_TRUE(txn.ok());
+    for (const auto& [collection, key] : rows) ASSERT_TRUE((*txn)->Remove(collection, key).ok()) << key;
+    ASSERT_TRUE((*txn)->Commit().ok());
   }
 
   // The rules reported for `object`.
@@ -185,19 +211,151 @@ TEST_F(FsckReindexTest, ADeletedObjectIsNamed) {
   }
 }
 
-TEST_F(FsckReindexTest, ADeletedIndexRowNamesTheObjectsLeftWithoutIt) {
-  auto txn = kernel_->index().Begin();
-  ASSERT_TRUE(txn.ok());
-  ASSERT_TRUE((*txn)->Remove("batches", batch_id_).ok());
-  ASSERT_TRUE((*txn)->Commit().ok());
+// A process killed between its CAS commits and its index commit leaves the
+// batch's objects without a row; a deleted row looks the same. Nothing reads
+// them: they are leftovers, and reindex adopts them.
+TEST_F(FsckReindexTest, TheObjectsOfABatchWithoutItsIndexRowAreLeftovers) {
+  ASSERT_NO_FATAL_FAILURE(RemoveRows({{"batches", batch_id_}}));
   FsckReport report = Fsck();
-  for (const auto& key :
-       {cas_paths::FactBlob("acme", batch_id_), cas_paths::FactProvenance("acme", batch_id_),
-        cas_paths::BatchAttestation(batch_id_)}) {
-    EXPECT_EQ(RulesFor(report, key), std::vector<std::string>{"object-without-row"})
-        << key << Listing(report);
-  }
+  std::vector<std::string> expected = {cas_paths::BatchAttestation(batch_id_),
+                                       cas_paths::FactBlob("acme", batch_id_),
+                                       cas_paths::FactProvenance("acme", batch_id_)};
+  EXPECT_EQ(LeftoverObjects(report), expected) << Listing(report);
   EXPECT_EQ(report.problems.size(), 3u) << Listing(report);
+  EXPECT_EQ(report.Outstanding(), 0u) << Listing(report);
+  EXPECT_EQ(report.Leftovers(), 3u);
+  for (const auto& p : report.problems) {
+    EXPECT_NE(p.detail.find("no index row batches/" + batch_id_), std::string::npos) << p.detail;
+  }
+  RunReindex();
+  EXPECT_TRUE(Fsck().problems.empty()) << Listing(Fsck());
+}
+
+// A kill at any point of an ingest before its commit: a blob alone (killed
+// right after the first CAS commit), or a whole callgraph without its two
+// rows (killed just before the index commit).
+TEST_F(FsckReindexTest, AnyPrefixOfAnUncommittedIngestIsALeftover) {
+  const std::string lone_blob = cas_paths::FactBlob("acme", "01J00000000000000000000000");
+  ASSERT_TRUE(kernel_->cas().Put(lone_blob, "the first object of an ingest that never committed").ok());
+
+  CallgraphIngestRequest graph;
+  graph.tenant = "acme";
+  graph.component_purl = "pkg:maven/org.acme/other@2.0";
+  graph.language = "java";
+  graph.principal = "scanner-worker";
+  auto ingest = kernel_->BeginCallgraphIngest(graph);
+  ASSERT_TRUE(ingest.ok()) << ingest.status().ToString();
+  ASSERT_TRUE(
+      (*ingest)
+          ->Write(R"({"schema":"stella.callgraph.v1","nodes":[{"id":"x","name":"x","kind":"method"}],)"
+                  R"("edges":[],"entrypoints":[{"nodeId":"x","kind":"main"}]})")
+          .ok());
+  auto stored = (*ingest)->Finish();
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  const std::string other = stored->graph_id;
+  auto row = CallgraphStore(*kernel_).Record(other);
+  ASSERT_TRUE(row.ok());
+  ASSERT_NO_FATAL_FAILURE(RemoveRows(
+      {{"callgraphs", other},
+       {"callgraph_digests", CallgraphStore::DigestKeyOf("acme", graph.component_purl, (*row)["digest"])}}));
+
+  FsckReport report = Fsck();
+  std::vector<std::string> expected = {cas_paths::CallgraphBlob("acme", other),
+                                       cas_paths::CallgraphMeta("acme", other), cas_paths::Manifest(other),
+                                       cas_paths::ManifestEnvelope(other), lone_blob};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(LeftoverObjects(report), expected) << Listing(report);
+  EXPECT_EQ(report.Outstanding(), 0u) << Listing(report);
+}
+
+// Retention GC killed after each of its steps (retention_gc.hpp): after the
+// tombstone (1), the tombstone is not in effect; after the expiring commit
+// (2), the objects still to remove are pending; after the last step (4)
+// nothing remains. fsck is clean at every point.
+TEST_F(FsckReindexTest, AGcDeletionInterruptedAfterAnyStepLeavesOnlyLeftovers) {
+  auto text = kernel_->index().Get("batches", batch_id_);
+  ASSERT_TRUE(text.ok());
+  const json row = json::parse(*text);
+  const int64_t later = kernel_->NowMs() + 91LL * 86'400'000;
+  auto item = DueBatch(row, RetentionPolicy{}, later);
+  ASSERT_TRUE(item.has_value());
+  const std::string tombstone = cas_paths::Tombstone("runtime-facts", "acme", batch_id_);
+  RetentionGc gc(*kernel_);
+
+  ASSERT_TRUE(gc.WriteTombstone(*item, row, kernel_->NowMs()).ok());
+  FsckReport report = Fsck();
+  EXPECT_EQ(LeftoverObjects(report), std::vector<std::string>{tombstone}) << Listing(report);
+  EXPECT_NE(report.problems[0].detail.find("is live"), std::string::npos) << Listing(report);
+  EXPECT_EQ(report.Outstanding(), 0u) << Listing(report);
+
+  auto expired = gc.Expire(*item, kernel_->NowMs());
+  ASSERT_TRUE(expired.ok() && *expired) << expired.status().ToString();
+  report = Fsck();
+  EXPECT_EQ(LeftoverObjects(report), item->keys) << Listing(report);
+  EXPECT_EQ(report.Outstanding(), 0u) << Listing(report);
+
+  // Step 3 done for one object only.
+  ASSERT_TRUE(kernel_->cas().Remove(item->keys[0]).ok());
+  report = Fsck();
+  EXPECT_EQ(LeftoverObjects(report), std::vector<std::string>{item->keys[1]}) << Listing(report);
+  EXPECT_EQ(report.Outstanding(), 0u) << Listing(report);
+
+  ASSERT_TRUE(gc.FinishRemoval(*item).ok());
+  EXPECT_TRUE(Fsck().problems.empty()) << Listing(Fsck());
+}
+
+// A key registration killed between its CAS record and its registry row, and
+// a rotation killed between the retirement record and the registry's commit.
+TEST_F(FsckReindexTest, InterruptedKeyRegistrationAndRotationAreLeftovers) {
+  auto signer = kernel_->signer();
+  ASSERT_TRUE(signer.ok());
+  const std::string active = (*signer)->key_id();
+  ASSERT_TRUE(StoreKeyRetirement(kernel_->cas(), active, "2027-01-01T00:00:00.000Z").ok());
+  const json half_registered = {{"keyId", "half-registered"},
+                                {"algorithm", (*signer)->algorithm()},
+                                {"publicKeyPem", (*signer)->public_key_pem() + " "},
+                                {"registeredAt", "2027-01-01T00:00:00.000Z"}};
+  ASSERT_TRUE(StoreKeyObject(kernel_->cas(), half_registered).ok());
+
+  FsckReport report = Fsck();
+  EXPECT_EQ(LeftoverObjects(report), (std::vector<std::string>{cas_paths::KeyRecord("half-registered"),
+                                                               cas_paths::KeyRetirement(active)}))
+      << Listing(report);
+  EXPECT_EQ(report.Outstanding(), 0u) << Listing(report);
+}
+
+// Leftovers do not hide damage: with leftovers present, a flipped byte, a
+// missing object and a bad signature still count.
+TEST_F(FsckReindexTest, DamageBesideLeftoversStillCounts) {
+  const std::string dir =
+      std::filesystem::path(kernel_.ObjectPath(cas_paths::FactBlob("acme", batch_id_))).parent_path();
+  WriteFile(dir + "/.unrelated.ndjson.zst.tmp.00112233aabbccdd", "half a write");
+  ASSERT_TRUE(kernel_->cas().Put(cas_paths::FactBlob("acme", "01J00000000000000000000000"), "x").ok());
+  ASSERT_EQ(Fsck().Outstanding(), 0u);
+
+  const std::string blob = cas_paths::FactBlob("acme", batch_id_);
+  std::string bytes = ReadFile(kernel_.ObjectPath(blob));
+  bytes[bytes.size() / 2] ^= 0x01;
+  WriteFile(kernel_.ObjectPath(blob), bytes);
+  auto signer = kernel_->signer();
+  ASSERT_TRUE(signer.ok());
+  const std::string key_record = cas_paths::KeyRecord((*signer)->key_id());
+  std::filesystem::remove(kernel_.ObjectPath(key_record));
+  // One base64 character of the manifest envelope's signature, in place.
+  const std::string envelope = cas_paths::ManifestEnvelope(graph_id_);
+  std::string text = ReadFile(kernel_.ObjectPath(envelope));
+  const size_t sig = text.find("\"sig\":\"");
+  ASSERT_NE(sig, std::string::npos) << text;
+  char& c = text[sig + 7];
+  c = c == 'A' ? 'B' : 'A';
+  WriteFile(kernel_.ObjectPath(envelope), text);
+
+  FsckReport report = Fsck();
+  EXPECT_EQ(report.Leftovers(), 2u) << Listing(report);
+  EXPECT_EQ(RulesFor(report, blob), std::vector<std::string>{"integrity"}) << Listing(report);
+  EXPECT_EQ(RulesFor(report, key_record), std::vector<std::string>{"missing-object"}) << Listing(report);
+  EXPECT_EQ(RulesFor(report, envelope), std::vector<std::string>{"integrity"}) << Listing(report);
+  EXPECT_EQ(report.Outstanding(), 3u) << Listing(report);
 }
 
 TEST_F(FsckReindexTest, RepairRemovesLeftoversOfInterruptedWritesAndNothingElse) {
@@ -209,13 +367,16 @@ TEST_F(FsckReindexTest, RepairRemovesLeftoversOfInterruptedWritesAndNothingElse)
 
   FsckReport report = Fsck();
   EXPECT_EQ(RulesFor(report, leftover), std::vector<std::string>{"leftover"}) << Listing(report);
-  EXPECT_EQ(report.Outstanding(), 1u) << Listing(report);
+  EXPECT_EQ(report.Outstanding(), 0u) << "a crash's temp file is no damage:" << Listing(report);
+  EXPECT_EQ(report.Leftovers(), 1u) << Listing(report);
   EXPECT_EQ(kernel_.CasFiles(), before) << "fsck without --repair changes nothing";
 
   report = Fsck(/*repair=*/true);
   ASSERT_EQ(report.problems.size(), 1u) << Listing(report);
   EXPECT_TRUE(report.problems[0].repaired);
   EXPECT_EQ(report.Outstanding(), 0u);
+  EXPECT_EQ(report.Leftovers(), 0u);
+  EXPECT_EQ(report.Repaired(), 1u);
   std::vector<std::string> after = kernel_.CasFiles();
   std::vector<std::string> expected;
   for (const auto& f : before) {
@@ -303,8 +464,11 @@ TEST_F(FsckReindexTest, TombstonesAreExpectedByFsckAndRestoredVerbatimByReindex)
   auto text = kernel_->index().Get("batches", batch_id_);
   ASSERT_TRUE(text.ok());
   json record = json::parse(*text);
+  const std::string tombstone_key = cas_paths::Tombstone("runtime-facts", "acme", batch_id_);
   record["skipReason"] = "rekor-unavailable";  // so that reindex queues it for the log
-  record["deletedAt"] = "2027-01-01T00:00:00.000Z";
+  record["state"] = "expired";
+  record["expiredAt"] = "2027-01-01T00:00:00.000Z";
+  record["tombstoneKey"] = tombstone_key;
   const std::vector<std::string> deleted = {cas_paths::FactBlob("acme", batch_id_),
                                             cas_paths::FactProvenance("acme", batch_id_)};
   json tombstone = {{"kind", "runtime-facts"},
@@ -315,7 +479,6 @@ TEST_F(FsckReindexTest, TombstonesAreExpectedByFsckAndRestoredVerbatimByReindex)
                     {"deletedKeys", deleted},
                     {"attestation", cas_paths::BatchAttestation(batch_id_)},
                     {"index", {{"collection", "batches"}, {"key", batch_id_}, {"record", record}}}};
-  const std::string tombstone_key = cas_paths::Tombstone("runtime-facts", "acme", batch_id_);
   ASSERT_TRUE(kernel_->cas().Put(tombstone_key, CanonicalJson(tombstone)).ok());
   for (const auto& key : deleted) ASSERT_TRUE(kernel_->cas().Remove(key).ok());
   auto txn = kernel_->index().Begin();

@@ -1,8 +1,9 @@
 // signalsctl fsck [--repair]: checks every CAS object against the index and
-// the key registry (kernel/src/verify/fsck.hpp). One problem a line on stdout,
-// "<object>: <rule>: <detail>", sorted; then a summary. Exit 0 clean, 1 when
-// anything is wrong (a repaired leftover no longer counts), 2 on usage or
-// when the store or index cannot be read.
+// the key registry (kernel/src/verify/fsck.hpp). One line a finding on
+// stdout, "<object>: <rule>: <detail>", sorted, where what a crash may leave
+// has the rule "leftover"; then a summary. Exit 0 when there is no damage
+// (leftovers are no damage), 1 when there is, 2 on usage or when the store or
+// index cannot be read.
 #include <cstring>
 #include <iostream>
 
@@ -50,10 +51,11 @@ int RunFsck(Context& ctx, const std::vector<std::string>& tokens) {
   }
   for (const auto& p : report->problems) std::cout << p.object << ": " << p.rule << ": " << p.detail << "\n";
   const size_t outstanding = report->Outstanding();
-  const size_t repaired = report->problems.size() - outstanding;
+  const size_t leftovers = report->Leftovers();
   std::cout << "fsck: " << report->objects << " objects (" << report->bytes << " bytes), " << report->rows
-            << " index rows checked; " << outstanding << " problem" << (outstanding == 1 ? "" : "s");
-  if (options.repair) std::cout << ", " << repaired << " repaired";
+            << " index rows checked; " << outstanding << " problem" << (outstanding == 1 ? "" : "s") << ", "
+            << leftovers << " leftover" << (leftovers == 1 ? "" : "s");
+  if (options.repair) std::cout << ", " << report->Repaired() << " repaired";
   std::cout << "\n";
   return outstanding == 0 ? kExitOk : kExitInvalid;
 }

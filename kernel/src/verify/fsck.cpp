@@ -17,6 +17,7 @@
 #include "model/cas_paths.hpp"
 #include "model/index_rows.hpp"
 #include "model/key_objects.hpp"
+#include "retention/retention.hpp"
 #include "retention/tombstone.hpp"
 #include "verify/batch_verifier.hpp"
 #include "verify/callgraph_verifier.hpp"
@@ -25,10 +26,24 @@ namespace signals {
 
 size_t FsckReport::Outstanding() const {
   return static_cast<size_t>(
-      std::count_if(problems.begin(), problems.end(), [](const FsckProblem& p) { return !p.repaired; }));
+      std::count_if(problems.begin(), problems.end(), [](const FsckProblem& p) { return !p.leftover; }));
+}
+
+size_t FsckReport::Leftovers() const {
+  return static_cast<size_t>(std::count_if(problems.begin(), problems.end(),
+                                           [](const FsckProblem& p) { return p.leftover && !p.repaired; }));
+}
+
+size_t FsckReport::Repaired() const {
+  return static_cast<size_t>(
+      std::count_if(problems.begin(), problems.end(), [](const FsckProblem& p) { return p.repaired; }));
 }
 
 namespace {
+
+// The GC collection of deletions between their steps 2 and 4
+// (retention/retention_gc.hpp), keyed by tombstone key.
+constexpr const char* kGcPendingCollection = "gc_pending";
 
 std::string RowName(const std::string& collection, const std::string& key) {
   return "index:" + collection + "/" + key;
@@ -40,6 +55,7 @@ class Checker {
 
   Result<FsckReport> Run() {
     SIGNALS_RETURN_IF_ERROR(ListObjects());
+    SIGNALS_RETURN_IF_ERROR(LoadGcPending());
     LoadTombstones();
     SIGNALS_RETURN_IF_ERROR(CheckBatches());
     SIGNALS_RETURN_IF_ERROR(CheckCallgraphs());
@@ -61,8 +77,13 @@ class Checker {
     bool claimed = false;
   };
 
-  void Problem(std::string object, std::string rule, std::string detail, bool repaired = false) {
-    report_.problems.push_back({std::move(object), std::move(rule), std::move(detail), repaired});
+  void Problem(std::string object, std::string rule, std::string detail) {
+    report_.problems.push_back({std::move(object), std::move(rule), std::move(detail), false, false});
+  }
+
+  // What a crash may leave (see fsck.hpp): reported, never counted as damage.
+  void Leftover(std::string object, std::string detail, bool repaired = false) {
+    report_.problems.push_back({std::move(object), "leftover", std::move(detail), repaired, true});
   }
 
   bool Exists(const std::string& key) const { return objects_.count(key) != 0; }
@@ -101,7 +122,7 @@ class Checker {
         repaired = removed.ok();
         detail += repaired ? "; removed" : "; not removed: " + removed.message();
       }
-      Problem(key, "leftover", detail, repaired);
+      Leftover(key, detail, repaired);
     }
     for (const auto& [key, entry] : objects_) {
       if (entry.ref.kind == CasObjectKind::kUnknown) {
@@ -121,12 +142,49 @@ class Checker {
         Problem(key, "tombstone-invalid", tombstone.status().message());
         continue;
       }
-      for (const auto& deleted : tombstone->deleted_keys) {
-        if (!Exists(deleted)) continue;
-        Claim(deleted);
-        Problem(deleted, "deleted-object-present", "tombstone " + key + " lists it as deleted");
-      }
       tombstones_[{tombstone->collection, tombstone->row_key}] = std::move(*tombstone);
+    }
+  }
+
+  // Deletions GC committed (step 2) and has not finished (steps 3 and 4):
+  // their objects may still be there until the next run removes them.
+  Status LoadGcPending() {
+    Status s = kernel_.index().Query(kGcPendingCollection, "{}", [&](const std::string& record) {
+      ++report_.rows;
+      auto row = nlohmann::json::parse(record, nullptr, false);
+      const std::string tombstone = row.is_object() ? JsonText(row, "tombstoneKey") : "";
+      if (tombstone.empty() || !row.contains("deletedKeys") || !row["deletedKeys"].is_array()) {
+        Problem(RowName(kGcPendingCollection, "?"), "row-invalid",
+                "a row without a string 'tombstoneKey' and an array 'deletedKeys'");
+        return;
+      }
+      std::set<std::string>& keys = gc_pending_[tombstone];
+      for (const auto& key : row["deletedKeys"]) {
+        if (key.is_string()) keys.insert(key.get<std::string>());
+      }
+      // Step 1 (the tombstone) is durable before step 2 writes this row.
+      if (!Exists(tombstone)) {
+        Problem(tombstone, "missing-object", RowName(kGcPendingCollection, tombstone) + " refers to it");
+      }
+    });
+    // The collection exists once GC has deleted something.
+    if (!s.ok() && s.code() != Code::kNotFound) return s.WithContext("reading index collection gc_pending");
+    return Status::Ok();
+  }
+
+  // The objects a tombstone in effect lists as deleted must be gone, unless
+  // its deletion is still pending.
+  void CheckDeletedObjects(const Tombstone& tombstone) {
+    auto pending = gc_pending_.find(tombstone.key);
+    for (const auto& deleted : tombstone.deleted_keys) {
+      if (!Exists(deleted)) continue;
+      Claim(deleted);
+      if (pending != gc_pending_.end() && pending->second.count(deleted) != 0) {
+        Leftover(deleted, "deleted by " + tombstone.key + ", whose removal was interrupted (" +
+                              RowName(kGcPendingCollection, tombstone.key) + "); the next gc run removes it");
+      } else {
+        Problem(deleted, "deleted-object-present", "tombstone " + tombstone.key + " lists it as deleted");
+      }
     }
   }
 
@@ -255,10 +313,18 @@ class Checker {
         continue;
       }
       auto tombstone = tombstones_.find({collection, id});
-      if (tombstone != tombstones_.end()) {
-        matched_tombstones_.insert(tombstone->first);
+      if (tombstone != tombstones_.end()) matched_tombstones_.insert(tombstone->first);
+      if (tombstone != tombstones_.end() && IsExpired(*row)) {
         CheckTombstonedRow(collection, id, row_name, *row, tombstone->second, key_members);
+        CheckDeletedObjects(tombstone->second);
       } else {
+        // A tombstone takes effect with the row that says "expired" (GC's
+        // step 2); before that the row is live and its objects are all there.
+        if (tombstone != tombstones_.end()) {
+          Leftover(tombstone->second.key, row_name +
+                                              " is live: a gc deletion that stopped before its commit; the "
+                                              "next gc run reuses or removes this tombstone");
+        }
         check_live(id, row_name, *row);
       }
       CheckRekorEntry(row_name, *row, rekor_entry(id));
@@ -371,6 +437,11 @@ class Checker {
         if (!record.is_object() || record.value("keyId", "") != id ||
             (retired && record.value("retiredAt", "") != row.value("retiredAt", ""))) {
           Problem(retirement, "key-mismatch", "differs from the key registry's retirement of " + id);
+        } else if (!retired && row.value("status", "") == "active") {
+          // Rotation stores the retirement before the row changes.
+          Leftover(retirement, "the key registry says " + id +
+                                   " is active: a rotation that stopped before its commit; rotating "
+                                   "again reuses this record");
         } else if (!retired) {
           Problem(retirement, "key-mismatch",
                   "the key registry says " + id + " is " + row.value("status", "?"));
@@ -394,6 +465,7 @@ class Checker {
   void CheckTombstoneRows() {
     for (const auto& [row, tombstone] : tombstones_) {
       if (matched_tombstones_.count(row) != 0) continue;
+      CheckDeletedObjects(tombstone);
       // Other collections than batches and callgraphs are checked here only
       // for presence.
       auto text = kernel_.index().Get(row.first, row.second);
@@ -424,26 +496,35 @@ class Checker {
             Problem(key, "rekor-entry-without-envelope", envelope + " does not exist");
             break;
           }
-          Problem(key, "object-without-row", "no index row refers to " + envelope);
+          Leftover(key, "no index row refers to " + envelope + kUncommitted);
           break;
         }
         case CasObjectKind::kFactBlob:
         case CasObjectKind::kFactProvenance:
         case CasObjectKind::kBatchAttestation:
-          Problem(key, "object-without-row", "no index row " + std::string(kBatchCollection) + "/" + ref.id);
+          Leftover(key, "no index row " + std::string(kBatchCollection) + "/" + ref.id + kUncommitted);
           break;
         case CasObjectKind::kKeyRecord:
+          // The signer registers its key at every start: it completes this.
+          Leftover(key, "key " + ref.id +
+                            " is not in the key registry: a registration that stopped before its commit");
+          break;
         case CasObjectKind::kKeyRetirement:
           Problem(key, "object-without-row", "key " + ref.id + " is not in the key registry");
           break;
         default:
-          Problem(key, "object-without-row",
-                  "no index row " + std::string(kCallgraphCollection) + "/" + ref.id);
+          Leftover(key, "no index row " + std::string(kCallgraphCollection) + "/" + ref.id + kUncommitted);
           break;
       }
     }
     Progress();
   }
+
+  // The objects of an ingest without their row: the process stopped between
+  // storing them and its index commit (nothing reads them), or the row was
+  // lost, which SQLite does not do to a committed row.
+  static constexpr const char* kUncommitted =
+      ": an ingest that stopped before its index commit (reindex adopts a complete one)";
 
   Kernel& kernel_;
   const FsckOptions& options_;
@@ -451,6 +532,7 @@ class Checker {
   std::map<std::string, Entry> objects_;
   std::map<std::pair<std::string, std::string>, Tombstone> tombstones_;  // by (collection, row key)
   std::set<std::pair<std::string, std::string>> matched_tombstones_;     // their rows, once checked
+  std::map<std::string, std::set<std::string>> gc_pending_;  // tombstone key → keys still to remove
 };
 
 }  // namespace
