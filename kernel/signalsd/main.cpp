@@ -1,12 +1,13 @@
 // signalsd: the Signals daemon. Loads the plugins, validates the whole
-// configuration, creates every instance, removes the temp files a crash left
-// in the CAS, starts transports and sources, and runs retention GC on its
-// schedule, until SIGTERM or SIGINT; then it stops GC (between two objects),
-// the services in reverse order, and exits 0.
+// configuration, creates every instance, starts transports and sources, and
+// runs retention GC on its schedule and, once, the removal of the temp files
+// a crash left in the CAS, until SIGTERM or SIGINT; then it stops those, the
+// services in reverse order, and exits 0.
+#include <atomic>
 #include <csignal>
-#include <cstring>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "analysis/analysis_ops.hpp"
@@ -44,21 +45,17 @@ int Problem(const signals::Status& status) {
 // (README.md#fsck), so that crashes do not pile them up. Only a CAS plugin
 // that can list them (cas-fs: list_leftovers) is asked, through a second
 // instance with that option on, so that the serving instance keeps them
-// invisible. signalsd is the only daemon on its data directory, but
-// signalsctl writers may run beside it: their temp files are locked, so the
-// plugin neither lists nor removes them (remove takes the lock first).
-// Failures are logged and never stop the start: fsck reports what remains.
-void RemoveInterruptedWrites(signals::Kernel& kernel) {
+// invisible. A temp file whose writer lives is locked (this process's own as
+// well as a signalsctl writer's), and the plugin neither lists nor removes it
+// (remove takes the lock first): so this runs beside the service, on its own
+// thread, and a large store does not delay readiness by a walk of the CAS.
+// `stopping` ends it between two removals. Failures are logged, never fatal:
+// fsck reports what remains.
+void RemoveInterruptedWrites(signals::Kernel& kernel, const std::atomic<bool>& stopping) {
   const signals::InstanceConfig* cas = kernel.config().Instance("cas");
   if (cas == nullptr) return;
-  const signals_component* component = cas->component->component;
-  bool lists_leftovers = false;
-  for (size_t i = 0; i < component->option_count; ++i) {
-    if (std::strcmp(component->options[i].name, "list_leftovers") == 0) lists_leftovers = true;
-  }
-  if (!lists_leftovers) return;
   signals::InstanceConfig lister = *cas;
-  lister.options["list_leftovers"] = "true";
+  if (!signals::ExposeCasLeftovers(lister)) return;
   auto instance = signals::PluginInstance::Create(lister, kernel.config().data_dir, kernel.host());
   if (!instance.ok()) {
     spdlog::warn("temp files of interrupted writes not removed: {}", instance.status().message());
@@ -75,6 +72,7 @@ void RemoveInterruptedWrites(signals::Kernel& kernel) {
   }
   size_t removed = 0;
   for (const auto& key : leftovers) {
+    if (stopping) break;
     signals::Status s = store.Remove(key);
     if (s.ok()) {
       ++removed;
@@ -131,9 +129,6 @@ int main(int argc, char** argv) {
 
     auto kernel = signals::Kernel::Open(std::move(*config), signals::DataDirAccess::kDaemon);
     if (!kernel.ok()) return Problem(kernel.status());
-    // Before anything of this process writes: every unlocked temp file is
-    // then another process's leftover.
-    RemoveInterruptedWrites(**kernel);
     // The reachability.* ops of the service API, before any transport serves it.
     signals::RegisterAnalysisOps((*kernel)->service());
     auto signer = (*kernel)->signer();
@@ -145,10 +140,14 @@ int main(int argc, char** argv) {
                  (*signer)->key_id(), (*signer)->algorithm());
     signals::RetentionScheduler retention(**kernel);
     retention.Start();
+    std::atomic<bool> stopping{false};
+    std::thread cleanup([&kernel, &stopping] { RemoveInterruptedWrites(**kernel, stopping); });
 
     int received = 0;
     sigwait(&stop_signals, &received);
     spdlog::info("signalsd stopping on signal {}", received);
+    stopping = true;
+    cleanup.join();
     retention.Stop();
     (*kernel)->StopServices();
     kernel->reset();

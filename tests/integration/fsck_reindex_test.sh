@@ -156,6 +156,8 @@ HOLDER=$!
 for _ in $(seq 100); do grep -q locked held.out && break; sleep 0.05; done
 grep -q locked held.out || fail "the holder did not lock $HELD"
 start_signalsd "$DATA"
+# The removal runs beside the service (a large CAS must not delay readiness).
+for _ in $(seq 100); do grep -q "temp files of interrupted writes removed" "$SIGNALSD_LOG" && break; sleep 0.1; done
 stop_signalsd
 [[ ! -e $temp ]] || fail "signalsd's start left the temp file of the killed ingest"
 [[ -e $HELD ]] || fail "signalsd's start removed a temp file that a writer holds"

@@ -4,7 +4,6 @@
 // has the rule "leftover"; then a summary. Exit 0 when there is no damage
 // (leftovers are no damage), 1 when there is, 2 on usage or when the store or
 // index cannot be read.
-#include <cstring>
 #include <iostream>
 
 #include "cli.hpp"
@@ -14,16 +13,10 @@
 namespace signalsctl {
 namespace {
 
-// Lets fsck see leftovers of interrupted writes when the CAS plugin can list
-// them (cas-fs: list_leftovers); other plugins keep theirs invisible.
+// Lets fsck see leftovers of interrupted writes when the CAS plugin can list them.
 void ExposeCasLeftovers(signals::KernelConfig& config) {
   for (auto& instance : config.instances) {
-    if (instance.section != "cas") continue;
-    const signals_component* component = instance.component->component;
-    for (size_t i = 0; i < component->option_count; ++i) {
-      if (std::strcmp(component->options[i].name, "list_leftovers") == 0)
-        instance.options["list_leftovers"] = "true";
-    }
+    if (instance.section == "cas") (void)signals::ExposeCasLeftovers(instance);
   }
 }
 

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 namespace signals {
 namespace {
@@ -227,6 +228,17 @@ std::string PluginLibraryPath(const std::string& plugin_value, const std::string
   std::filesystem::path p(plugin_value);
   if (p.is_relative()) p = std::filesystem::path(data_dir) / p;
   return p.lexically_normal().string();
+}
+
+bool ExposeCasLeftovers(InstanceConfig& cas) {
+  const signals_component* component = cas.component->component;
+  for (size_t i = 0; i < component->option_count; ++i) {
+    if (std::string_view(component->options[i].name) == "list_leftovers") {
+      cas.options["list_leftovers"] = "true";
+      return true;
+    }
+  }
+  return false;
 }
 
 Result<KernelConfig> ResolveConfig(const Settings& settings, const PluginRegistry& registry) {

@@ -28,6 +28,12 @@ struct InstanceConfig {
   std::map<std::string, std::string> options;  // normalised plugin options
 };
 
+// Lets the [cas] instance `cas` list (and stat and remove) the temp files of
+// interrupted writes, when its plugin can: cas-fs declares `list_leftovers`;
+// other plugins keep theirs invisible. Returns whether it could. fsck turns
+// it on for itself, and signalsd for the instance that removes them at start.
+bool ExposeCasLeftovers(InstanceConfig& cas);
+
 struct KernelConfig {
   std::string data_dir;    // absolute
   std::string plugin_dir;  // absolute
