@@ -18,6 +18,7 @@
 #include "config/kernel_config.hpp"
 #include "config/settings.hpp"
 #include "core/kernel.hpp"
+#include "ingest/callgraph_ingest.hpp"
 #include "plugin/plugin_registry.hpp"
 
 namespace signals::testing {
@@ -106,6 +107,27 @@ class TestKernel {
   std::string data_dir_;
   std::unique_ptr<Kernel> kernel_;
 };
+
+// Facts must name a stored callgraph: this stores a small one of `global`
+// (the java component pkg:maven/com.example/svc@1.0.0 by default) and sets
+// *graph_id, and *digest when given. Use with ASSERT_NO_FATAL_FAILURE.
+inline constexpr char kSmallCallgraph[] =
+    R"({"nodes":[{"id":"a"},{"id":"b"}],"edges":[{"from":"a","to":"b"}]})";
+inline void StoreSmallCallgraph(Kernel& kernel, std::string* graph_id, std::string* digest = nullptr,
+                                const std::string& body = kSmallCallgraph) {
+  CallgraphIngestRequest request;
+  request.tenant = "global";
+  request.component_purl = "pkg:maven/com.example/svc@1.0.0";
+  request.language = "java";
+  request.source = "unit-test";
+  auto ingest = kernel.BeginCallgraphIngest(request);
+  ASSERT_TRUE(ingest.ok()) << ingest.status().ToString();
+  ASSERT_TRUE((*ingest)->Write(body).ok());
+  auto result = (*ingest)->Finish();
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  *graph_id = result->graph_id;
+  if (digest != nullptr) *digest = result->manifest.at("digest");
+}
 
 // The decompressed content of the stored blob `key` (a zstd frame in the
 // CAS); a failed read or decode is a test failure, and gives what was read.

@@ -39,20 +39,12 @@ TEST(DataDirectoryModes, FilesAre0640AndDirectories0750UnderUmask022) {
   testing::TestKernel kernel;
   ASSERT_NO_FATAL_FAILURE(kernel.Open());
 
-  CallgraphIngestRequest graph;
-  graph.tenant = "global";
-  graph.component_purl = "pkg:maven/com.example/svc@1.0.0";
-  graph.language = "java";
-  auto graph_ingest = kernel->BeginCallgraphIngest(graph);
-  ASSERT_TRUE(graph_ingest.ok()) << graph_ingest.status().ToString();
-  ASSERT_TRUE(
-      (*graph_ingest)->Write(R"({"nodes":[{"id":"a"},{"id":"b"}],"edges":[{"from":"a","to":"b"}]})").ok());
-  auto stored = (*graph_ingest)->Finish();
-  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  std::string graph_id;
+  ASSERT_NO_FATAL_FAILURE(testing::StoreSmallCallgraph(*kernel, &graph_id));
 
   FactIngestRequest facts;
   facts.tenant = "global";
-  facts.callgraph_id = stored->graph_id;
+  facts.callgraph_id = graph_id;
   auto fact_ingest = kernel->BeginFactIngest(facts);
   ASSERT_TRUE(fact_ingest.ok()) << fact_ingest.status().ToString();
   ASSERT_TRUE((*fact_ingest)->Write("{\"symbolId\":\"a\"}\n").ok());

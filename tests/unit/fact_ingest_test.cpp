@@ -58,21 +58,7 @@ class FactIngestTest : public ::testing::Test {
   }
 
   // Batches must reference a stored callgraph: one small global graph per test.
-  void StoreCallgraph() {
-    CallgraphIngestRequest request;
-    request.tenant = "global";
-    request.component_purl = "pkg:maven/com.example/svc@1.0.0";
-    request.language = "java";
-    request.source = "unit-test";
-    auto ingest = kernel_->BeginCallgraphIngest(request);
-    ASSERT_TRUE(ingest.ok()) << ingest.status().ToString();
-    ASSERT_TRUE(
-        (*ingest)->Write(R"({"nodes":[{"id":"a"},{"id":"b"}],"edges":[{"from":"a","to":"b"}]})").ok());
-    auto result = (*ingest)->Finish();
-    ASSERT_TRUE(result.ok()) << result.status().ToString();
-    callgraph_id_ = result->graph_id;
-    callgraph_digest_ = result->manifest.at("digest");
-  }
+  void StoreCallgraph() { testing::StoreSmallCallgraph(*kernel_, &callgraph_id_, &callgraph_digest_); }
 
   FactIngestRequest Request(const std::string& tenant = "global") {
     FactIngestRequest request;

@@ -32,16 +32,8 @@ class FactJsonFormTest : public ::testing::Test {
   void Open(const std::map<std::string, std::string>& overrides = {}) {
     ASSERT_NO_FATAL_FAILURE(kernel_.Open(overrides));
     if (!callgraph_id_.empty()) return;
-    CallgraphIngestRequest request;
-    request.tenant = "global";
-    request.component_purl = "pkg:maven/com.example/svc@1.0.0";
-    request.language = "java";
-    auto ingest = kernel_->BeginCallgraphIngest(request);
-    ASSERT_TRUE(ingest.ok()) << ingest.status().ToString();
-    ASSERT_TRUE((*ingest)->Write(R"({"nodes":[{"id":"a"}]})").ok());
-    auto result = (*ingest)->Finish();
-    ASSERT_TRUE(result.ok()) << result.status().ToString();
-    callgraph_id_ = result->graph_id;
+    ASSERT_NO_FATAL_FAILURE(
+        testing::StoreSmallCallgraph(*kernel_, &callgraph_id_, nullptr, R"({"nodes":[{"id":"a"}]})"));
   }
 
   // Posts `body` in chunks of `chunk` bytes as the JSON form; `query_graph`

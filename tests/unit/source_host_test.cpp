@@ -19,7 +19,6 @@
 #include <gtest/gtest.h>
 
 #include "base/sha256.hpp"
-#include "ingest/callgraph_ingest.hpp"
 #include "plugin/plugin_host.hpp"
 #include "plugin/plugin_instance.hpp"
 #include "plugin/plugin_registry.hpp"
@@ -34,18 +33,7 @@ class SourceHostTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(kernel_.Open());
-    CallgraphIngestRequest request;
-    request.tenant = "global";
-    request.component_purl = "pkg:maven/com.example/svc@1.0.0";
-    request.language = "java";
-    request.source = "unit-test";
-    auto ingest = kernel_->BeginCallgraphIngest(request);
-    ASSERT_TRUE(ingest.ok()) << ingest.status().ToString();
-    ASSERT_TRUE(
-        (*ingest)->Write(R"({"nodes":[{"id":"a"},{"id":"b"}],"edges":[{"from":"a","to":"b"}]})").ok());
-    auto result = (*ingest)->Finish();
-    ASSERT_TRUE(result.ok()) << result.status().ToString();
-    graph_id_ = result->graph_id;
+    ASSERT_NO_FATAL_FAILURE(testing::StoreSmallCallgraph(*kernel_, &graph_id_));
     binding_ = HostBinding{&*kernel_, true, "source.test"};
     InitHostTable(&binding_, &table_);
   }
