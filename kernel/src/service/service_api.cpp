@@ -8,6 +8,7 @@
 #include "base/canonical_json.hpp"
 #include "base/ulid.hpp"
 #include "core/kernel.hpp"
+#include "core/tenant_registry.hpp"
 #include "ingest/callgraph_store.hpp"
 #include "model/cas_paths.hpp"
 #include "model/purl.hpp"
@@ -35,6 +36,13 @@ Status RequireAuthenticated(const Principal& principal) {
   if (principal.trusted || principal.name != "anonymous") return Status::Ok();
   return Status(Code::kUnauthenticated,
                 "this operation needs a bearer token (Authorization: Bearer <token>)");
+}
+
+Status AuthorizeFactWrite(Kernel& kernel, const Principal& principal, const std::string& tenant) {
+  SIGNALS_RETURN_IF_ERROR(ValidateTenantName(tenant, "tenant"));
+  SIGNALS_RETURN_IF_ERROR(
+      Authorize(kernel.policy(), principal, tenant, Resource::kRuntimeFacts, Action::kWrite));
+  return kernel.tenants().Check(tenant, "tenant");
 }
 
 Result<std::string> StringArg(const nlohmann::json& request, const char* name, bool required) {
@@ -268,9 +276,7 @@ Result<nlohmann::json> IngestCheck(Kernel& kernel, const nlohmann::json& request
     // graph) checks its tenant alone.
     SIGNALS_RETURN_IF_ERROR(RequireAuthenticated(principal));
     const std::string tenant = begin.value("tenant", "");
-    SIGNALS_RETURN_IF_ERROR(
-        Authorize(kernel.policy(), principal, tenant, Resource::kRuntimeFacts, Action::kWrite));
-    SIGNALS_RETURN_IF_ERROR(kernel.tenants().Check(tenant, "tenant"));
+    SIGNALS_RETURN_IF_ERROR(service_internal::AuthorizeFactWrite(kernel, principal, tenant));
     return nlohmann::json{{"kind", "runtime-facts"}, {"tenant", tenant}, {"accepted", true}};
   }
   auto session = kernel.service().BeginIngest(begin, principal);

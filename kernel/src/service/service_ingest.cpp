@@ -297,10 +297,7 @@ Result<std::unique_ptr<IngestSession>> ServiceApi::BeginIngest(const nlohmann::j
   if (!parsed.ok()) return parsed.status();
   FactIngestRequest fact_request = std::move(*parsed);
   fact_request.principal = principal.name;
-  SIGNALS_RETURN_IF_ERROR(ValidateTenantName(fact_request.tenant, "tenant"));
-  SIGNALS_RETURN_IF_ERROR(
-      Authorize(kernel_.policy(), principal, fact_request.tenant, Resource::kRuntimeFacts, Action::kWrite));
-  SIGNALS_RETURN_IF_ERROR(kernel_.tenants().Check(fact_request.tenant, "tenant"));
+  SIGNALS_RETURN_IF_ERROR(AuthorizeFactWrite(kernel_, principal, fact_request.tenant));
   auto format = StringArg(request, "format", false);
   if (!format.ok()) return format.status();
   if (!format->empty() && *format != "ndjson" && *format != "json") {

@@ -18,6 +18,10 @@ namespace service_internal {
 // kUnauthenticated for the anonymous principal.
 Status RequireAuthenticated(const Principal& principal);
 
+// Whether `principal` may write runtime facts into `tenant`, a registered
+// tenant: the checks ingest_begin and ingest.check share.
+Status AuthorizeFactWrite(Kernel& kernel, const Principal& principal, const std::string& tenant);
+
 // A string member of `request`; "" when absent and not required.
 Result<std::string> StringArg(const nlohmann::json& request, const char* name, bool required);
 
