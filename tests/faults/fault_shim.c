@@ -228,15 +228,36 @@ static const char* at_path(int dirfd, const char* path, char* buffer, size_t siz
   return n < 0 || (size_t)n >= size ? path : buffer;
 }
 
-/* Calls the next definition of `name` (libc's). dlsym returns an object
- * pointer; copying it into the function pointer keeps ISO C (-Wpedantic). */
-#define CALL_REAL(name, type, ...)             \
+/* The body of every interceptor: `decision` (an expression) yields the errno
+ * to fail with, or 0 to call the next definition of `name` (libc's) with the
+ * remaining arguments. A failed call sets errno, returns -1 and calls nothing.
+ * Each interceptor passes its own name (__func__) to decide, so what the log
+ * shows is the intercepted function. dlsym returns an object pointer; copying
+ * it into the function pointer keeps ISO C (-Wpedantic). */
+#define INTERCEPT(name, decision, ...)         \
   do {                                         \
-    type real_fn;                              \
-    void* symbol = dlsym(RTLD_NEXT, name);     \
+    int err = (decision);                      \
+    if (err != 0) {                            \
+      errno = err;                             \
+      return -1;                               \
+    }                                          \
+    name##_fn real_fn;                         \
+    void* symbol = dlsym(RTLD_NEXT, #name);    \
     memcpy(&real_fn, &symbol, sizeof real_fn); \
     return real_fn(__VA_ARGS__);               \
   } while (0)
+
+/* The mode argument of open, open64 and openat: read only when it is there. */
+#define OPEN_MODE(flags, mode)          \
+  do {                                  \
+    if (has_mode(flags)) {              \
+      va_list args;                     \
+      va_start(args, flags);            \
+      mode = (mode_t)va_arg(args, int); \
+      va_end(args);                     \
+    }                                   \
+  } while (0)
+
 typedef ssize_t (*write_fn)(int, const void*, size_t);
 typedef ssize_t (*writev_fn)(int, const struct iovec*, int);
 typedef ssize_t (*pwrite_fn)(int, const void*, size_t, off_t);
@@ -255,87 +276,55 @@ typedef int (*openat_fn)(int, const char*, int, ...);
 typedef int (*mkdir_fn)(const char*, mode_t);
 typedef int (*unlink_fn)(const char*);
 
-#define FAIL_WITH(err) \
-  do {                 \
-    errno = (err);     \
-    return -1;         \
-  } while (0)
-
 ssize_t write(int fd, const void* data, size_t len) {
-  int err = decide_fd(kWrite, "write", fd);
-  if (err) FAIL_WITH(err);
-  CALL_REAL("write", write_fn, fd, data, len);
+  INTERCEPT(write, decide_fd(kWrite, __func__, fd), fd, data, len);
 }
 
 ssize_t writev(int fd, const struct iovec* iov, int count) {
-  int err = decide_fd(kWrite, "writev", fd);
-  if (err) FAIL_WITH(err);
-  CALL_REAL("writev", writev_fn, fd, iov, count);
+  INTERCEPT(writev, decide_fd(kWrite, __func__, fd), fd, iov, count);
 }
 
 ssize_t pwrite(int fd, const void* data, size_t len, off_t offset) {
-  int err = decide_fd(kWrite, "pwrite", fd);
-  if (err) FAIL_WITH(err);
-  CALL_REAL("pwrite", pwrite_fn, fd, data, len, offset);
+  INTERCEPT(pwrite, decide_fd(kWrite, __func__, fd), fd, data, len, offset);
 }
 
 ssize_t pwrite64(int fd, const void* data, size_t len, off64_t offset) {
-  int err = decide_fd(kWrite, "pwrite64", fd);
-  if (err) FAIL_WITH(err);
-  CALL_REAL("pwrite64", pwrite64_fn, fd, data, len, offset);
+  INTERCEPT(pwrite64, decide_fd(kWrite, __func__, fd), fd, data, len, offset);
 }
 
 ssize_t pwritev(int fd, const struct iovec* iov, int count, off_t offset) {
-  int err = decide_fd(kWrite, "pwritev", fd);
-  if (err) FAIL_WITH(err);
-  CALL_REAL("pwritev", pwritev_fn, fd, iov, count, offset);
+  INTERCEPT(pwritev, decide_fd(kWrite, __func__, fd), fd, iov, count, offset);
 }
 
-int fsync(int fd) {
-  int err = decide_fd(kFsync, "fsync", fd);
-  if (err) FAIL_WITH(err);
-  CALL_REAL("fsync", fsync_fn, fd);
-}
+int fsync(int fd) { INTERCEPT(fsync, decide_fd(kFsync, __func__, fd), fd); }
 
-int fdatasync(int fd) {
-  int err = decide_fd(kFdatasync, "fdatasync", fd);
-  if (err) FAIL_WITH(err);
-  CALL_REAL("fdatasync", fdatasync_fn, fd);
-}
+int fdatasync(int fd) { INTERCEPT(fdatasync, decide_fd(kFdatasync, __func__, fd), fd); }
 
 int rename(const char* from, const char* to) {
-  int err = decide(kRename, "rename", from, to);
-  if (err) FAIL_WITH(err);
-  CALL_REAL("rename", rename_fn, from, to);
+  INTERCEPT(rename, decide(kRename, __func__, from, to), from, to);
 }
 
 int renameat(int from_dir, const char* from, int to_dir, const char* to) {
   char a[PATH_MAX], b[PATH_MAX];
-  int err =
-      decide(kRename, "renameat", at_path(from_dir, from, a, sizeof a), at_path(to_dir, to, b, sizeof b));
-  if (err) FAIL_WITH(err);
-  CALL_REAL("renameat", renameat_fn, from_dir, from, to_dir, to);
+  INTERCEPT(renameat,
+            decide(kRename, __func__, at_path(from_dir, from, a, sizeof a), at_path(to_dir, to, b, sizeof b)),
+            from_dir, from, to_dir, to);
 }
 
 int renameat2(int from_dir, const char* from, int to_dir, const char* to, unsigned int flags) {
   char a[PATH_MAX], b[PATH_MAX];
-  int err =
-      decide(kRename, "renameat2", at_path(from_dir, from, a, sizeof a), at_path(to_dir, to, b, sizeof b));
-  if (err) FAIL_WITH(err);
-  CALL_REAL("renameat2", renameat2_fn, from_dir, from, to_dir, to, flags);
+  INTERCEPT(renameat2,
+            decide(kRename, __func__, at_path(from_dir, from, a, sizeof a), at_path(to_dir, to, b, sizeof b)),
+            from_dir, from, to_dir, to, flags);
 }
 
-int link(const char* from, const char* to) {
-  int err = decide(kLink, "link", from, to);
-  if (err) FAIL_WITH(err);
-  CALL_REAL("link", link_fn, from, to);
-}
+int link(const char* from, const char* to) { INTERCEPT(link, decide(kLink, __func__, from, to), from, to); }
 
 int linkat(int from_dir, const char* from, int to_dir, const char* to, int flags) {
   char a[PATH_MAX], b[PATH_MAX];
-  int err = decide(kLink, "linkat", at_path(from_dir, from, a, sizeof a), at_path(to_dir, to, b, sizeof b));
-  if (err) FAIL_WITH(err);
-  CALL_REAL("linkat", linkat_fn, from_dir, from, to_dir, to, flags);
+  INTERCEPT(linkat,
+            decide(kLink, __func__, at_path(from_dir, from, a, sizeof a), at_path(to_dir, to, b, sizeof b)),
+            from_dir, from, to_dir, to, flags);
 }
 
 /* Only opens that create or write are candidates: a read-only open is not
@@ -348,58 +337,28 @@ static int has_mode(int flags) { return (flags & O_CREAT) != 0 || (flags & O_TMP
 
 int open(const char* path, int flags, ...) {
   mode_t mode = 0;
-  if (has_mode(flags)) {
-    va_list args;
-    va_start(args, flags);
-    mode = (mode_t)va_arg(args, int);
-    va_end(args);
-  }
-  if (opens_for_writing(flags)) {
-    int err = decide(kOpen, "open", path, NULL);
-    if (err) FAIL_WITH(err);
-  }
-  CALL_REAL("open", open_fn, path, flags, mode);
+  OPEN_MODE(flags, mode);
+  INTERCEPT(open, opens_for_writing(flags) ? decide(kOpen, __func__, path, NULL) : 0, path, flags, mode);
 }
 
 int open64(const char* path, int flags, ...) {
   mode_t mode = 0;
-  if (has_mode(flags)) {
-    va_list args;
-    va_start(args, flags);
-    mode = (mode_t)va_arg(args, int);
-    va_end(args);
-  }
-  if (opens_for_writing(flags)) {
-    int err = decide(kOpen, "open64", path, NULL);
-    if (err) FAIL_WITH(err);
-  }
-  CALL_REAL("open64", open64_fn, path, flags, mode);
+  OPEN_MODE(flags, mode);
+  INTERCEPT(open64, opens_for_writing(flags) ? decide(kOpen, __func__, path, NULL) : 0, path, flags, mode);
 }
 
 int openat(int dir, const char* path, int flags, ...) {
   mode_t mode = 0;
-  if (has_mode(flags)) {
-    va_list args;
-    va_start(args, flags);
-    mode = (mode_t)va_arg(args, int);
-    va_end(args);
-  }
-  if (opens_for_writing(flags)) {
-    char buffer[PATH_MAX];
-    int err = decide(kOpen, "openat", at_path(dir, path, buffer, sizeof buffer), NULL);
-    if (err) FAIL_WITH(err);
-  }
-  CALL_REAL("openat", openat_fn, dir, path, flags, mode);
+  OPEN_MODE(flags, mode);
+  char buffer[PATH_MAX];
+  INTERCEPT(
+      openat,
+      opens_for_writing(flags) ? decide(kOpen, __func__, at_path(dir, path, buffer, sizeof buffer), NULL) : 0,
+      dir, path, flags, mode);
 }
 
 int mkdir(const char* path, mode_t mode) {
-  int err = decide(kMkdir, "mkdir", path, NULL);
-  if (err) FAIL_WITH(err);
-  CALL_REAL("mkdir", mkdir_fn, path, mode);
+  INTERCEPT(mkdir, decide(kMkdir, __func__, path, NULL), path, mode);
 }
 
-int unlink(const char* path) {
-  int err = decide(kUnlink, "unlink", path, NULL);
-  if (err) FAIL_WITH(err);
-  CALL_REAL("unlink", unlink_fn, path);
-}
+int unlink(const char* path) { INTERCEPT(unlink, decide(kUnlink, __func__, path, NULL), path); }

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/canonical_json.hpp"
@@ -57,22 +58,12 @@ class FsckReindexTest : public ::testing::Test {
     overrides_["cas.list_leftovers"] = "true";
     ASSERT_NO_FATAL_FAILURE(kernel_.Open(overrides_));
     ASSERT_TRUE(kernel_->tenants().Add("acme", kernel_->NowMs()).ok());
-    CallgraphIngestRequest graph;
-    graph.tenant = "acme";
-    graph.component_purl = "pkg:maven/org.acme/app@1.0";
-    graph.language = "java";
-    graph.principal = "scanner-worker";
-    auto ingest = kernel_->BeginCallgraphIngest(graph);
-    ASSERT_TRUE(ingest.ok()) << ingest.status().ToString();
-    ASSERT_TRUE(
-        (*ingest)
-            ->Write(R"({"schema":"stella.callgraph.v1","nodes":[{"id":"a","name":"a","kind":"method"},)"
-                    R"({"id":"b","name":"b","kind":"method"}],"edges":[{"sourceId":"a","targetId":"b",)"
-                    R"("kind":"static"}],"entrypoints":[{"nodeId":"a","kind":"main"}]})")
-            .ok());
-    auto stored = (*ingest)->Finish();
-    ASSERT_TRUE(stored.ok()) << stored.status().ToString();
-    graph_id_ = stored->graph_id;
+    ASSERT_NO_FATAL_FAILURE(
+        IngestCallgraph("pkg:maven/org.acme/app@1.0",
+                        R"({"schema":"stella.callgraph.v1","nodes":[{"id":"a","name":"a","kind":"method"},)"
+                        R"({"id":"b","name":"b","kind":"method"}],"edges":[{"sourceId":"a","targetId":"b",)"
+                        R"("kind":"static"}],"entrypoints":[{"nodeId":"a","kind":"main"}]})",
+                        &graph_id_));
 
     FactIngestRequest facts;
     facts.tenant = "acme";
@@ -84,6 +75,22 @@ class FsckReindexTest : public ::testing::Test {
     auto provenance = (*batch)->Finish();
     ASSERT_TRUE(provenance.ok()) << provenance.status().ToString();
     batch_id_ = (*batch)->batch_id();
+  }
+
+  // Ingests `document` as tenant acme's callgraph of `purl`, sent by the
+  // scanner, and sets *graph_id to the stored graph's id.
+  void IngestCallgraph(const std::string& purl, std::string_view document, std::string* graph_id) {
+    CallgraphIngestRequest graph;
+    graph.tenant = "acme";
+    graph.component_purl = purl;
+    graph.language = "java";
+    graph.principal = "scanner-worker";
+    auto ingest = kernel_->BeginCallgraphIngest(graph);
+    ASSERT_TRUE(ingest.ok()) << ingest.status().ToString();
+    ASSERT_TRUE((*ingest)->Write(document).ok());
+    auto stored = (*ingest)->Finish();
+    ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+    *graph_id = stored->graph_id;
   }
 
   FsckReport Fsck(bool repair = false) {
@@ -238,26 +245,18 @@ TEST_F(FsckReindexTest, AnyPrefixOfAnUncommittedIngestIsALeftover) {
   const std::string lone_blob = cas_paths::FactBlob("acme", "01J00000000000000000000000");
   ASSERT_TRUE(kernel_->cas().Put(lone_blob, "the first object of an ingest that never committed").ok());
 
-  CallgraphIngestRequest graph;
-  graph.tenant = "acme";
-  graph.component_purl = "pkg:maven/org.acme/other@2.0";
-  graph.language = "java";
-  graph.principal = "scanner-worker";
-  auto ingest = kernel_->BeginCallgraphIngest(graph);
-  ASSERT_TRUE(ingest.ok()) << ingest.status().ToString();
-  ASSERT_TRUE(
-      (*ingest)
-          ->Write(R"({"schema":"stella.callgraph.v1","nodes":[{"id":"x","name":"x","kind":"method"}],)"
-                  R"("edges":[],"entrypoints":[{"nodeId":"x","kind":"main"}]})")
-          .ok());
-  auto stored = (*ingest)->Finish();
-  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
-  const std::string other = stored->graph_id;
+  const std::string purl = "pkg:maven/org.acme/other@2.0";
+  std::string other;
+  ASSERT_NO_FATAL_FAILURE(
+      IngestCallgraph(purl,
+                      R"({"schema":"stella.callgraph.v1","nodes":[{"id":"x","name":"x","kind":"method"}],)"
+                      R"("edges":[],"entrypoints":[{"nodeId":"x","kind":"main"}]})",
+                      &other));
   auto row = CallgraphStore(*kernel_).Record(other);
   ASSERT_TRUE(row.ok());
-  ASSERT_NO_FATAL_FAILURE(RemoveRows(
-      {{"callgraphs", other},
-       {"callgraph_digests", CallgraphStore::DigestKeyOf("acme", graph.component_purl, (*row)["digest"])}}));
+  ASSERT_NO_FATAL_FAILURE(
+      RemoveRows({{"callgraphs", other},
+                  {"callgraph_digests", CallgraphStore::DigestKeyOf("acme", purl, (*row)["digest"])}}));
 
   FsckReport report = Fsck();
   std::vector<std::string> expected = {cas_paths::CallgraphBlob("acme", other),

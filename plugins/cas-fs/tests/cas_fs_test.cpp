@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -118,6 +119,36 @@ class CasFsTest : public ::testing::Test {
   }
 
   fs::path StoreDir() const { return fs::path(data_dir_) / "cas" / "signals"; }
+
+  // Runs `body` in a child process on a cas-fs instance whose root is a tiny
+  // private tmpfs (a mount namespace keeps the mount away from the rest of
+  // the system) at data_dir_/<name>, and expects the child to pass. `body`
+  // returns the child's exit code: 0 pass, 77 cannot set up the namespace or
+  // a mount (the test is skipped with `skip_reason`), anything else a failed
+  // expectation that `legend` explains; 10 is taken: create failed.
+  void RunOnPrivateTmpfs(const std::string& name, const std::function<int(void*, const std::string&)>& body,
+                         const char* skip_reason, const std::string& legend) {
+    const std::string mount_point = data_dir_ + "/" + name;
+    fs::create_directories(mount_point);
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      if (::unshare(CLONE_NEWNS) != 0 && ::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) ::_exit(77);
+      if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(77);
+      if (::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=256k") != 0) ::_exit(77);
+      void* cas = nullptr;
+      std::string error;
+      if (harness_->Create("cas-fs", {{"root", mount_point}}, data_dir_, &cas, &error) != SIGNALS_OK) {
+        ::_exit(10);
+      }
+      ::_exit(body(cas, mount_point));
+    }
+    int wstatus = 0;
+    ASSERT_EQ(::waitpid(child, &wstatus, 0), child);
+    ASSERT_TRUE(WIFEXITED(wstatus));
+    if (WEXITSTATUS(wstatus) == 77) GTEST_SKIP() << skip_reason;
+    EXPECT_EQ(WEXITSTATUS(wstatus), 0) << "10 create failed, " << legend;
+  }
 
   std::string data_dir_;
   std::unique_ptr<signals::testing::PluginUnderTest> harness_;
@@ -466,96 +497,56 @@ TEST_F(CasFsTest, ConcurrentPutsOfDistinctKeysAllSucceed) {
   EXPECT_EQ(List(cas, "").size(), static_cast<size_t>(kThreads * kPerThread));
 }
 
-// Fills a tiny private tmpfs in a child process (a mount namespace keeps the
-// mount away from the rest of the system). Exit codes: 0 pass, 77 cannot set
-// up the namespace, anything else a failed expectation.
+// Fills a tiny private tmpfs: SIGNALS_NO_SPACE, the errno text in the
+// message, and no temp file left behind.
 TEST_F(CasFsTest, FullFilesystemReportsNoSpaceAndRemovesTheTempFile) {
-  const std::string mount_point = data_dir_ + "/small";
-  fs::create_directories(mount_point);
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    if (::unshare(CLONE_NEWNS) != 0 && ::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) ::_exit(77);
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(77);
-    if (::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=256k") != 0) ::_exit(77);
-    void* cas = nullptr;
-    std::string error;
-    if (harness_->Create("cas-fs", {{"root", mount_point}}, data_dir_, &cas, &error) != SIGNALS_OK) {
-      ::_exit(10);
-    }
-    signals_cas_writer* writer = nullptr;
-    if (api_->put_begin(cas, "big/object", &writer) != SIGNALS_OK) ::_exit(11);
-    std::string chunk(64 * 1024, 'x');
-    signals_status s = SIGNALS_OK;
-    for (int i = 0; i < 64 && s == SIGNALS_OK; ++i) s = api_->put_write(cas, writer, Bytes(chunk));
-    if (s == SIGNALS_OK)
-      s = api_->put_commit(cas, writer);
-    else
-      api_->put_abort(cas, writer);
-    if (s != SIGNALS_NO_SPACE) ::_exit(12);
-    if (std::string(component_->last_error(cas)).find("No space left on device") == std::string::npos) {
-      ::_exit(13);
-    }
-    if (!FilesUnder(fs::path(mount_point) / "signals").empty()) ::_exit(14);
-    ::_exit(0);
-  }
-  int wstatus = 0;
-  ASSERT_EQ(::waitpid(child, &wstatus, 0), child);
-  ASSERT_TRUE(WIFEXITED(wstatus));
-  if (WEXITSTATUS(wstatus) == 77) GTEST_SKIP() << "cannot mount a private tmpfs here";
-  EXPECT_EQ(WEXITSTATUS(wstatus), 0)
-      << "10 create failed, 11 put_begin failed, 12 status was not SIGNALS_NO_SPACE, "
-         "13 message lacks errno text, 14 temp file left behind";
+  RunOnPrivateTmpfs(
+      "small",
+      [&](void* cas, const std::string& mount_point) {
+        signals_cas_writer* writer = nullptr;
+        if (api_->put_begin(cas, "big/object", &writer) != SIGNALS_OK) return 11;
+        std::string chunk(64 * 1024, 'x');
+        signals_status s = SIGNALS_OK;
+        for (int i = 0; i < 64 && s == SIGNALS_OK; ++i) s = api_->put_write(cas, writer, Bytes(chunk));
+        if (s == SIGNALS_OK)
+          s = api_->put_commit(cas, writer);
+        else
+          api_->put_abort(cas, writer);
+        if (s != SIGNALS_NO_SPACE) return 12;
+        if (std::string(component_->last_error(cas)).find("No space left on device") == std::string::npos) {
+          return 13;
+        }
+        if (!FilesUnder(fs::path(mount_point) / "signals").empty()) return 14;
+        return 0;
+      },
+      "cannot mount a private tmpfs here",
+      "11 put_begin failed, 12 status was not SIGNALS_NO_SPACE, "
+      "13 message lacks errno text, 14 temp file left behind");
 }
 
 // A file system remounted read-only (ext4's errors=remount-ro, an operator)
 // cannot take the write either: SIGNALS_NO_SPACE (507 at the REST API), the
 // errno text in the message, nothing left behind, and reads still work.
 TEST_F(CasFsTest, ReadOnlyFilesystemReportsNoSpaceAndReadsStillWork) {
-  const std::string mount_point = data_dir_ + "/readonly";
-  fs::create_directories(mount_point);
-  pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    if (::unshare(CLONE_NEWNS) != 0 && ::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) ::_exit(77);
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(77);
-    if (::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=256k") != 0) ::_exit(77);
-    void* cas = nullptr;
-    std::string error;
-    if (harness_->Create("cas-fs", {{"root", mount_point}}, data_dir_, &cas, &error) != SIGNALS_OK) {
-      ::_exit(10);
-    }
-    auto put = [&](const char* key) {
-      signals_cas_writer* writer = nullptr;
-      signals_status s = api_->put_begin(cas, key, &writer);
-      if (s != SIGNALS_OK) return s;
-      s = api_->put_write(cas, writer, Bytes("payload"));
-      if (s != SIGNALS_OK) {
-        api_->put_abort(cas, writer);
-        return s;
-      }
-      return api_->put_commit(cas, writer);
-    };
-    if (put("dir/before") != SIGNALS_OK) ::_exit(11);
-    if (::mount(nullptr, mount_point.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) != 0) ::_exit(77);
-    if (put("dir/after") != SIGNALS_NO_SPACE) ::_exit(12);
-    if (std::string(component_->last_error(cas)).find("Read-only file system") == std::string::npos) {
-      ::_exit(13);
-    }
-    if (put("newdir/after") != SIGNALS_NO_SPACE) ::_exit(14);
-    uint64_t size = 0;
-    if (api_->stat(cas, "dir/before", &size) != SIGNALS_OK || size != 7) ::_exit(15);
-    if (FilesUnder(fs::path(mount_point) / "signals").size() != 1) ::_exit(16);
-    ::_exit(0);
-  }
-  int wstatus = 0;
-  ASSERT_EQ(::waitpid(child, &wstatus, 0), child);
-  ASSERT_TRUE(WIFEXITED(wstatus));
-  if (WEXITSTATUS(wstatus) == 77) GTEST_SKIP() << "cannot mount and remount a private tmpfs here";
-  EXPECT_EQ(WEXITSTATUS(wstatus), 0)
-      << "10 create failed, 11 first put failed, 12 put on the read-only mount was not "
-         "SIGNALS_NO_SPACE, 13 message lacks errno text, 14 put needing a new directory was not "
-         "SIGNALS_NO_SPACE, 15 the earlier object is unreadable, 16 files added or lost";
+  RunOnPrivateTmpfs(
+      "readonly",
+      [&](void* cas, const std::string& mount_point) {
+        if (Put(cas, "dir/before", "payload") != SIGNALS_OK) return 11;
+        if (::mount(nullptr, mount_point.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) != 0) return 77;
+        if (Put(cas, "dir/after", "payload") != SIGNALS_NO_SPACE) return 12;
+        if (std::string(component_->last_error(cas)).find("Read-only file system") == std::string::npos) {
+          return 13;
+        }
+        if (Put(cas, "newdir/after", "payload") != SIGNALS_NO_SPACE) return 14;
+        uint64_t size = 0;
+        if (api_->stat(cas, "dir/before", &size) != SIGNALS_OK || size != 7) return 15;
+        if (FilesUnder(fs::path(mount_point) / "signals").size() != 1) return 16;
+        return 0;
+      },
+      "cannot mount and remount a private tmpfs here",
+      "11 first put failed, 12 put on the read-only mount was not "
+      "SIGNALS_NO_SPACE, 13 message lacks errno text, 14 put needing a new directory was not "
+      "SIGNALS_NO_SPACE, 15 the earlier object is unreadable, 16 files added or lost");
 }
 
 }  // namespace
