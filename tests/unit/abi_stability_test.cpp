@@ -38,6 +38,11 @@ std::string HowToChangeTheAbi() {
          "tests/unit/abi_stability_test.cpp to the new version.";
 }
 
+// The failure message of a pin test: what differs, the lines that say how, and what to do.
+std::string Differs(const std::string& headline, const std::string& changed) {
+  return headline + " " + PinnedAbi() + ":\n" + changed + HowToChangeTheAbi();
+}
+
 struct PinnedMember {
   const char* name;  // "struct.member"
   size_t offset;     // pinned, LP64
@@ -322,9 +327,7 @@ TEST(AbiStability, EveryConstantKeepsItsValue) {
                  std::to_string(c.value) + "\n";
     }
   }
-  EXPECT_TRUE(changed.empty()) << "plugin.h's constants differ from those pinned for ABI " << PinnedAbi()
-                               << ":\n"
-                               << changed << HowToChangeTheAbi();
+  EXPECT_TRUE(changed.empty()) << Differs("plugin.h's constants differ from those pinned for ABI", changed);
   EXPECT_STREQ(SIGNALS_PLUGIN_ENTRY_SYMBOL, "signals_plugin_entry") << HowToChangeTheAbi();
 }
 
@@ -333,8 +336,7 @@ TEST(AbiStability, EveryMemberKeepsItsType) {
   for (const PinnedMember& m : PinnedMembers()) {
     if (!m.same_type) changed += "  " + std::string(m.name) + "\n";
   }
-  EXPECT_TRUE(changed.empty()) << "these members of plugin.h changed type since ABI " << PinnedAbi() << ":\n"
-                               << changed << HowToChangeTheAbi();
+  EXPECT_TRUE(changed.empty()) << Differs("these members of plugin.h changed type since ABI", changed);
 }
 
 TEST(AbiStability, EveryMemberKeepsItsOffsetAndSize) {
@@ -358,9 +360,8 @@ TEST(AbiStability, EveryMemberKeepsItsOffsetAndSize) {
                  std::to_string(s.size) + "\n";
     }
   }
-  EXPECT_TRUE(changed.empty()) << "the layout of plugin.h differs from the one pinned for ABI " << PinnedAbi()
-                               << ":\n"
-                               << changed << HowToChangeTheAbi();
+  EXPECT_TRUE(changed.empty()) << Differs("the layout of plugin.h differs from the one pinned for ABI",
+                                          changed);
 }
 
 TEST(AbiStability, DeclaresThePinnedVersion) {

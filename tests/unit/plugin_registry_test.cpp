@@ -42,6 +42,19 @@ std::string Abi(int major, int minor) { return std::to_string(major) + "." + std
 const std::string kKernelAbi = Abi(SIGNALS_ABI_MAJOR, SIGNALS_ABI_MINOR);
 const std::string kRebuild = "; rebuild the plugin against an unmodified Signals SDK with ABI " + kKernelAbi;
 
+// What the loader says when the plugin from `origin` was built for ABI major SIGNALS_ABI_MAJOR + 1.
+std::string IncompatibleMajorMessage(const std::string& origin) {
+  return origin + ": plugin ABI " + Abi(SIGNALS_ABI_MAJOR + 1, 0) +
+         " (SDK " SIGNALS_SDK_VERSION ") is incompatible with this kernel's ABI " + kKernelAbi +
+         "; rebuild the plugin against a Signals SDK with ABI major " + std::to_string(SIGNALS_ABI_MAJOR);
+}
+
+// The message of loading one library into an empty registry.
+std::string LoadMessage(const std::string& path) {
+  PluginRegistry registry;
+  return registry.LoadFile(path).message();
+}
+
 // --- the fixture matrix: LoadFile ----------------------------------------------
 
 TEST(LoaderFixture, LoadsAMinimalC99Plugin) {
@@ -70,40 +83,32 @@ TEST(LoaderFixture, RejectsLibraryThatDoesNotExportTheEntrySymbol) {
 }
 
 TEST(LoaderFixture, ReportsTheDynamicLinkersReasonWhenALibraryCannotLoad) {
-  PluginRegistry registry;
   EXPECT_EQ(
-      registry.LoadFile(Fixture("undefined_symbol")).message(),
+      LoadMessage(Fixture("undefined_symbol")),
       Fixture("undefined_symbol") + ": cannot load: undefined symbol: signals_fixture_symbol_nobody_defines");
 }
 
 TEST(LoaderFixture, ReportsAMissingFileAsSuch) {
-  PluginRegistry registry;
   const std::string path = Fixture("does_not_exist");
-  EXPECT_EQ(registry.LoadFile(path).message(),
+  EXPECT_EQ(LoadMessage(path),
             path + ": cannot load: cannot open shared object file: No such file or directory");
 }
 
 TEST(LoaderFixture, RejectsDescriptorWithTheWrongMagic) {
-  PluginRegistry registry;
-  EXPECT_EQ(registry.LoadFile(Fixture("bad_magic")).message(),
+  EXPECT_EQ(LoadMessage(Fixture("bad_magic")),
             Fixture("bad_magic") +
                 ": not a Signals plugin: the descriptor's magic number is 0x0123456789abcdef, not "
                 "0x5349474e414c5331 (\"SIGNALS1\")");
 }
 
 TEST(LoaderFixture, RejectsPluginBuiltForAnotherAbiMajor) {
-  PluginRegistry registry;
-  EXPECT_EQ(registry.LoadFile(Fixture("abi_major_mismatch")).message(),
-            Fixture("abi_major_mismatch") + ": plugin ABI " + Abi(SIGNALS_ABI_MAJOR + 1, 0) +
-                " (SDK " SIGNALS_SDK_VERSION ") is incompatible with this kernel's ABI " + kKernelAbi +
-                "; rebuild the plugin against a Signals SDK with ABI major " +
-                std::to_string(SIGNALS_ABI_MAJOR));
+  EXPECT_EQ(LoadMessage(Fixture("abi_major_mismatch")),
+            IncompatibleMajorMessage(Fixture("abi_major_mismatch")));
 }
 
 TEST(LoaderFixture, RejectsPluginBuiltForANewerAbiMinor) {
-  PluginRegistry registry;
   const std::string newer = Abi(SIGNALS_ABI_MAJOR, SIGNALS_ABI_MINOR + 1);
-  EXPECT_EQ(registry.LoadFile(Fixture("abi_newer_minor")).message(),
+  EXPECT_EQ(LoadMessage(Fixture("abi_newer_minor")),
             Fixture("abi_newer_minor") + ": plugin ABI " + newer +
                 " (SDK " SIGNALS_SDK_VERSION ") is newer than this kernel's ABI " + kKernelAbi +
                 "; upgrade Signals to a kernel with ABI " + newer +
@@ -111,22 +116,19 @@ TEST(LoaderFixture, RejectsPluginBuiltForANewerAbiMinor) {
 }
 
 TEST(LoaderFixture, RejectsDescriptorLargerThanTheAbiDefines) {
-  PluginRegistry registry;
-  EXPECT_EQ(registry.LoadFile(Fixture("oversized_descriptor")).message(),
+  EXPECT_EQ(LoadMessage(Fixture("oversized_descriptor")),
             Fixture("oversized_descriptor") + ": descriptor is 80 bytes, larger than the 72 bytes ABI " +
                 kKernelAbi + " defines (was plugin.h modified?)" + kRebuild);
 }
 
 TEST(LoaderFixture, RejectsDescriptorSmallerThanTheAbiDefines) {
-  PluginRegistry registry;
-  EXPECT_EQ(registry.LoadFile(Fixture("undersized_descriptor")).message(),
+  EXPECT_EQ(LoadMessage(Fixture("undersized_descriptor")),
             Fixture("undersized_descriptor") + ": descriptor is 32 bytes, smaller than the 72 bytes ABI " +
                 kKernelAbi + " defines (was plugin.h modified?)" + kRebuild);
 }
 
 TEST(LoaderFixture, RejectsComponentOfAnUnknownKind) {
-  PluginRegistry registry;
-  EXPECT_EQ(registry.LoadFile(Fixture("unknown_kind")).message(),
+  EXPECT_EQ(LoadMessage(Fixture("unknown_kind")),
             Fixture("unknown_kind") + ": component 0 'mystery-fixture': kind 42 (unknown) is not " +
                 "supported by this kernel's ABI " + kKernelAbi +
                 ", which supports cas, index, signer, tlog, metrics, transport and source");
@@ -172,8 +174,7 @@ TEST(LoaderFixture, RejectsARequiredMemberLeftNullNamingLibraryComponentAndMembe
 }
 
 TEST(LoaderFixture, RejectsKindTableShorterThanTheAbiDefines) {
-  PluginRegistry registry;
-  EXPECT_EQ(registry.LoadFile(Fixture("short_api_table")).message(),
+  EXPECT_EQ(LoadMessage(Fixture("short_api_table")),
             Fixture("short_api_table") +
                 ": component 0 'source-fixture-short-api': its source function table is 16 bytes, but "
                 "ABI " +
@@ -235,86 +236,58 @@ void SetNeverCalled(R (*&slot)(A...)) {
 template <typename Api>
 Api FullTable();
 
+// A kind table with the given functions set, each to one that fails the test if called.
+template <typename Api, typename... Functions>
+Api NeverCalledTable(Functions Api::*... functions) {
+  Api api{};
+  api.struct_size = sizeof(api);
+  (SetNeverCalled(api.*functions), ...);
+  return api;
+}
+
 template <>
 signals_cas_api FullTable() {
-  signals_cas_api api{};
-  api.struct_size = sizeof(api);
-  SetNeverCalled(api.put_begin);
-  SetNeverCalled(api.put_write);
-  SetNeverCalled(api.put_commit);
-  SetNeverCalled(api.put_abort);
-  SetNeverCalled(api.get_open);
-  SetNeverCalled(api.get_read);
-  SetNeverCalled(api.get_close);
-  SetNeverCalled(api.stat);
-  SetNeverCalled(api.remove);
-  SetNeverCalled(api.list);
-  return api;
+  return NeverCalledTable<signals_cas_api>(
+      &signals_cas_api::put_begin, &signals_cas_api::put_write, &signals_cas_api::put_commit,
+      &signals_cas_api::put_abort, &signals_cas_api::get_open, &signals_cas_api::get_read,
+      &signals_cas_api::get_close, &signals_cas_api::stat, &signals_cas_api::remove, &signals_cas_api::list);
 }
 
 template <>
 signals_index_api FullTable() {
-  signals_index_api api{};
-  api.struct_size = sizeof(api);
-  SetNeverCalled(api.begin);
-  SetNeverCalled(api.insert);
-  SetNeverCalled(api.upsert);
-  SetNeverCalled(api.remove);
-  SetNeverCalled(api.commit);
-  SetNeverCalled(api.rollback);
-  SetNeverCalled(api.get);
-  SetNeverCalled(api.query);
-  return api;
+  return NeverCalledTable<signals_index_api>(&signals_index_api::begin, &signals_index_api::insert,
+                                             &signals_index_api::upsert, &signals_index_api::remove,
+                                             &signals_index_api::commit, &signals_index_api::rollback,
+                                             &signals_index_api::get, &signals_index_api::query);
 }
 
 template <>
 signals_signer_api FullTable() {
-  signals_signer_api api{};
-  api.struct_size = sizeof(api);
-  SetNeverCalled(api.algorithm);
-  SetNeverCalled(api.key_id);
-  SetNeverCalled(api.public_key_pem);
-  SetNeverCalled(api.sign);
-  return api;
+  return NeverCalledTable<signals_signer_api>(&signals_signer_api::algorithm, &signals_signer_api::key_id,
+                                              &signals_signer_api::public_key_pem, &signals_signer_api::sign);
 }
 
 template <>
 signals_tlog_api FullTable() {
-  signals_tlog_api api{};
-  api.struct_size = sizeof(api);
-  SetNeverCalled(api.submit);
-  SetNeverCalled(api.log_public_key_pem);
-  SetNeverCalled(api.url);
-  return api;
+  return NeverCalledTable<signals_tlog_api>(&signals_tlog_api::submit, &signals_tlog_api::log_public_key_pem,
+                                            &signals_tlog_api::url);
 }
 
 template <>
 signals_metrics_api FullTable() {
-  signals_metrics_api api{};
-  api.struct_size = sizeof(api);
-  SetNeverCalled(api.render);
-  SetNeverCalled(api.content_type);
-  SetNeverCalled(api.start);
-  SetNeverCalled(api.stop);
-  return api;
+  return NeverCalledTable<signals_metrics_api>(&signals_metrics_api::render,
+                                               &signals_metrics_api::content_type,
+                                               &signals_metrics_api::start, &signals_metrics_api::stop);
 }
 
 template <>
 signals_transport_api FullTable() {
-  signals_transport_api api{};
-  api.struct_size = sizeof(api);
-  SetNeverCalled(api.start);
-  SetNeverCalled(api.stop);
-  return api;
+  return NeverCalledTable<signals_transport_api>(&signals_transport_api::start, &signals_transport_api::stop);
 }
 
 template <>
 signals_source_api FullTable() {
-  signals_source_api api{};
-  api.struct_size = sizeof(api);
-  SetNeverCalled(api.start);
-  SetNeverCalled(api.stop);
-  return api;
+  return NeverCalledTable<signals_source_api>(&signals_source_api::start, &signals_source_api::stop);
 }
 
 const signals_cas_api kCasApi = FullTable<signals_cas_api>();
@@ -350,54 +323,65 @@ signals_plugin_descriptor Descriptor(const signals_component* components, size_t
                                    count};
 }
 
-TEST(PluginRegistry, RegistersADescriptorInProcessWithoutDlopen) {
-  static const signals_component components[] = {Component("source-in-process")};
-  static const signals_plugin_descriptor descriptor = Descriptor(components, 1);
+// A plugin of one component, defined in the test. Registries keep pointers
+// into it, so it is never copied and outlives them.
+struct InProcessPlugin {
+  explicit InProcessPlugin(const signals_component& c)
+      : component(c), descriptor(Descriptor(&component, 1)) {}
+  InProcessPlugin(const InProcessPlugin&) = delete;
+  InProcessPlugin& operator=(const InProcessPlugin&) = delete;
+
+  signals_component component;
+  signals_plugin_descriptor descriptor;
+};
+
+signals_component WithCreate(signals_component c, decltype(signals_component::create) create) {
+  c.create = create;
+  return c;
+}
+
+// The message of registering `descriptor` into an empty registry.
+std::string RegisterMessage(const signals_plugin_descriptor* descriptor) {
   PluginRegistry registry;
-  ASSERT_TRUE(registry.Register(&descriptor, "(in-process)").ok());
+  return registry.Register(descriptor, "(in-process)").message();
+}
+
+TEST(PluginRegistry, RegistersADescriptorInProcessWithoutDlopen) {
+  static const InProcessPlugin plugin(Component("source-in-process"));
+  PluginRegistry registry;
+  ASSERT_TRUE(registry.Register(&plugin.descriptor, "(in-process)").ok());
 
   const LoadedComponent* found = registry.Find("source-in-process");
   ASSERT_NE(found, nullptr);
   EXPECT_EQ(found->origin, "(in-process)");
-  EXPECT_EQ(found->plugin, &descriptor);
-  EXPECT_EQ(found->component, &components[0]);
+  EXPECT_EQ(found->plugin, &plugin.descriptor);
+  EXPECT_EQ(found->component, &plugin.component);
 }
 
 TEST(PluginRegistry, RejectsANullDescriptor) {
-  PluginRegistry registry;
-  EXPECT_EQ(registry.Register(nullptr, "(in-process)").message(),
+  EXPECT_EQ(RegisterMessage(nullptr),
             "(in-process): signals_plugin_entry returned NULL instead of a descriptor");
 }
 
 TEST(PluginRegistry, AppliesTheAbiChecksInProcessToo) {
-  static const signals_component components[] = {Component("source-in-process")};
-  signals_plugin_descriptor descriptor = Descriptor(components, 1);
-  descriptor.abi_major = SIGNALS_ABI_MAJOR + 1;
-  descriptor.abi_minor = 0;
-  PluginRegistry registry;
-  EXPECT_EQ(registry.Register(&descriptor, "(in-process)").message(),
-            "(in-process): plugin ABI " + Abi(SIGNALS_ABI_MAJOR + 1, 0) +
-                " (SDK " SIGNALS_SDK_VERSION ") is incompatible with this kernel's ABI " + kKernelAbi +
-                "; rebuild the plugin against a Signals SDK with ABI major " +
-                std::to_string(SIGNALS_ABI_MAJOR));
+  InProcessPlugin plugin(Component("source-in-process"));
+  plugin.descriptor.abi_major = SIGNALS_ABI_MAJOR + 1;
+  plugin.descriptor.abi_minor = 0;
+  EXPECT_EQ(RegisterMessage(&plugin.descriptor), IncompatibleMajorMessage("(in-process)"));
 }
 
 TEST(PluginRegistry, RejectsInProcessComponentAlreadyLoadedFromAFile) {
-  static const signals_component components[] = {Component("source-fixture-noop")};
-  static const signals_plugin_descriptor descriptor = Descriptor(components, 1);
+  static const InProcessPlugin plugin(Component("source-fixture-noop"));
   PluginRegistry registry;
   ASSERT_TRUE(registry.LoadFile(Fixture("noop")).ok());
-  EXPECT_EQ(registry.Register(&descriptor, "(in-process)").message(),
+  EXPECT_EQ(registry.Register(&plugin.descriptor, "(in-process)").message(),
             "(in-process): component 0 'source-fixture-noop': already provided by " + Fixture("noop") +
                 "; component names must be unique, so remove one of the two libraries");
 }
 
 TEST(PluginRegistry, RejectsAComponentWithoutAName) {
-  static const signals_component components[] = {Component(nullptr)};
-  static const signals_plugin_descriptor descriptor = Descriptor(components, 1);
-  PluginRegistry registry;
-  EXPECT_EQ(registry.Register(&descriptor, "(in-process)").message(),
-            "(in-process): component 0: the component has no name");
+  static const InProcessPlugin plugin(Component(nullptr));
+  EXPECT_EQ(RegisterMessage(&plugin.descriptor), "(in-process): component 0: the component has no name");
 }
 
 // A kind's full table with one function NULL.
@@ -481,10 +465,9 @@ TEST(PluginRegistry, AcceptsEveryKindWithEveryFunctionSet) {
 TEST(PluginRegistry, RefusesEveryKindFunctionLeftNull) {
   for (const NullMemberCase& c : EveryKindFunctionLeftNull()) {
     SCOPED_TRACE(c.table + "." + c.member);
-    const signals_component components[] = {Component("x-null", c.kind, c.api.get())};
-    const signals_plugin_descriptor descriptor = Descriptor(components, 1);
+    const InProcessPlugin plugin(Component("x-null", c.kind, c.api.get()));
     PluginRegistry registry;
-    EXPECT_EQ(registry.Register(&descriptor, "(in-process)").message(),
+    EXPECT_EQ(registry.Register(&plugin.descriptor, "(in-process)").message(),
               "(in-process): component 0 'x-null': required function '" + c.member + "' of " + c.table +
                   " is NULL; plugin.h marks it \"Required: yes\"");
     EXPECT_TRUE(registry.components().empty());
@@ -495,15 +478,13 @@ TEST(PluginRegistry, RejectsAMalformedOptionTable) {
   static const signals_option options[] = {
       {sizeof(signals_option), "ok", SIGNALS_OPT_STRING, 0, "", "Fine.", nullptr, 0, 0},
       {sizeof(signals_option) - 8, "short", SIGNALS_OPT_STRING, 0, "", "Short.", nullptr, 0, 0}};
-  static const signals_component components[] = {[] {
+  static const InProcessPlugin plugin([] {
     signals_component c = Component("source-options");
     c.options = options;
     c.option_count = 2;
     return c;
-  }()};
-  static const signals_plugin_descriptor descriptor = Descriptor(components, 1);
-  PluginRegistry registry;
-  EXPECT_EQ(registry.Register(&descriptor, "(in-process)").message(),
+  }());
+  EXPECT_EQ(RegisterMessage(&plugin.descriptor),
             "(in-process): component 0 'source-options': option 1: option struct is " +
                 std::to_string(sizeof(signals_option) - 8) + " bytes, but ABI " + kKernelAbi + " defines " +
                 std::to_string(sizeof(signals_option)) + kRebuild);
@@ -633,13 +614,8 @@ TEST_F(LoaderCreate, WrapperTurnsAThrowingConstructorIntoAnError) {
 }
 
 TEST_F(LoaderCreate, NamesTheStatusWhenCreateFailsWithoutAMessage) {
-  static const signals_component components[] = {[] {
-    signals_component c = Component("source-silent");
-    c.create = &CreateFailsSilently;
-    return c;
-  }()};
-  static const signals_plugin_descriptor descriptor = Descriptor(components, 1);
-  ASSERT_TRUE(registry_.Register(&descriptor, "(in-process)").ok());
+  static const InProcessPlugin plugin(WithCreate(Component("source-silent"), &CreateFailsSilently));
+  ASSERT_TRUE(registry_.Register(&plugin.descriptor, "(in-process)").ok());
   auto created = Create(registry_.Find("source-silent"));
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.status().code(), Code::kInternal);
@@ -648,13 +624,8 @@ TEST_F(LoaderCreate, NamesTheStatusWhenCreateFailsWithoutAMessage) {
 }
 
 TEST_F(LoaderCreate, RejectsCreateThatSucceedsWithoutAnInstance) {
-  static const signals_component components[] = {[] {
-    signals_component c = Component("source-hollow");
-    c.create = &CreateOkWithoutInstance;
-    return c;
-  }()};
-  static const signals_plugin_descriptor descriptor = Descriptor(components, 1);
-  ASSERT_TRUE(registry_.Register(&descriptor, "(in-process)").ok());
+  static const InProcessPlugin plugin(WithCreate(Component("source-hollow"), &CreateOkWithoutInstance));
+  ASSERT_TRUE(registry_.Register(&plugin.descriptor, "(in-process)").ok());
   auto created = Create(registry_.Find("source-hollow"));
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.status().code(), Code::kInternal);
