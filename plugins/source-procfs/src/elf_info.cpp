@@ -70,98 +70,76 @@ struct Header {
   uint16_t phentsize = 0, phnum = 0, shentsize = 0, shnum = 0;
 };
 
+// <elf.h>'s layouts of one ELF class.
+struct Elf32 {
+  using Ehdr = Elf32_Ehdr;
+  using Phdr = Elf32_Phdr;
+  using Shdr = Elf32_Shdr;
+  using Dyn = Elf32_Dyn;
+};
+struct Elf64 {
+  using Ehdr = Elf64_Ehdr;
+  using Phdr = Elf64_Phdr;
+  using Shdr = Elf64_Shdr;
+  using Dyn = Elf64_Dyn;
+};
+
+// Reads the structures of one file of class `E` (Elf32 or Elf64).
+template <typename E>
 class Reader {
+  using Ehdr = typename E::Ehdr;
+  using Phdr = typename E::Phdr;
+  using Shdr = typename E::Shdr;
+  using Dyn = typename E::Dyn;
+
  public:
-  Reader(int fd, uint64_t size, bool is64, bool swap) : fd_(fd), size_(size), is64_(is64), swap_(swap) {}
+  Reader(int fd, uint64_t size, bool swap) : fd_(fd), size_(size), swap_(swap) {}
 
   bool ReadHeader(const uint8_t* ident_and_header, Header* h) const {
     const uint8_t* p = ident_and_header;
-    if (is64_) {
-      h->type = ELF_FIELD(Elf64_Ehdr, e_type, p, swap_);
-      h->machine = ELF_FIELD(Elf64_Ehdr, e_machine, p, swap_);
-      h->phoff = ELF_FIELD(Elf64_Ehdr, e_phoff, p, swap_);
-      h->shoff = ELF_FIELD(Elf64_Ehdr, e_shoff, p, swap_);
-      h->phentsize = ELF_FIELD(Elf64_Ehdr, e_phentsize, p, swap_);
-      h->phnum = ELF_FIELD(Elf64_Ehdr, e_phnum, p, swap_);
-      h->shentsize = ELF_FIELD(Elf64_Ehdr, e_shentsize, p, swap_);
-      h->shnum = ELF_FIELD(Elf64_Ehdr, e_shnum, p, swap_);
-      return h->phentsize == 0 || h->phentsize >= sizeof(Elf64_Phdr);
-    }
-    h->type = ELF_FIELD(Elf32_Ehdr, e_type, p, swap_);
-    h->machine = ELF_FIELD(Elf32_Ehdr, e_machine, p, swap_);
-    h->phoff = ELF_FIELD(Elf32_Ehdr, e_phoff, p, swap_);
-    h->shoff = ELF_FIELD(Elf32_Ehdr, e_shoff, p, swap_);
-    h->phentsize = ELF_FIELD(Elf32_Ehdr, e_phentsize, p, swap_);
-    h->phnum = ELF_FIELD(Elf32_Ehdr, e_phnum, p, swap_);
-    h->shentsize = ELF_FIELD(Elf32_Ehdr, e_shentsize, p, swap_);
-    h->shnum = ELF_FIELD(Elf32_Ehdr, e_shnum, p, swap_);
-    return h->phentsize == 0 || h->phentsize >= sizeof(Elf32_Phdr);
+    h->type = ELF_FIELD(Ehdr, e_type, p, swap_);
+    h->machine = ELF_FIELD(Ehdr, e_machine, p, swap_);
+    h->phoff = ELF_FIELD(Ehdr, e_phoff, p, swap_);
+    h->shoff = ELF_FIELD(Ehdr, e_shoff, p, swap_);
+    h->phentsize = ELF_FIELD(Ehdr, e_phentsize, p, swap_);
+    h->phnum = ELF_FIELD(Ehdr, e_phnum, p, swap_);
+    h->shentsize = ELF_FIELD(Ehdr, e_shentsize, p, swap_);
+    h->shnum = ELF_FIELD(Ehdr, e_shnum, p, swap_);
+    return h->phentsize == 0 || h->phentsize >= sizeof(Phdr);
   }
 
   // The section headers; with `first_only`, just section 0 (which holds the
   // real program header count when e_phnum is PN_XNUM).
   std::vector<Section> Sections(const Header& h, bool first_only, uint32_t* first_info) const {
-    std::vector<Section> out;
-    const size_t entry = is64_ ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
-    if (h.shoff == 0 || h.shentsize < entry) return out;
-    size_t count = first_only ? 1 : h.shnum;
-    if (count * h.shentsize > kMaxHeaderTableBytes) count = kMaxHeaderTableBytes / h.shentsize;
-    std::vector<uint8_t> table;
-    ReadAt(fd_, size_, h.shoff, count * h.shentsize, &table);
-    count = table.size() / h.shentsize;
-    for (size_t i = 0; i < count; ++i) {
-      const uint8_t* p = table.data() + i * h.shentsize;
+    if (h.shoff == 0 || h.shentsize < sizeof(Shdr)) return {};
+    return Table<Section>(h.shoff, first_only ? 1 : h.shnum, h.shentsize, [&](const uint8_t* p, size_t i) {
       Section s;
-      if (is64_) {
-        s.type = ELF_FIELD(Elf64_Shdr, sh_type, p, swap_);
-        s.offset = ELF_FIELD(Elf64_Shdr, sh_offset, p, swap_);
-        s.size = ELF_FIELD(Elf64_Shdr, sh_size, p, swap_);
-        s.align = ELF_FIELD(Elf64_Shdr, sh_addralign, p, swap_);
-        if (i == 0 && first_info != nullptr) *first_info = ELF_FIELD(Elf64_Shdr, sh_info, p, swap_);
-      } else {
-        s.type = ELF_FIELD(Elf32_Shdr, sh_type, p, swap_);
-        s.offset = ELF_FIELD(Elf32_Shdr, sh_offset, p, swap_);
-        s.size = ELF_FIELD(Elf32_Shdr, sh_size, p, swap_);
-        s.align = ELF_FIELD(Elf32_Shdr, sh_addralign, p, swap_);
-        if (i == 0 && first_info != nullptr) *first_info = ELF_FIELD(Elf32_Shdr, sh_info, p, swap_);
-      }
-      out.push_back(s);
-    }
-    return out;
+      s.type = ELF_FIELD(Shdr, sh_type, p, swap_);
+      s.offset = ELF_FIELD(Shdr, sh_offset, p, swap_);
+      s.size = ELF_FIELD(Shdr, sh_size, p, swap_);
+      s.align = ELF_FIELD(Shdr, sh_addralign, p, swap_);
+      if (i == 0 && first_info != nullptr) *first_info = ELF_FIELD(Shdr, sh_info, p, swap_);
+      return s;
+    });
   }
 
   std::vector<Segment> Segments(const Header& h) const {
-    std::vector<Segment> out;
     size_t count = h.phnum;
     if (count == PN_XNUM) {
       uint32_t real = 0;
       Sections(h, true, &real);
       count = real;
     }
-    if (h.phoff == 0 || h.phentsize == 0 || count == 0) return out;
-    if (count * h.phentsize > kMaxHeaderTableBytes) count = kMaxHeaderTableBytes / h.phentsize;
-    std::vector<uint8_t> table;
-    ReadAt(fd_, size_, h.phoff, count * h.phentsize, &table);
-    count = table.size() / h.phentsize;
-    for (size_t i = 0; i < count; ++i) {
-      const uint8_t* p = table.data() + i * h.phentsize;
+    if (h.phoff == 0 || h.phentsize == 0 || count == 0) return {};
+    return Table<Segment>(h.phoff, count, h.phentsize, [&](const uint8_t* p, size_t) {
       Segment s;
-      if (is64_) {
-        s.type = ELF_FIELD(Elf64_Phdr, p_type, p, swap_);
-        s.offset = ELF_FIELD(Elf64_Phdr, p_offset, p, swap_);
-        s.vaddr = ELF_FIELD(Elf64_Phdr, p_vaddr, p, swap_);
-        s.filesz = ELF_FIELD(Elf64_Phdr, p_filesz, p, swap_);
-        s.align = ELF_FIELD(Elf64_Phdr, p_align, p, swap_);
-      } else {
-        s.type = ELF_FIELD(Elf32_Phdr, p_type, p, swap_);
-        s.offset = ELF_FIELD(Elf32_Phdr, p_offset, p, swap_);
-        s.vaddr = ELF_FIELD(Elf32_Phdr, p_vaddr, p, swap_);
-        s.filesz = ELF_FIELD(Elf32_Phdr, p_filesz, p, swap_);
-        s.align = ELF_FIELD(Elf32_Phdr, p_align, p, swap_);
-      }
-      out.push_back(s);
-    }
-    return out;
+      s.type = ELF_FIELD(Phdr, p_type, p, swap_);
+      s.offset = ELF_FIELD(Phdr, p_offset, p, swap_);
+      s.vaddr = ELF_FIELD(Phdr, p_vaddr, p, swap_);
+      s.filesz = ELF_FIELD(Phdr, p_filesz, p, swap_);
+      s.align = ELF_FIELD(Phdr, p_align, p, swap_);
+      return s;
+    });
   }
 
   std::string BuildIdAt(uint64_t offset, uint64_t size, uint64_t align) const {
@@ -190,23 +168,15 @@ class Reader {
     ReadAt(fd_, size_, dynamic.offset,
            static_cast<size_t>(dynamic.filesz < kMaxDynamicBytes ? dynamic.filesz : kMaxDynamicBytes),
            &table);
-    const size_t entry = is64_ ? sizeof(Elf64_Dyn) : sizeof(Elf32_Dyn);
     uint64_t strtab = 0, strsz = 0;
     bool has_strtab = false;
     std::vector<uint64_t> needed;
     uint64_t soname = 0, rpath = 0, runpath = 0;
     bool has_soname = false;
-    for (size_t at = 0; at + entry <= table.size(); at += entry) {
+    for (size_t at = 0; at + sizeof(Dyn) <= table.size(); at += sizeof(Dyn)) {
       const uint8_t* p = table.data() + at;
-      int64_t tag;
-      uint64_t value;
-      if (is64_) {
-        tag = ELF_FIELD(Elf64_Dyn, d_tag, p, swap_);
-        value = ELF_FIELD(Elf64_Dyn, d_un.d_val, p, swap_);
-      } else {
-        tag = ELF_FIELD(Elf32_Dyn, d_tag, p, swap_);
-        value = ELF_FIELD(Elf32_Dyn, d_un.d_val, p, swap_);
-      }
+      const int64_t tag = ELF_FIELD(Dyn, d_tag, p, swap_);
+      const uint64_t value = ELF_FIELD(Dyn, d_un.d_val, p, swap_);
       if (tag == DT_NULL) break;
       switch (tag) {
         case DT_NEEDED:
@@ -262,11 +232,67 @@ class Reader {
   }
 
  private:
+  // The entries of a header table: `count` entries of `entry_size` bytes at
+  // `offset`, as many of them as fit kMaxHeaderTableBytes and the file, each
+  // made by `parse(bytes, index)`.
+  template <typename Entry, typename Parse>
+  std::vector<Entry> Table(uint64_t offset, size_t count, size_t entry_size, Parse parse) const {
+    if (count * entry_size > kMaxHeaderTableBytes) count = kMaxHeaderTableBytes / entry_size;
+    std::vector<uint8_t> table;
+    ReadAt(fd_, size_, offset, count * entry_size, &table);
+    count = table.size() / entry_size;
+    std::vector<Entry> out;
+    for (size_t i = 0; i < count; ++i) out.push_back(parse(table.data() + i * entry_size, i));
+    return out;
+  }
+
   int fd_;
   uint64_t size_;
-  bool is64_;
   bool swap_;
 };
+
+// The part of ReadElfInfo after the identification (checked, at the start
+// of `head`, with the whole header), for a file of class `E`.
+template <typename E>
+bool ReadClass(int fd, uint64_t file_size, bool swap, const uint8_t* head, ElfInfo* info,
+               std::string* problem) {
+  const Reader<E> reader(fd, file_size, swap);
+  Header h;
+  if (!reader.ReadHeader(head, &h)) {
+    *problem = "program header entries smaller than the ELF class's";
+    return false;
+  }
+  info->is_elf = true;
+  info->elf_class = head[EI_CLASS];
+  info->data = head[EI_DATA];
+  info->type = h.type;
+  info->machine = h.machine;
+
+  const std::vector<Segment> segments = reader.Segments(h);
+  for (const Segment& s : segments) {
+    if (s.type == PT_NOTE && info->build_id.empty()) {
+      info->build_id = reader.BuildIdAt(s.offset, s.filesz, s.align);
+    } else if (s.type == PT_INTERP && info->interpreter.empty()) {
+      info->interpreter = reader.StringAt(s.offset, s.offset + s.filesz);
+    }
+  }
+  for (const Segment& s : segments) {
+    if (s.type == PT_DYNAMIC) {
+      reader.ReadDynamic(s, segments, info);
+      break;
+    }
+  }
+  // Objects without program headers (relocatable files) or whose PT_NOTE
+  // does not cover the note: .note.gnu.build-id is a SHT_NOTE section.
+  if (info->build_id.empty()) {
+    for (const Section& s : reader.Sections(h, false, nullptr)) {
+      if (s.type != SHT_NOTE) continue;
+      info->build_id = reader.BuildIdAt(s.offset, s.size, s.align);
+      if (!info->build_id.empty()) break;
+    }
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -328,42 +354,8 @@ bool ReadElfInfo(int fd, uint64_t file_size, ElfInfo* info, std::string* problem
 #else
   const bool swap = data != ELFDATA2MSB;
 #endif
-  Reader reader(fd, file_size, is64, swap);
-  Header h;
-  if (!reader.ReadHeader(head.data(), &h)) {
-    *problem = "program header entries smaller than the ELF class's";
-    return false;
-  }
-  info->is_elf = true;
-  info->elf_class = elf_class;
-  info->data = data;
-  info->type = h.type;
-  info->machine = h.machine;
-
-  const std::vector<Segment> segments = reader.Segments(h);
-  for (const Segment& s : segments) {
-    if (s.type == PT_NOTE && info->build_id.empty()) {
-      info->build_id = reader.BuildIdAt(s.offset, s.filesz, s.align);
-    } else if (s.type == PT_INTERP && info->interpreter.empty()) {
-      info->interpreter = reader.StringAt(s.offset, s.offset + s.filesz);
-    }
-  }
-  for (const Segment& s : segments) {
-    if (s.type == PT_DYNAMIC) {
-      reader.ReadDynamic(s, segments, info);
-      break;
-    }
-  }
-  // Objects without program headers (relocatable files) or whose PT_NOTE
-  // does not cover the note: .note.gnu.build-id is a SHT_NOTE section.
-  if (info->build_id.empty()) {
-    for (const Section& s : reader.Sections(h, false, nullptr)) {
-      if (s.type != SHT_NOTE) continue;
-      info->build_id = reader.BuildIdAt(s.offset, s.size, s.align);
-      if (!info->build_id.empty()) break;
-    }
-  }
-  return true;
+  return is64 ? ReadClass<Elf64>(fd, file_size, swap, head.data(), info, problem)
+              : ReadClass<Elf32>(fd, file_size, swap, head.data(), info, problem);
 }
 
 }  // namespace signals::procfs

@@ -104,11 +104,42 @@ class ElfWriter {
               ELFDATA2MSB
 #endif
         ) {
+    if (is64_) {
+      Write<Elf64>(spec);
+    } else {
+      Write<Elf32>(spec);
+    }
+  }
+
+  // <elf.h>'s layouts of one ELF class.
+  struct Elf32 {
+    using Ehdr = Elf32_Ehdr;
+    using Phdr = Elf32_Phdr;
+    using Shdr = Elf32_Shdr;
+    using Dyn = Elf32_Dyn;
+  };
+  struct Elf64 {
+    using Ehdr = Elf64_Ehdr;
+    using Phdr = Elf64_Phdr;
+    using Shdr = Elf64_Shdr;
+    using Dyn = Elf64_Dyn;
+  };
+
+// One member of a <elf.h> struct of the file's class, written at `at`.
+#define PUT_FIELD(Struct, member, at, value) \
+  Put<decltype(Struct::member)>((at) + offsetof(Struct, member), (value))
+
+  template <typename E>
+  void Write(const ElfSpec& spec) {
     const uint64_t base = 0x400000;
-    const size_t ehdr = is64_ ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
-    const size_t phent = is64_ ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
-    const size_t dynent = is64_ ? sizeof(Elf64_Dyn) : sizeof(Elf32_Dyn);
-    const size_t shent = is64_ ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+    using Ehdr = typename E::Ehdr;
+    using Phdr = typename E::Phdr;
+    using Shdr = typename E::Shdr;
+    using Dyn = typename E::Dyn;
+    const size_t ehdr = sizeof(Ehdr);
+    const size_t phent = sizeof(Phdr);
+    const size_t dynent = sizeof(Dyn);
+    const size_t shent = sizeof(Shdr);
     const bool note = !spec.build_id_hex.empty();
     const bool note_segment = note && !spec.build_id_in_section_only;
     const size_t phnum = 2 + (spec.interpreter.empty() ? 0 : 1) + (note_segment ? 1 : 0);
@@ -159,50 +190,26 @@ class ElfWriter {
     bytes_[EI_CLASS] = static_cast<char>(spec.elf_class);
     bytes_[EI_DATA] = static_cast<char>(spec.data);
     bytes_[EI_VERSION] = EV_CURRENT;
-    if (is64_) {
-      Put<uint16_t>(offsetof(Elf64_Ehdr, e_type), spec.type);
-      Put<uint16_t>(offsetof(Elf64_Ehdr, e_machine), spec.machine);
-      Put<uint32_t>(offsetof(Elf64_Ehdr, e_version), EV_CURRENT);
-      Put<uint64_t>(offsetof(Elf64_Ehdr, e_phoff), ehdr);
-      Put<uint64_t>(offsetof(Elf64_Ehdr, e_shoff), shdrs_at);
-      Put<uint16_t>(offsetof(Elf64_Ehdr, e_ehsize), ehdr);
-      Put<uint16_t>(offsetof(Elf64_Ehdr, e_phentsize), phent);
-      Put<uint16_t>(offsetof(Elf64_Ehdr, e_phnum), phnum);
-      Put<uint16_t>(offsetof(Elf64_Ehdr, e_shentsize), shent);
-      Put<uint16_t>(offsetof(Elf64_Ehdr, e_shnum), shnum);
-    } else {
-      Put<uint16_t>(offsetof(Elf32_Ehdr, e_type), spec.type);
-      Put<uint16_t>(offsetof(Elf32_Ehdr, e_machine), spec.machine);
-      Put<uint32_t>(offsetof(Elf32_Ehdr, e_version), EV_CURRENT);
-      Put<uint32_t>(offsetof(Elf32_Ehdr, e_phoff), ehdr);
-      Put<uint32_t>(offsetof(Elf32_Ehdr, e_shoff), shdrs_at);
-      Put<uint16_t>(offsetof(Elf32_Ehdr, e_ehsize), ehdr);
-      Put<uint16_t>(offsetof(Elf32_Ehdr, e_phentsize), phent);
-      Put<uint16_t>(offsetof(Elf32_Ehdr, e_phnum), phnum);
-      Put<uint16_t>(offsetof(Elf32_Ehdr, e_shentsize), shent);
-      Put<uint16_t>(offsetof(Elf32_Ehdr, e_shnum), shnum);
-    }
+    PUT_FIELD(Ehdr, e_type, 0, spec.type);
+    PUT_FIELD(Ehdr, e_machine, 0, spec.machine);
+    PUT_FIELD(Ehdr, e_version, 0, EV_CURRENT);
+    PUT_FIELD(Ehdr, e_phoff, 0, ehdr);
+    PUT_FIELD(Ehdr, e_shoff, 0, shdrs_at);
+    PUT_FIELD(Ehdr, e_ehsize, 0, ehdr);
+    PUT_FIELD(Ehdr, e_phentsize, 0, phent);
+    PUT_FIELD(Ehdr, e_phnum, 0, phnum);
+    PUT_FIELD(Ehdr, e_shentsize, 0, shent);
+    PUT_FIELD(Ehdr, e_shnum, 0, shnum);
     size_t ph = ehdr;
     auto segment = [&](uint32_t type, uint64_t offset, uint64_t size, uint64_t align) {
-      if (is64_) {
-        Put<uint32_t>(ph + offsetof(Elf64_Phdr, p_type), type);
-        Put<uint32_t>(ph + offsetof(Elf64_Phdr, p_flags), PF_R);
-        Put<uint64_t>(ph + offsetof(Elf64_Phdr, p_offset), offset);
-        Put<uint64_t>(ph + offsetof(Elf64_Phdr, p_vaddr), base + offset);
-        Put<uint64_t>(ph + offsetof(Elf64_Phdr, p_paddr), base + offset);
-        Put<uint64_t>(ph + offsetof(Elf64_Phdr, p_filesz), size);
-        Put<uint64_t>(ph + offsetof(Elf64_Phdr, p_memsz), size);
-        Put<uint64_t>(ph + offsetof(Elf64_Phdr, p_align), align);
-      } else {
-        Put<uint32_t>(ph + offsetof(Elf32_Phdr, p_type), type);
-        Put<uint32_t>(ph + offsetof(Elf32_Phdr, p_flags), PF_R);
-        Put<uint32_t>(ph + offsetof(Elf32_Phdr, p_offset), offset);
-        Put<uint32_t>(ph + offsetof(Elf32_Phdr, p_vaddr), base + offset);
-        Put<uint32_t>(ph + offsetof(Elf32_Phdr, p_paddr), base + offset);
-        Put<uint32_t>(ph + offsetof(Elf32_Phdr, p_filesz), size);
-        Put<uint32_t>(ph + offsetof(Elf32_Phdr, p_memsz), size);
-        Put<uint32_t>(ph + offsetof(Elf32_Phdr, p_align), align);
-      }
+      PUT_FIELD(Phdr, p_type, ph, type);
+      PUT_FIELD(Phdr, p_flags, ph, PF_R);
+      PUT_FIELD(Phdr, p_offset, ph, offset);
+      PUT_FIELD(Phdr, p_vaddr, ph, base + offset);
+      PUT_FIELD(Phdr, p_paddr, ph, base + offset);
+      PUT_FIELD(Phdr, p_filesz, ph, size);
+      PUT_FIELD(Phdr, p_memsz, ph, size);
+      PUT_FIELD(Phdr, p_align, ph, align);
       ph += phent;
     };
     segment(PT_LOAD, 0, total, 0x1000);
@@ -215,29 +222,19 @@ class ElfWriter {
     std::memcpy(&bytes_[dynstr_at], dynstr.data(), dynstr.size());
     for (size_t i = 0; i < dyn.size(); ++i) {
       const size_t d = dynamic_at + i * dynent;
-      if (is64_) {
-        Put<int64_t>(d + offsetof(Elf64_Dyn, d_tag), dyn[i].first);
-        Put<uint64_t>(d + offsetof(Elf64_Dyn, d_un), dyn[i].second);
-      } else {
-        Put<int32_t>(d + offsetof(Elf32_Dyn, d_tag), static_cast<int32_t>(dyn[i].first));
-        Put<uint32_t>(d + offsetof(Elf32_Dyn, d_un), static_cast<uint32_t>(dyn[i].second));
-      }
+      PUT_FIELD(Dyn, d_tag, d, dyn[i].first);
+      PUT_FIELD(Dyn, d_un.d_val, d, dyn[i].second);
     }
     if (note) {
       const size_t s = shdrs_at + shent;  // section 1: the notes
-      if (is64_) {
-        Put<uint32_t>(s + offsetof(Elf64_Shdr, sh_type), SHT_NOTE);
-        Put<uint64_t>(s + offsetof(Elf64_Shdr, sh_offset), notes_at);
-        Put<uint64_t>(s + offsetof(Elf64_Shdr, sh_size), notes.size());
-        Put<uint64_t>(s + offsetof(Elf64_Shdr, sh_addralign), spec.note_align);
-      } else {
-        Put<uint32_t>(s + offsetof(Elf32_Shdr, sh_type), SHT_NOTE);
-        Put<uint32_t>(s + offsetof(Elf32_Shdr, sh_offset), notes_at);
-        Put<uint32_t>(s + offsetof(Elf32_Shdr, sh_size), notes.size());
-        Put<uint32_t>(s + offsetof(Elf32_Shdr, sh_addralign), spec.note_align);
-      }
+      PUT_FIELD(Shdr, sh_type, s, SHT_NOTE);
+      PUT_FIELD(Shdr, sh_offset, s, notes_at);
+      PUT_FIELD(Shdr, sh_size, s, notes.size());
+      PUT_FIELD(Shdr, sh_addralign, s, spec.note_align);
     }
   }
+
+#undef PUT_FIELD
 
   static size_t Align(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
