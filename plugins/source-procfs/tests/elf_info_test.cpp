@@ -36,15 +36,28 @@ std::string ReadelfBuildId(const std::string& path) {
   return std::regex_search(out, m, std::regex("Build ID: ([0-9a-f]+)")) ? m[1].str() : "";
 }
 
-// The bracketed values of `readelf -d` lines of one tag ("NEEDED", "RUNPATH").
-std::vector<std::string> ReadelfDynamic(const std::string& path, const std::string& tag) {
-  const std::string out = procfs_test::Run("readelf -d " + procfs_test::ShellQuote(path) + " 2>/dev/null");
+// The output of `readelf -d`, run once for all the tags a test compares.
+std::string ReadelfDynamic(const std::string& path) {
+  return procfs_test::Run("readelf -d " + procfs_test::ShellQuote(path) + " 2>/dev/null");
+}
+
+// The bracketed values of the lines of one tag ("NEEDED", "RUNPATH") in
+// `out`, an output of ReadelfDynamic.
+std::vector<std::string> DynamicValues(const std::string& out, const std::string& tag) {
   std::vector<std::string> values;
   const std::regex line("\\(" + tag + "\\)[^\\[]*\\[([^\\]]*)\\]");
   for (auto it = std::sregex_iterator(out.begin(), out.end(), line); it != std::sregex_iterator(); ++it) {
     values.push_back((*it)[1].str());
   }
   return values;
+}
+
+// Writes the file `spec` describes to `path` and reads it.
+::testing::AssertionResult WriteAndRead(const std::string& path, const ElfSpec& spec, ElfInfo* info) {
+  procfs_test::WriteFile(path, ElfWriter::Make(spec));
+  std::string problem;
+  if (Read(path, info, &problem)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << path << ": " << problem;
 }
 
 TEST(ElfInfo, SyntheticFilesOfEveryClassAndByteOrder) {
@@ -65,10 +78,8 @@ TEST(ElfInfo, SyntheticFilesOfEveryClassAndByteOrder) {
       spec.runpath = "/opt/run";
       spec.nodeflib = true;
       const std::string path = dir.path() + "/f" + std::to_string(elf_class) + std::to_string(data);
-      procfs_test::WriteFile(path, ElfWriter::Make(spec));
       ElfInfo info;
-      std::string problem;
-      ASSERT_TRUE(Read(path, &info, &problem)) << problem;
+      ASSERT_TRUE(WriteAndRead(path, spec, &info));
       EXPECT_TRUE(info.is_elf);
       EXPECT_EQ(info.elf_class, elf_class);
       EXPECT_EQ(info.data, data);
@@ -85,8 +96,9 @@ TEST(ElfInfo, SyntheticFilesOfEveryClassAndByteOrder) {
       EXPECT_TRUE(info.nodeflib);
       // The writer is checked by readelf, so these tests do not only agree with themselves.
       EXPECT_EQ(ReadelfBuildId(path), spec.build_id_hex) << path;
-      EXPECT_EQ(ReadelfDynamic(path, "NEEDED"), spec.needed) << path;
-      EXPECT_EQ(ReadelfDynamic(path, "RUNPATH"), std::vector<std::string>{"/opt/run"}) << path;
+      const std::string dynamic = ReadelfDynamic(path);
+      EXPECT_EQ(DynamicValues(dynamic, "NEEDED"), spec.needed) << path;
+      EXPECT_EQ(DynamicValues(dynamic, "RUNPATH"), std::vector<std::string>{"/opt/run"}) << path;
     }
   }
 }
@@ -98,10 +110,8 @@ TEST(ElfInfo, NotesAlignedToEightAndNotFirst) {
   spec.note_align = 8;
   spec.extra_note_first = true;  // a GNU property note comes first, as in Debian's binaries
   const std::string path = dir.path() + "/aligned";
-  procfs_test::WriteFile(path, ElfWriter::Make(spec));
   ElfInfo info;
-  std::string problem;
-  ASSERT_TRUE(Read(path, &info, &problem)) << problem;
+  ASSERT_TRUE(WriteAndRead(path, spec, &info));
   EXPECT_EQ(info.build_id, spec.build_id_hex);
   EXPECT_EQ(ReadelfBuildId(path), spec.build_id_hex);
 }
@@ -112,20 +122,16 @@ TEST(ElfInfo, BuildIdFromTheSectionWhenNoSegmentHoldsIt) {
   spec.build_id_hex = "feedfacefeedfacefeedfacefeedface";
   spec.build_id_in_section_only = true;
   const std::string path = dir.path() + "/section";
-  procfs_test::WriteFile(path, ElfWriter::Make(spec));
   ElfInfo info;
-  std::string problem;
-  ASSERT_TRUE(Read(path, &info, &problem)) << problem;
+  ASSERT_TRUE(WriteAndRead(path, spec, &info));
   EXPECT_EQ(info.build_id, spec.build_id_hex);
 }
 
 TEST(ElfInfo, NoBuildIdNoDynamicEntries) {
   procfs_test::TempDir dir;
   const std::string path = dir.path() + "/plain";
-  procfs_test::WriteFile(path, ElfWriter::Make(ElfSpec{}));
   ElfInfo info;
-  std::string problem;
-  ASSERT_TRUE(Read(path, &info, &problem)) << problem;
+  ASSERT_TRUE(WriteAndRead(path, ElfSpec{}, &info));
   EXPECT_EQ(info.build_id, "");
   EXPECT_TRUE(info.needed.empty());
   EXPECT_FALSE(info.has_rpath);
@@ -219,10 +225,11 @@ TEST(ElfInfo, AgreesWithReadelfOnThisMachinesBinaries) {
     const std::string real = path == "/proc/self/exe" ? std::filesystem::read_symlink(path).string() : path;
     ASSERT_TRUE(Read(real, &info, &problem)) << real << ": " << problem;
     EXPECT_EQ(info.build_id, ReadelfBuildId(real)) << real;
-    EXPECT_EQ(info.needed, ReadelfDynamic(real, "NEEDED")) << real;
-    const auto soname = ReadelfDynamic(real, "SONAME");
+    const std::string dynamic = ReadelfDynamic(real);
+    EXPECT_EQ(info.needed, DynamicValues(dynamic, "NEEDED")) << real;
+    const auto soname = DynamicValues(dynamic, "SONAME");
     EXPECT_EQ(info.soname, soname.empty() ? "" : soname[0]) << real;
-    const auto runpath = ReadelfDynamic(real, "RUNPATH");
+    const auto runpath = DynamicValues(dynamic, "RUNPATH");
     EXPECT_EQ(info.has_runpath, !runpath.empty()) << real;
     if (!runpath.empty()) {
       EXPECT_EQ(info.runpath, runpath[0]) << real;

@@ -239,6 +239,28 @@ class SourceProcfs : public ::testing::Test {
   TestConfig Config(std::map<std::string, std::string> options) {
     return MakeConfig(component(), std::move(options), dir_.path());
   }
+  static constexpr const char* kGraphId = "01FIXED0000000000000000000";
+
+  // The options of most cases: this test process, scanned every 100ms, its
+  // facts linked to kGraphId; `more` adds options or overrides these.
+  TestConfig SelfConfig(std::map<std::string, std::string> more = {}) {
+    more.insert({{"interval", "100ms"}, {"exe_regex", SelfRegex()}, {"callgraph_id", kGraphId}});
+    return Config(std::move(more));
+  }
+
+  // Runs a source made with SelfConfig(more) on `host` until the fake host
+  // has seen `count` ingests, then stops it.
+  ::testing::AssertionResult RunUntilIngests(const signals_host* host, size_t count,
+                                             std::map<std::string, std::string> more = {}) {
+    Source source(component(), host, SelfConfig(std::move(more)));
+    const signals_status started = source.Start();
+    if (started != SIGNALS_OK) return ::testing::AssertionFailure() << "start: status " << started;
+    if (!fake_.WaitFor([&] { return fake_.Ingests().size() >= count; }))
+      return ::testing::AssertionFailure() << fake_.Ingests().size() << " ingests, not " << count;
+    source.Stop();
+    return ::testing::AssertionSuccess();
+  }
+
   static std::vector<nlohmann::json> Facts(const std::vector<std::string>& lines) {
     std::vector<nlohmann::json> out;
     for (const std::string& line : lines) out.push_back(nlohmann::json::parse(line));
@@ -317,11 +339,7 @@ TEST_F(SourceProcfs, StoresTheModuleGraphAndLinksItsFacts) {
 
 TEST_F(SourceProcfs, UnknownCallgraphKeepsTheBatchesUntilItExists) {
   fake_.AddTenant("acme");  // known; the configured callgraph is not (yet)
-  Source source(component(), fake_.table(),
-                Config({{"tenant", "acme"},
-                        {"interval", "100ms"},
-                        {"exe_regex", SelfRegex()},
-                        {"callgraph_id", "01FIXED0000000000000000000"}}));
+  Source source(component(), fake_.table(), SelfConfig({{"tenant", "acme"}}));
   ASSERT_EQ(source.Start(), SIGNALS_OK);  // not fatal: logged
   EXPECT_TRUE(fake_.Logged("would refuse", SIGNALS_LOG_ERROR));
   ASSERT_TRUE(fake_.WaitFor([&] {
@@ -332,7 +350,7 @@ TEST_F(SourceProcfs, UnknownCallgraphKeepsTheBatchesUntilItExists) {
   }));
   EXPECT_TRUE(fake_.StoredFacts().empty());
   const std::string first_key = fake_.Ingests().front().idempotency_key;
-  fake_.AddCallgraph("acme", "01FIXED0000000000000000000");
+  fake_.AddCallgraph("acme", kGraphId);
   ASSERT_TRUE(fake_.WaitFor([&] { return HasOwnExecutable(fake_.StoredFacts()); }));
   source.Stop();
   // The batch refused first is the one stored first: kept, not dropped.
@@ -351,16 +369,10 @@ TEST_F(SourceProcfs, UnknownCallgraphKeepsTheBatchesUntilItExists) {
 }
 
 TEST_F(SourceProcfs, RetriedAndLostAnswersAreStoredOnce) {
-  fake_.AddCallgraph("global", "01FIXED0000000000000000000");
+  fake_.AddCallgraph("global", kGraphId);
   fake_.FailNextIngests(1, SIGNALS_RETRY);
   fake_.LoseNextAnswers(1);
-  Source source(component(), fake_.table(),
-                Config({{"interval", "100ms"},
-                        {"exe_regex", SelfRegex()},
-                        {"callgraph_id", "01FIXED0000000000000000000"}}));
-  ASSERT_EQ(source.Start(), SIGNALS_OK);
-  ASSERT_TRUE(fake_.WaitFor([&] { return fake_.Ingests().size() >= 5; }));
-  source.Stop();
+  ASSERT_TRUE(RunUntilIngests(fake_.table(), 5));
   const auto ingests = fake_.Ingests();
   // 1st: refused with RETRY; sent again under the same key, stored, answer lost;
   // sent again: the first answer, SIGNALS_EXISTS, nothing stored twice.
@@ -375,16 +387,10 @@ TEST_F(SourceProcfs, RetriedAndLostAnswersAreStoredOnce) {
 }
 
 TEST_F(SourceProcfs, ABusyKeyIsRetriedNotDropped) {
-  fake_.AddCallgraph("global", "01FIXED0000000000000000000");
+  fake_.AddCallgraph("global", kGraphId);
   fake_.FailNextIngests(1, SIGNALS_INVALID_ARGUMENT, 409,
                         "a request with this Idempotency-Key is still in progress");
-  Source source(component(), fake_.table(),
-                Config({{"interval", "100ms"},
-                        {"exe_regex", SelfRegex()},
-                        {"callgraph_id", "01FIXED0000000000000000000"}}));
-  ASSERT_EQ(source.Start(), SIGNALS_OK);
-  ASSERT_TRUE(fake_.WaitFor([&] { return fake_.Ingests().size() >= 2; }));
-  source.Stop();
+  ASSERT_TRUE(RunUntilIngests(fake_.table(), 2));
   const auto ingests = fake_.Ingests();
   EXPECT_EQ(ingests[0].status, SIGNALS_INVALID_ARGUMENT);
   EXPECT_EQ(ingests[1].idempotency_key, ingests[0].idempotency_key);
@@ -394,16 +400,10 @@ TEST_F(SourceProcfs, ABusyKeyIsRetriedNotDropped) {
 }
 
 TEST_F(SourceProcfs, ARefusedLineIsDroppedAndTheRestSent) {
-  fake_.AddCallgraph("global", "01FIXED0000000000000000000");
+  fake_.AddCallgraph("global", kGraphId);
   GraphHost host(fake_);
   host.RejectLineOfNextBatch(2);
-  Source source(component(), host.table(),
-                Config({{"interval", "100ms"},
-                        {"exe_regex", SelfRegex()},
-                        {"callgraph_id", "01FIXED0000000000000000000"}}));
-  ASSERT_EQ(source.Start(), SIGNALS_OK);
-  ASSERT_TRUE(fake_.WaitFor([&] { return fake_.Ingests().size() >= 2; }));
-  source.Stop();
+  ASSERT_TRUE(RunUntilIngests(host.table(), 2));
   const auto ingests = fake_.Ingests();
   ASSERT_TRUE(ingests[0].aborted);
   EXPECT_TRUE(ingests[1].stored);
@@ -423,15 +423,9 @@ TEST_F(SourceProcfs, ARefusedLineIsDroppedAndTheRestSent) {
 }
 
 TEST_F(SourceProcfs, ARefusedBatchWithoutALineIsDropped) {
-  fake_.AddCallgraph("global", "01FIXED0000000000000000000");
+  fake_.AddCallgraph("global", kGraphId);
   fake_.FailNextIngests(1, SIGNALS_INVALID_ARGUMENT, 400, "the batch broke a rule");
-  Source source(component(), fake_.table(),
-                Config({{"interval", "100ms"},
-                        {"exe_regex", SelfRegex()},
-                        {"callgraph_id", "01FIXED0000000000000000000"}}));
-  ASSERT_EQ(source.Start(), SIGNALS_OK);
-  ASSERT_TRUE(fake_.WaitFor([&] { return fake_.Ingests().size() >= 2; }));
-  source.Stop();
+  ASSERT_TRUE(RunUntilIngests(fake_.table(), 2));
   const auto ingests = fake_.Ingests();
   EXPECT_EQ(ingests[0].status, SIGNALS_INVALID_ARGUMENT);
   for (size_t i = 1; i < ingests.size(); ++i)
@@ -440,16 +434,8 @@ TEST_F(SourceProcfs, ARefusedBatchWithoutALineIsDropped) {
 }
 
 TEST_F(SourceProcfs, BatchesAreCutAtMaxBatchFactsAndMemoryIsBounded) {
-  fake_.AddCallgraph("global", "01FIXED0000000000000000000");
-  {
-    Source source(component(), fake_.table(),
-                  Config({{"interval", "100ms"},
-                          {"exe_regex", SelfRegex()},
-                          {"max_batch_facts", "2"},
-                          {"callgraph_id", "01FIXED0000000000000000000"}}));
-    ASSERT_EQ(source.Start(), SIGNALS_OK);
-    ASSERT_TRUE(fake_.WaitFor([&] { return fake_.Ingests().size() >= 3; }));
-  }
+  fake_.AddCallgraph("global", kGraphId);
+  ASSERT_TRUE(RunUntilIngests(fake_.table(), 3, {{"max_batch_facts", "2"}}));
   for (const auto& i : fake_.Ingests()) {
     size_t lines = 0;
     for (char c : i.body) lines += c == '\n' ? 1 : 0;
@@ -461,19 +447,14 @@ TEST_F(SourceProcfs, BatchesAreCutAtMaxBatchFactsAndMemoryIsBounded) {
   FakeHost strict;
   strict.AddTenant("other");
   Source waiting(component(), strict.table(),
-                 Config({{"tenant", "nobody"},
-                         {"interval", "100ms"},
-                         {"exe_regex", SelfRegex()},
-                         {"max_facts_in_memory", "5"},
-                         {"callgraph_id", "01FIXED0000000000000000000"}}));
+                 SelfConfig({{"tenant", "nobody"}, {"max_facts_in_memory", "5"}}));
   ASSERT_EQ(waiting.Start(), SIGNALS_OK);
   ASSERT_TRUE(strict.WaitFor(
       [&] { return strict.Counter("signals_source_procfs_facts_total", "result=dropped_memory") > 0; }));
 }
 
 TEST_F(SourceProcfs, StopIsPromptAndRepeatable) {
-  Source source(component(), fake_.table(),
-                Config({{"interval", "1h"}, {"callgraph_id", "01FIXED0000000000000000000"}}));
+  Source source(component(), fake_.table(), Config({{"interval", "1h"}, {"callgraph_id", kGraphId}}));
   EXPECT_EQ(source.Stop(), SIGNALS_OK);  // before start
   ASSERT_EQ(source.Start(), SIGNALS_OK);
   const auto start = std::chrono::steady_clock::now();
