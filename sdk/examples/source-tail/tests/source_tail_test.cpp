@@ -29,6 +29,7 @@ using signals::testing::IngestRecord;
 using signals::testing::Instance;
 using signals::testing::MakeConfig;
 using signals::testing::PluginLibrary;
+using signals::testing::TestConfig;
 
 constexpr const char* kGraph = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
 constexpr const char* kLabels = "instance=source.test";
@@ -92,13 +93,18 @@ class SourceTailTest : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
-  // An instance with small intervals; `options` add to or replace them.
-  std::unique_ptr<Instance> Make(std::map<std::string, std::string> options = {}) {
+  // The configuration with small intervals; `options` add to or replace them.
+  TestConfig Config(const std::map<std::string, std::string>& options = {}) const {
     std::map<std::string, std::string> all = {{"file", file_},           {"tenant", "acme"},
                                               {"callgraph_id", kGraph},  {"max_batch_delay", "20ms"},
                                               {"poll_interval", "10ms"}, {"retry_delay", "10ms"}};
     for (auto& [name, value] : options) all[name] = value;
-    return std::make_unique<Instance>(Component(), host_, MakeConfig(Component(), all, dir_));
+    return MakeConfig(Component(), all, dir_);
+  }
+
+  // An instance of Config(options) on host_.
+  std::unique_ptr<Instance> Make(std::map<std::string, std::string> options = {}) {
+    return std::make_unique<Instance>(Component(), host_, Config(options));
   }
 
   std::unique_ptr<Instance> Started(std::map<std::string, std::string> options = {}) {
@@ -109,6 +115,21 @@ class SourceTailTest : public ::testing::Test {
 
   bool WaitStored(size_t count) {
     return host_.WaitFor([&] { return host_.StoredFacts().size() >= count; });
+  }
+
+  // Appends Facts(from, to) and waits until `to` facts are stored.
+  ::testing::AssertionResult AppendAndStore(int from, int to) {
+    AppendLines(file_, Facts(from, to));
+    if (WaitStored(static_cast<size_t>(to))) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << host_.StoredFacts().size() << " facts stored, not " << to;
+  }
+
+  // Starts an instance, waits until `count` facts are stored and destroys it
+  // (a stop, or signalsd shutting down, between two runs).
+  ::testing::AssertionResult RunUntilStored(size_t count, std::map<std::string, std::string> options = {}) {
+    auto source = Started(std::move(options));
+    if (WaitStored(count)) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << host_.StoredFacts().size() << " facts stored, not " << count;
   }
 
   // Every stored line, and none twice.
@@ -168,10 +189,8 @@ TEST_F(SourceTailTest, AppendedLinesArriveInBatches) {
   AppendLines(file_, Facts(0, 5));
   auto source = Started();
   ASSERT_TRUE(WaitStored(5));
-  AppendLines(file_, Facts(5, 8));
-  ASSERT_TRUE(WaitStored(8));
-  AppendLines(file_, Facts(8, 9));
-  ASSERT_TRUE(WaitStored(9));
+  ASSERT_TRUE(AppendAndStore(5, 8));
+  ASSERT_TRUE(AppendAndStore(8, 9));
   ExpectStoredExactly(Facts(0, 9));
 
   const auto ingests = StoredIngests();
@@ -204,8 +223,7 @@ TEST_F(SourceTailTest, BatchesHoldAtMostMaxBatchFacts) {
   ASSERT_EQ(ingests.size(), 9u);
   for (const auto& record : ingests) EXPECT_EQ(LineCount(record.body), 10u);
   ExpectStoredExactly(Facts(0, 90));
-  AppendLines(file_, Facts(95, 100));
-  ASSERT_TRUE(WaitStored(100));
+  ASSERT_TRUE(AppendAndStore(95, 100));
   EXPECT_EQ(StoredIngests().size(), 10u);
   ExpectStoredExactly(Facts(0, 100));
 }
@@ -233,21 +251,16 @@ TEST_F(SourceTailTest, RotationFinishesTheOldFileFirst) {
   AppendLines(file_, Facts(3, 6));
   AppendRaw(file_, Fact(6));
   fs::rename(file_, file_ + ".1");
-  AppendLines(file_, Facts(7, 10));
-  ASSERT_TRUE(WaitStored(10));
+  ASSERT_TRUE(AppendAndStore(7, 10));
   ExpectStoredExactly(Facts(0, 10));
   EXPECT_TRUE(host_.Logged("rotated", SIGNALS_LOG_INFO));
-  AppendLines(file_, Facts(10, 12));
-  ASSERT_TRUE(WaitStored(12));
+  ASSERT_TRUE(AppendAndStore(10, 12));
   ExpectStoredExactly(Facts(0, 12));
 }
 
 TEST_F(SourceTailTest, RotationWhileStoppedFindsTheOldFile) {
   AppendLines(file_, Facts(0, 2));
-  {
-    auto source = Started();
-    ASSERT_TRUE(WaitStored(2));
-  }
+  ASSERT_TRUE(RunUntilStored(2));
   AppendLines(file_, Facts(2, 4));  // not read before the rotation
   fs::rename(file_, file_ + "-20250101");
   AppendLines(file_, Facts(4, 6));
@@ -264,8 +277,7 @@ TEST_F(SourceTailTest, TruncationStartsOverWithAWarning) {
   AppendLines(file_, Facts(5, 6));  // shorter than what was read: the offset is past the end
   ASSERT_TRUE(WaitStored(6));
   EXPECT_TRUE(host_.Logged("truncated", SIGNALS_LOG_WARN));
-  AppendLines(file_, Facts(6, 8));
-  ASSERT_TRUE(WaitStored(8));
+  ASSERT_TRUE(AppendAndStore(6, 8));
   ExpectStoredExactly(Facts(0, 8));
   // The same offsets were sent twice, under different keys.
   std::set<std::string> keys;
@@ -275,10 +287,7 @@ TEST_F(SourceTailTest, TruncationStartsOverWithAWarning) {
 
 TEST_F(SourceTailTest, TruncatedAndRefilledPastTheOffsetIsNoticed) {
   AppendLines(file_, Facts(0, 1));
-  {
-    auto source = Started();
-    ASSERT_TRUE(WaitStored(1));
-  }
+  ASSERT_TRUE(RunUntilStored(1));
   // While stopped, the file is emptied and refilled beyond the old offset:
   // only the bytes before the offset tell.
   Truncate(file_);
@@ -291,10 +300,7 @@ TEST_F(SourceTailTest, TruncatedAndRefilledPastTheOffsetIsNoticed) {
 
 TEST_F(SourceTailTest, RestartResumesFromTheCheckpoint) {
   AppendLines(file_, Facts(0, 10));
-  {
-    auto source = Started({{"max_batch_facts", "4"}});
-    ASSERT_TRUE(WaitStored(10));
-  }
+  ASSERT_TRUE(RunUntilStored(10, {{"max_batch_facts", "4"}}));
   ASSERT_TRUE(fs::exists(checkpoint()));
   AppendLines(file_, Facts(10, 20));
   auto source = Started({{"max_batch_facts", "4"}});
@@ -324,8 +330,7 @@ TEST_F(SourceTailTest, LostAnswerIsResentWithTheSameKeyAndReplayed) {
   ASSERT_TRUE(host_.WaitFor([&] {
     return host_.Counter("signals_source_tail_batches_total", std::string(kLabels) + ",result=replayed") == 1;
   }));
-  AppendLines(file_, Facts(6, 8));
-  ASSERT_TRUE(WaitStored(8));
+  ASSERT_TRUE(AppendAndStore(6, 8));
   ExpectStoredExactly(Facts(0, 8));
 }
 
@@ -436,15 +441,7 @@ TEST_F(SourceTailTest, BatchStoredWithoutItsAnswerIsFoundNotResent) {
   }
   AppendLines(file_, Facts(3, 7));
   ForgetfulKernel kernel(host_);
-  Instance source(Component(), kernel.table(),
-                  MakeConfig(Component(),
-                             {{"file", file_},
-                              {"tenant", "acme"},
-                              {"callgraph_id", kGraph},
-                              {"max_batch_delay", "20ms"},
-                              {"poll_interval", "10ms"},
-                              {"retry_delay", "10ms"}},
-                             dir_));
+  Instance source(Component(), kernel.table(), Config());
   ASSERT_EQ(source.Start(), SIGNALS_OK) << source.LastError();
   ASSERT_TRUE(WaitStored(7));
   ASSERT_TRUE(host_.WaitFor([&] { return host_.Logged("found among the facts stored", SIGNALS_LOG_INFO); }));
@@ -466,15 +463,7 @@ TEST_F(SourceTailTest, UnknownTenantWaitsUntilItIsAdded) {
   strict.AddCallgraph("global", kGraph);
   strict.AddTenant("other");
   AppendLines(file_, Facts(0, 4));
-  auto config = MakeConfig(Component(),
-                           {{"file", file_},
-                            {"tenant", "acme"},
-                            {"callgraph_id", kGraph},
-                            {"max_batch_delay", "20ms"},
-                            {"poll_interval", "10ms"},
-                            {"retry_delay", "10ms"}},
-                           dir_);
-  Instance source(Component(), strict, config);
+  Instance source(Component(), strict, Config());
   ASSERT_EQ(source.Start(), SIGNALS_OK) << source.LastError();
   // Start checks the configuration and warns, but does not fail.
   EXPECT_TRUE(strict.Logged("unknown tenant 'acme'", SIGNALS_LOG_WARN));
@@ -550,8 +539,7 @@ TEST_F(SourceTailTest, MissingFileIsAwaited) {
   auto source = Started({{"start_at", "end"}});
   ASSERT_TRUE(host_.WaitFor([&] { return host_.Logged("waiting for", SIGNALS_LOG_INFO); }));
   // A file that appears after the start is new: read from its start.
-  AppendLines(file_, Facts(0, 3));
-  ASSERT_TRUE(WaitStored(3));
+  ASSERT_TRUE(AppendAndStore(0, 3));
   ExpectStoredExactly(Facts(0, 3));
   size_t waiting = 0;
   for (const auto& line : host_.Logs()) waiting += line.message.find("waiting for") != std::string::npos;
@@ -563,8 +551,7 @@ TEST_F(SourceTailTest, BlankLinesAloneSendNothing) {
   auto source = Started();
   ASSERT_TRUE(host_.WaitFor([&] { return host_.Gauge("signals_source_tail_offset_bytes", kLabels) == 5; }));
   EXPECT_TRUE(host_.Ingests().empty());
-  AppendLines(file_, Facts(0, 1));
-  ASSERT_TRUE(WaitStored(1));
+  ASSERT_TRUE(AppendAndStore(0, 1));
   ExpectStoredExactly(Facts(0, 1));
 }
 
